@@ -1,0 +1,9 @@
+"""The command line: a thin click layer (parse, call, print, exit code).
+
+``main`` is the group; each ``*_cmd`` module here adds one family of commands
+to it when imported. No other module imports from this package.
+"""
+
+from jira_pm.cli.main import main
+
+__all__ = ["main"]
