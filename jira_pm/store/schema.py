@@ -167,6 +167,7 @@ CREATE TABLE ledger (
     rule_id      TEXT,
     fingerprint  TEXT,
     comment_id   TEXT,
+    content_hash TEXT,               -- hash of the comment text written (on-change edits)
     status       TEXT NOT NULL,      -- pending, done, failed
     http_status  INTEGER,
     detail       TEXT
