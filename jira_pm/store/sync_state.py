@@ -1,0 +1,117 @@
+"""Sync bookkeeping in the store: per-scope cursor/checkpoint rows and ``meta`` values."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from jira_pm.mapping import parse_jira_datetime
+
+
+@dataclass(frozen=True)
+class SyncState:
+    """Where sync stands for one scope (all instants aware UTC)."""
+
+    scope: str
+    cursor: datetime | None = None
+    last_full: datetime | None = None
+    last_reconcile: datetime | None = None
+    checkpoint: dict[str, Any] | None = None
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One write transaction (BEGIN IMMEDIATE … COMMIT); rolled back on any error.
+
+    Nested use joins the outer transaction, so a page's saves and its checkpoint
+    commit together.
+    """
+    if conn.in_transaction:
+        yield conn
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def get_sync_state(conn: sqlite3.Connection, scope: str) -> SyncState:
+    """The state of ``scope``; an empty state when it never synced."""
+    row = conn.execute(
+        "SELECT cursor, last_full, last_reconcile, checkpoint FROM sync_state WHERE scope = ?",
+        (scope,),
+    ).fetchone()
+    if row is None:
+        return SyncState(scope=scope)
+    return SyncState(
+        scope=scope,
+        cursor=parse_jira_datetime(row[0]),
+        last_full=parse_jira_datetime(row[1]),
+        last_reconcile=parse_jira_datetime(row[2]),
+        checkpoint=json.loads(row[3]) if row[3] else None,
+    )
+
+
+_UNSET: Any = object()
+
+
+def set_sync_state(
+    conn: sqlite3.Connection,
+    scope: str,
+    *,
+    cursor: datetime | None = _UNSET,
+    last_full: datetime | None = _UNSET,
+    last_reconcile: datetime | None = _UNSET,
+    checkpoint: dict[str, Any] | None = _UNSET,
+) -> None:
+    """Update the given columns of ``scope``'s row (others keep their values)."""
+    with transaction(conn):
+        conn.execute("INSERT OR IGNORE INTO sync_state(scope) VALUES (?)", (scope,))
+        updates: dict[str, Any] = {}
+        for name, value in (
+            ("cursor", cursor),
+            ("last_full", last_full),
+            ("last_reconcile", last_reconcile),
+        ):
+            if value is not _UNSET:
+                updates[name] = value.isoformat() if value is not None else None
+        if checkpoint is not _UNSET:
+            updates["checkpoint"] = (
+                json.dumps(checkpoint, separators=(",", ":")) if checkpoint is not None else None
+            )
+        if updates:
+            assignments = ", ".join(f"{name} = ?" for name in updates)
+            conn.execute(
+                f"UPDATE sync_state SET {assignments} WHERE scope = ?",
+                (*updates.values(), scope),
+            )
+
+
+def all_sync_states(conn: sqlite3.Connection) -> list[SyncState]:
+    """Every scope's state, for `jira-pm status`."""
+    scopes = [row[0] for row in conn.execute("SELECT scope FROM sync_state ORDER BY scope")]
+    return [get_sync_state(conn, scope) for scope in scopes]
+
+
+def get_meta(conn: sqlite3.Connection, key: str, default: Any = None) -> Any:
+    """A JSON value from ``meta``."""
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return json.loads(row[0]) if row else default
+
+
+def set_meta(conn: sqlite3.Connection, key: str, value: Any) -> None:
+    """Store a JSON value in ``meta``."""
+    with transaction(conn):
+        conn.execute(
+            "INSERT INTO meta(key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, json.dumps(value, separators=(",", ":"), sort_keys=True)),
+        )
