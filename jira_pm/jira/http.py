@@ -1,0 +1,494 @@
+"""The HTTP layer: one ``requests.Session`` with auth, timeouts, TLS, retries and errors.
+
+Retry policy (PRODUCT.md §3), driven by tenacity with injectable sleep and clocks:
+
+- 429 (any method) and 503 (idempotent requests) wait at least ``Retry-After``
+  (delta-seconds or an HTTP date) plus jitter; without the header they back off;
+- other 5xx and connection errors back off exponentially with a cap;
+- the whole retrying of one request stops after ``max_retry_seconds``;
+- other 4xx fail at once with Jira's own message, mapped to ``jira_pm.errors``;
+- a non-idempotent POST is never retried once it may have reached Jira (read
+  timeout, dropped connection, 5xx): that raises ``AmbiguousWriteError``, so a
+  retry can never post a second comment. A refused connection sent nothing and
+  is retried for every method.
+
+Secrets never reach logs or messages: ``redact`` masks the session's own
+credentials and anything that looks like an Authorization value.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import requests
+import tenacity
+import urllib3.exceptions
+from requests.auth import AuthBase, HTTPBasicAuth
+
+from jira_pm import __version__
+from jira_pm.errors import (
+    AmbiguousWriteError,
+    ConfigError,
+    JiraAuthError,
+    JiraBadRequest,
+    JiraError,
+    JiraGone,
+    JiraNotFound,
+    JiraPermissionError,
+    JiraRateLimited,
+    JiraServerError,
+    JiraUnexpectedResponse,
+    JiraUnreachable,
+)
+
+if TYPE_CHECKING:
+    from jira_pm.config import JiraSettings
+
+log = logging.getLogger(__name__)
+
+AUTH_HINT = (
+    "set JIRA_EMAIL and JIRA_API_TOKEN (Cloud) or JIRA_PAT (Data Center), "
+    "and check the token is current"
+)
+
+# ---- redaction ----------------------------------------------------------------------------
+
+_known_secrets: set[str] = set()
+_known_lock = threading.Lock()
+_SECRET_PATTERNS = [
+    re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?)(basic|bearer)?\s*[^\s'\",}]+"),
+    re.compile(r"(?i)\b(basic|bearer)\s+[A-Za-z0-9+/=._~-]{8,}"),
+    re.compile(r"(?i)(//[^/\s:@]+:)[^@\s/]+@"),  # user:password@ in URLs
+]
+
+
+def register_secret(value: str | None) -> None:
+    """Remember a credential so that ``redact`` masks it wherever it appears."""
+    if value and len(value) >= 4:
+        with _known_lock:
+            _known_secrets.add(value)
+
+
+def redact(text: str) -> str:
+    """``text`` with every known credential and Authorization-like value replaced by ***."""
+    with _known_lock:
+        secrets = sorted(_known_secrets, key=len, reverse=True)
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    text = _SECRET_PATTERNS[0].sub(lambda m: f"{m.group(1)}***", text)
+    text = _SECRET_PATTERNS[1].sub(lambda m: f"{m.group(1)} ***", text)
+    return _SECRET_PATTERNS[2].sub(lambda m: f"{m.group(1)}***@", text)
+
+
+class _RedactingFilter(logging.Filter):
+    """Masks secrets in every record of this module's logger, whatever its arguments."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+log.addFilter(_RedactingFilter())
+
+
+class BearerAuth(AuthBase):
+    """Data Center personal access token: ``Authorization: Bearer <PAT>``."""
+
+    def __init__(self, token: str):
+        self._token = token
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self._token}"
+        return request
+
+    def __repr__(self) -> str:
+        return "BearerAuth('***')"
+
+
+def auth_from_settings(jira: JiraSettings) -> AuthBase | None:
+    """Cloud: e-mail + API token (basic). Server/DC: PAT (bearer), else basic. None = anonymous."""
+    token = jira.api_token.reveal() if jira.api_token else None
+    pat = jira.pat.reveal() if jira.pat else None
+    register_secret(token)
+    register_secret(pat)
+    basic_ok = bool(jira.email and token)
+    if jira.deployment == "cloud" and not basic_ok and (jira.email or token or pat):
+        raise ConfigError(
+            "Jira Cloud needs an e-mail and an API token, and one of them is missing",
+            hint="set JIRA_EMAIL and JIRA_API_TOKEN ([jira] email / api_token)",
+        )
+    if pat and (jira.deployment == "server" or not basic_ok):
+        return BearerAuth(pat)
+    if basic_ok:
+        return HTTPBasicAuth(jira.email, token)
+    if jira.email or token:
+        missing = "JIRA_API_TOKEN" if jira.email else "JIRA_EMAIL"
+        key = "api_token" if jira.email else "email"
+        raise ConfigError(f"Jira credentials are incomplete: {missing} is not set",
+                          hint=f"set {missing} (or [jira] {key})")
+    return None
+
+
+# ---- error bodies -------------------------------------------------------------------------
+
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+
+
+def html_title(text: str) -> str | None:
+    """The <title> of an HTML page, whitespace collapsed, or None."""
+    match = _TITLE.search(text)
+    if not match:
+        return None
+    return " ".join(match.group(1).split()) or None
+
+
+def looks_like_html(response: requests.Response) -> bool:
+    kind = response.headers.get("Content-Type", "").lower()
+    head = response.text[:200].lstrip().lower()
+    return "html" in kind or head.startswith(("<!doctype html", "<html"))
+
+
+def jira_message(body: Any) -> str | None:
+    """Jira's own message from any of its error shapes, or None.
+
+    Shapes seen in the wild: ``{"errorMessages": [...], "errors": {field: msg}}``,
+    ``{"message": ...}`` (Cloud gateway), ``{"errorMessage": ...}`` (some plugins/DC).
+    """
+    if not isinstance(body, dict):
+        return None
+    parts: list[str] = []
+    messages = body.get("errorMessages")
+    if isinstance(messages, list):
+        parts += [str(m).strip() for m in messages if str(m).strip()]
+    elif isinstance(messages, str) and messages.strip():
+        parts.append(messages.strip())
+    errors = body.get("errors")
+    if isinstance(errors, dict):
+        parts += [f"{field}: {str(msg).strip()}" for field, msg in errors.items()]
+    for key in ("message", "errorMessage"):
+        value = body.get(key)
+        if isinstance(value, str) and value.strip() and value.strip() not in parts:
+            parts.append(value.strip())
+    return " ".join(" ".join(parts).split()) or None
+
+
+def response_message(response: requests.Response) -> str:
+    """What Jira said, as one short line: its JSON message, an HTML title or the text."""
+    try:
+        message = jira_message(response.json())
+    except ValueError:
+        message = None
+    if message:
+        return message
+    if looks_like_html(response):
+        title = html_title(response.text)
+        return f"an HTML page titled {title!r}" if title else "an HTML page"
+    text = " ".join(response.text.split())
+    return text[:200] if text else (response.reason or f"HTTP {response.status_code}")
+
+
+# ---- retry plumbing -----------------------------------------------------------------------
+
+
+class _Retryable(Exception):
+    """One failed attempt that the policy may retry."""
+
+    def __init__(self, *, response: requests.Response | None = None,
+                 error: Exception | None = None, retry_after: float | None = None):
+        super().__init__(str(error) if error else f"HTTP {response.status_code}")
+        self.response = response
+        self.error = error
+        self.retry_after = retry_after
+
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    """Seconds to wait from a Retry-After header (seconds or HTTP date); None if unusable."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # HTTP dates are GMT by definition
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, when.timestamp() - now)
+
+
+def _sent_nothing(error: Exception) -> bool:
+    """True when the request never left: DNS failure, refused or timed-out connect."""
+    if isinstance(error, requests.exceptions.ConnectTimeout):
+        return True
+    cause: Any = error.args[0] if error.args else None
+    if isinstance(cause, urllib3.exceptions.MaxRetryError):
+        cause = cause.reason
+    return isinstance(cause, (urllib3.exceptions.NewConnectionError,
+                              urllib3.exceptions.ConnectTimeoutError))
+
+
+# ---- the session --------------------------------------------------------------------------
+
+
+class JiraHttp:
+    """Sends requests to one Jira site and returns decoded JSON, or raises a JiraError.
+
+    ``requests_sent`` counts every attempt that went out (retries included).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        auth: AuthBase | None = None,
+        timeout: float = 30,
+        verify: bool | str = True,
+        max_retry_seconds: float = 300,
+        backoff_base: float = 1.0,
+        backoff_cap: float = 30.0,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+        jitter: Callable[[], float] = lambda: random.uniform(0, 1),
+    ):
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.max_retry_seconds = max_retry_seconds
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self._sleep = sleep
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self._jitter = jitter
+        self._count_lock = threading.Lock()
+        self.requests_sent = 0
+        self.session = session or requests.Session()
+        self.session.auth = auth
+        self.session.verify = verify
+        self.session.headers.update({
+            "Accept": "application/json",
+            "User-Agent": f"jira-pm/{__version__}",
+            # Data Center's XSRF check rejects some writes without it; harmless elsewhere.
+            "X-Atlassian-Token": "no-check",
+        })
+
+    @classmethod
+    def from_settings(cls, jira: JiraSettings, **kwargs: Any) -> JiraHttp:
+        return cls(jira.url, auth=auth_from_settings(jira), timeout=jira.timeout_seconds,
+                   verify=jira.verify_tls, max_retry_seconds=jira.max_retry_seconds, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"JiraHttp({self.base_url!r})"
+
+    # -- public calls -------------------------------------------------------------------
+
+    def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+        return self.request("GET", path, params=params)
+
+    def post(self, path: str, json_body: Any = None, *, params: Mapping[str, Any] | None = None,
+             idempotent: bool = False) -> Any:
+        """POST; ``idempotent=True`` only for reads (search/jql, bulkfetch, worklog/list)."""
+        return self.request("POST", path, params=params, json_body=json_body,
+                            idempotent=idempotent)
+
+    def put(self, path: str, json_body: Any = None, *,
+            params: Mapping[str, Any] | None = None, idempotent: bool = True) -> Any:
+        return self.request("PUT", path, params=params, json_body=json_body,
+                            idempotent=idempotent)
+
+    def delete(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+        return self.request("DELETE", path, params=params)
+
+    def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
+                json_body: Any = None, idempotent: bool | None = None) -> Any:
+        """Send with the retry policy; decoded JSON, or None for an empty answer."""
+        method = method.upper()
+        if idempotent is None:
+            idempotent = method != "POST"
+        url = self.url(path)
+        start = self._clock()
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type(_Retryable),
+            wait=self._wait,
+            stop=lambda state: (self._clock() - start + (state.upcoming_sleep or 0)
+                                > self.max_retry_seconds),
+            sleep=self._sleep,
+            reraise=True,
+            before_sleep=lambda state: log.info(
+                "retrying %s %s in %.1f s (attempt %d failed: %s)", method, _path(url),
+                state.upcoming_sleep, state.attempt_number, state.outcome.exception()),
+        )
+        try:
+            response = retrying(self._attempt, method, url, params, json_body, idempotent)
+        except _Retryable as failure:
+            raise self._gave_up(failure, method, url, self._clock() - start) from None
+        return self._decode(response, method, url)
+
+    def url(self, path: str) -> str:
+        """The absolute URL of ``path``; absolute URLs must stay on this site."""
+        if path.startswith(("http://", "https://")):
+            if urlsplit(path).netloc != urlsplit(self.base_url).netloc:
+                raise ValueError(f"refusing to send credentials to another host: {path}")
+            return path
+        return f"{self.base_url}/{path.lstrip('/')}"
+
+    # -- one attempt --------------------------------------------------------------------
+
+    def _attempt(self, method: str, url: str, params: Any, json_body: Any,
+                 idempotent: bool) -> requests.Response:
+        with self._count_lock:
+            self.requests_sent += 1
+        began = self._clock()
+        try:
+            response = self.session.request(method, url, params=params, json=json_body,
+                                            timeout=self.timeout)
+        except requests.exceptions.SSLError as exc:
+            raise JiraUnreachable(
+                f"TLS failed for {self.base_url}: {redact(str(exc))[:200]}",
+                hint="check the certificate, or set [jira] verify_tls to your CA bundle path",
+                method=method, url=url) from None
+        except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+            log.debug("%s %s -> %s after %.0f ms", method, _path(url), type(exc).__name__,
+                      (self._clock() - began) * 1000)
+            if idempotent or _sent_nothing(exc):
+                raise _Retryable(error=exc) from None
+            raise AmbiguousWriteError(
+                f"{method} {_path(url)} may or may not have reached Jira "
+                f"({type(exc).__name__}); it was not retried",
+                hint="check the issue in Jira; the next run reconciles from the ledger",
+                method=method, url=url) from None
+        log.debug("%s %s -> %s in %.0f ms", method, _path(url), response.status_code,
+                  (self._clock() - began) * 1000)
+        status = response.status_code
+        if status < 400:
+            return response
+        if status == 429 or (status >= 500 and idempotent):
+            retry_after = None
+            if status in (429, 503):
+                retry_after = parse_retry_after(response.headers.get("Retry-After"),
+                                                self._wall_clock())
+            raise _Retryable(response=response, retry_after=retry_after)
+        if status >= 500:
+            raise AmbiguousWriteError(
+                f"{method} {_path(url)} got {status} from Jira ({response_message(response)}); "
+                "the write may or may not have happened and was not retried",
+                hint="check the issue in Jira; the next run reconciles from the ledger",
+                status=status, method=method, url=url)
+        raise self._client_error(response, method, url)
+
+    def _wait(self, state: tenacity.RetryCallState) -> float:
+        failure = state.outcome.exception()
+        backoff = min(self.backoff_cap, self.backoff_base * 2 ** (state.attempt_number - 1))
+        if isinstance(failure, _Retryable) and failure.retry_after is not None:
+            return failure.retry_after + self._jitter()
+        return backoff + self._jitter()
+
+    # -- turning answers into results or errors -----------------------------------------
+
+    def _decode(self, response: requests.Response, method: str, url: str) -> Any:
+        if response.status_code == 204 or not response.content.strip():
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            pass
+        if looks_like_html(response):
+            title = html_title(response.text)
+            what = f"an HTML page titled {title!r}" if title else "an HTML page"
+            raise JiraUnexpectedResponse(
+                f"expected JSON from {method} {url} but got {what}",
+                hint="a login page or proxy answered instead of Jira: check [jira] url and that "
+                     "the credentials work without SSO",
+                status=response.status_code, method=method, url=url)
+        raise JiraUnexpectedResponse(
+            f"expected JSON from {method} {url} but got "
+            f"{response.headers.get('Content-Type') or 'an untyped body'}",
+            hint="check that [jira] url points at Jira itself",
+            status=response.status_code, method=method, url=url)
+
+    def _client_error(self, response: requests.Response, method: str, url: str) -> JiraError:
+        status = response.status_code
+        where = f"{method} {_path(url)}"
+        common = {"status": status, "method": method, "url": url}
+        if looks_like_html(response) and not _is_json(response):
+            title = html_title(response.text)
+            return JiraUnexpectedResponse(
+                f"{where} answered {status} with an HTML page"
+                + (f" titled {title!r}" if title else "") + f" ({url})",
+                hint="a proxy or login page answered instead of Jira: check [jira] url",
+                **common)
+        said = redact(response_message(response))
+        if status == 401:
+            return JiraAuthError(f"Jira refused the credentials for {self.base_url} (401: {said})",
+                                 hint=AUTH_HINT, **common)
+        if status == 403:
+            if "AUTHENTICATION_DENIED" in response.headers.get("X-Seraph-LoginReason", ""):
+                return JiraAuthError(
+                    f"Jira demands a CAPTCHA for this user at {self.base_url} (403)",
+                    hint="log in once in a browser to clear it, then retry", **common)
+            return JiraPermissionError(f"{where}: permission denied (403: {said})",
+                                       hint="ask a Jira admin to grant this user the permission",
+                                       **common)
+        if status == 404:
+            return JiraNotFound(f"{where}: not found (404: {said})",
+                                hint="check the key/id exists and this user can see it", **common)
+        if status == 410:
+            return JiraGone(f"{where}: Atlassian has removed this endpoint (410: {said})",
+                            hint="upgrade jira-pm; Cloud search must use /rest/api/3/search/jql",
+                            **common)
+        if status == 400:
+            return JiraBadRequest(f"{where}: Jira rejected the request (400: {said})",
+                                  hint="fix what Jira names (JQL in [scope] jql, or a field)",
+                                  **common)
+        return JiraError(f"{where}: Jira answered {status}: {said}",
+                         hint="see Jira's message; rerun with --debug for details", **common)
+
+    def _gave_up(self, failure: _Retryable, method: str, url: str, elapsed: float) -> JiraError:
+        where = f"{method} {_path(url)}"
+        common = {"method": method, "url": url}
+        if failure.response is None:
+            reason = redact(str(failure.error))[:200]
+            return JiraUnreachable(
+                f"cannot reach {self.base_url} for {where} after {elapsed:.0f} s: {reason}",
+                hint="check [jira] url / $JIRA_URL, the network and any proxy", **common)
+        status = failure.response.status_code
+        said = redact(response_message(failure.response))
+        if status == 429:
+            return JiraRateLimited(
+                f"Jira kept rate-limiting {where} (429) for {elapsed:.0f} s: {said}",
+                hint="lower [jira] max_parallel, run less often, or raise max_retry_seconds",
+                status=status, **common)
+        return JiraServerError(
+            f"Jira kept failing {where} ({status}) for {elapsed:.0f} s: {said}",
+            hint="Jira is having trouble; try again later or ask its admin", status=status,
+            **common)
+
+
+def _is_json(response: requests.Response) -> bool:
+    try:
+        response.json()
+    except ValueError:
+        return False
+    return True
+
+
+def _path(url: str) -> str:
+    """The path and query of a URL, for short log and error lines."""
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
