@@ -1,0 +1,306 @@
+"""Performing a plan against Jira: marker search, the ``max_writes`` bound, the writes, the ledger.
+
+Crash safety of comments: a ``pending`` ledger row is committed before every
+POST and marked ``done`` after it. A comment the ledger cannot vouch for (no
+row, or only a pending or failed one) is looked for on the issue by its marker
+before anything is posted, and an ``AmbiguousWriteError`` triggers the same
+search at once. So a kill at any point, a lost store or a retry never posts a
+comment twice.
+
+A refused write (400/403/404) is recorded and reported, and the run goes on;
+anything that means Jira as a whole is unusable (401, unreachable, retries
+exhausted) stops the run after recording the write as failed.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from jira_pm.errors import (
+    EXIT_OK,
+    EXIT_PARTIAL,
+    AmbiguousWriteError,
+    JiraBadRequest,
+    JiraError,
+    JiraNotFound,
+    JiraPermissionError,
+)
+from jira_pm.jira.format import find_markers, marker_matches, render
+from jira_pm.store import ledger
+from jira_pm.writeback.plan import (
+    POLICY_ON_CHANGE,
+    CommentWrite,
+    LabelWrite,
+    Plan,
+    Write,
+)
+
+log = logging.getLogger(__name__)
+
+# Jira refuses these for one issue; the run goes on without that write.
+REFUSED = (JiraPermissionError, JiraBadRequest, JiraNotFound)
+
+COMMENT_PROPERTY_KEY = "jira-pm"
+
+# A test seam: called with a point name and the write, e.g. to simulate a crash.
+FaultHook = Callable[[str, Write], None]
+
+
+@dataclass
+class Failure:
+    issue_key: str
+    operation: str
+    message: str
+    http_status: int | None = None
+
+
+@dataclass
+class Outcome:
+    """What an apply did: writes done, writes refused, writes left for the next run."""
+
+    run_id: str
+    done: list[Write] = field(default_factory=list)
+    failed: list[Failure] = field(default_factory=list)
+    deferred: int = 0
+    adopted: int = 0
+    notices: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_PARTIAL if self.failed else EXIT_OK
+
+
+class MarkerFinder:
+    """Reads an issue's comments (once per issue per run) and finds jira-pm's markers in them."""
+
+    def __init__(self, client: Any):
+        self._client = client
+        self._cache: dict[int, list[dict]] = {}
+
+    def find(self, issue_id: int, rule_id: str, fingerprint: str,
+             fresh: bool = False) -> str | None:
+        """The id of the comment carrying this rule's and finding's marker, or None."""
+        if fresh or issue_id not in self._cache:
+            self._cache[issue_id] = list(self._client.comments(issue_id))
+        for comment in self._cache[issue_id]:
+            for found in find_markers(comment.get("body")):
+                if marker_matches(found, rule_id, fingerprint):
+                    return str(comment.get("id"))
+        return None
+
+
+def finalize(candidates: Plan, client: Any, max_writes: int) -> Plan:
+    """The plan a run performs: comments found by marker dropped, then at most ``max_writes``.
+
+    Marker searches are reads, so a dry run makes them too, and its plan is
+    the plan the real run performs. Writes past the bound are deferred (most
+    severe go first); they are not searched, to keep a bounded run cheap.
+    """
+    finder = MarkerFinder(client)
+    plan = Plan(skipped=list(candidates.skipped))
+    for write in candidates.writes:
+        if len(plan.writes) >= max_writes:
+            plan.deferred.append(write)
+            continue
+        if isinstance(write, CommentWrite) and write.needs_marker_search:
+            comment_id = finder.find(write.issue_id, write.rule_id, write.fingerprint)
+            if comment_id is not None:
+                believed = write.pending_hash
+                plan.adopted.append((write.issue_id, write.issue_key, write.rule_id,
+                                     write.fingerprint, comment_id, believed))
+                current = write.text.content_hash()
+                if write.policy != POLICY_ON_CHANGE or believed in (None, current):
+                    continue
+                write = replace(write, operation=ledger.OP_EDIT_COMMENT, comment_id=comment_id,
+                                needs_marker_search=False, why=f"finding changed: {write.why}")
+        plan.writes.append(write)
+    return plan
+
+
+class Applier:
+    """Performs one plan's writes through a Jira client, recording each in the ledger."""
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        client: Any,
+        run_id: str,
+        *,
+        adf: bool,
+        notify_users: bool = True,
+        fault: FaultHook | None = None,
+        on_labels_written: Callable[[int, tuple[str, ...], tuple[str, ...]], None] | None = None,
+    ):
+        self.conn = conn
+        self.client = client
+        self.run_id = run_id
+        self.adf = adf
+        self.notify_users = notify_users
+        self.fault = fault or (lambda point, write: None)
+        self.on_labels_written = on_labels_written
+        self.finder = MarkerFinder(client)
+
+    def apply(self, plan: Plan) -> Outcome:
+        """Perform every write of a finalized plan; refused writes are recorded, not raised."""
+        outcome = Outcome(self.run_id, deferred=len(plan.deferred), adopted=len(plan.adopted))
+        for issue_id, issue_key, rule_id, fingerprint, comment_id, believed in plan.adopted:
+            ledger.record_done(
+                self.conn, run_id=self.run_id, issue_id=issue_id, issue_key=issue_key,
+                operation=ledger.OP_COMMENT, rule_id=rule_id, fingerprint=fingerprint,
+                comment_id=comment_id, content_hash=believed,
+                detail="found on the issue by its marker; not posted again",
+            )
+        for write in plan.writes:
+            if isinstance(write, LabelWrite):
+                self._labels(write, outcome)
+            elif write.operation == ledger.OP_COMMENT:
+                self._post_comment(write, outcome)
+            else:
+                self._edit_comment(write, outcome)
+        return outcome
+
+    # ---- labels -------------------------------------------------------------------------
+
+    def _labels(self, write: LabelWrite, outcome: Outcome) -> None:
+        first = write.reasons[0]
+        entry = ledger.record_pending(
+            self.conn, run_id=self.run_id, issue_id=write.issue_id, issue_key=write.issue_key,
+            operation=ledger.OP_LABELS, label=ledger.labels_text(write.add, write.remove),
+            rule_id=first.rule_id, fingerprint=first.fingerprint,
+            detail="; ".join(f"{r.action} {r.label}: {r.why}" for r in write.reasons),
+        )
+        self.fault("before-request", write)
+        try:
+            self._edit_labels(write, outcome)
+        except REFUSED as exc:
+            self._refused(entry, write, ledger.OP_LABELS, exc, outcome)
+            return
+        except JiraError as exc:
+            ledger.record_result(self.conn, entry, ledger.FAILED, http_status=exc.status,
+                                 detail=exc.one_line())
+            raise
+        self.fault("after-request", write)
+        ledger.record_result(self.conn, entry, ledger.DONE)
+        if self.on_labels_written:
+            self.on_labels_written(write.issue_id, write.add, write.remove)
+        outcome.done.append(write)
+
+    def _edit_labels(self, write: LabelWrite, outcome: Outcome) -> None:
+        try:
+            self.client.edit_labels(write.issue_id, list(write.add), list(write.remove),
+                                    notify_users=self.notify_users)
+        except (JiraPermissionError, JiraBadRequest) as exc:
+            if self.notify_users:
+                raise
+            # Only admins may silence notifications; Jira says so with a 400 or 403.
+            # Try once with notifications on: if that works, keep them on and say so once.
+            self.client.edit_labels(write.issue_id, list(write.add), list(write.remove),
+                                    notify_users=True)
+            self.notify_users = True
+            outcome.notices.append(
+                f"Jira refused notify_users = false ({exc.one_line()}); label changes in this "
+                "run notify watchers — give the jira-pm user admin rights or set "
+                "[writeback] notify_users = true"
+            )
+
+    # ---- comments -----------------------------------------------------------------------
+
+    def _post_comment(self, write: CommentWrite, outcome: Outcome) -> None:
+        content_hash = write.text.content_hash()
+        entry = ledger.record_pending(
+            self.conn, run_id=self.run_id, issue_id=write.issue_id, issue_key=write.issue_key,
+            operation=ledger.OP_COMMENT, rule_id=write.rule_id, fingerprint=write.fingerprint,
+            content_hash=content_hash, detail=write.why,
+        )
+        self.fault("before-request", write)
+        try:
+            created = self.client.add_comment(write.issue_id, render(write.text, self.adf))
+        except AmbiguousWriteError as exc:
+            found = self._find_after_ambiguous(write)
+            if found is None:
+                ledger.record_result(self.conn, entry, ledger.FAILED, detail=exc.one_line())
+                outcome.failed.append(Failure(write.issue_key, write.operation,
+                                              f"{exc.one_line()} (not found on the issue; the "
+                                              "next run searches again before posting)"))
+                return
+            created = {"id": found}
+        except REFUSED as exc:
+            self._refused(entry, write, ledger.OP_COMMENT, exc, outcome)
+            return
+        except JiraError as exc:
+            ledger.record_result(self.conn, entry, ledger.FAILED, http_status=exc.status,
+                                 detail=exc.one_line())
+            raise
+        comment_id = str(created.get("id"))
+        self.fault("after-request", write)
+        ledger.record_result(self.conn, entry, ledger.DONE, comment_id=comment_id)
+        outcome.done.append(write)
+        self._set_property(write, comment_id, content_hash, outcome)
+
+    def _find_after_ambiguous(self, write: CommentWrite) -> str | None:
+        try:
+            return self.finder.find(write.issue_id, write.rule_id, write.fingerprint, fresh=True)
+        except JiraError as exc:
+            log.warning("marker search on %s failed: %s", write.issue_key, exc.one_line())
+            return None
+
+    def _edit_comment(self, write: CommentWrite, outcome: Outcome) -> None:
+        content_hash = write.text.content_hash()
+        entry = ledger.record_pending(
+            self.conn, run_id=self.run_id, issue_id=write.issue_id, issue_key=write.issue_key,
+            operation=ledger.OP_EDIT_COMMENT, rule_id=write.rule_id,
+            fingerprint=write.fingerprint, comment_id=write.comment_id,
+            content_hash=content_hash, detail=write.why,
+        )
+        self.fault("before-request", write)
+        try:
+            self.client.update_comment(write.issue_id, write.comment_id,
+                                       render(write.text, self.adf))
+        except JiraNotFound as exc:
+            # A person deleted the comment: respect that, do not post it again.
+            ledger.record_result(self.conn, entry, ledger.FAILED, http_status=exc.status or 404,
+                                 detail="the comment no longer exists; not posted again")
+            outcome.notices.append(f"{write.issue_key}: jira-pm's comment {write.comment_id} "
+                                   "was deleted in Jira; it is not posted again")
+            return
+        except REFUSED as exc:
+            self._refused(entry, write, ledger.OP_EDIT_COMMENT, exc, outcome)
+            return
+        except JiraError as exc:
+            ledger.record_result(self.conn, entry, ledger.FAILED, http_status=exc.status,
+                                 detail=exc.one_line())
+            raise
+        self.fault("after-request", write)
+        ledger.record_result(self.conn, entry, ledger.DONE)
+        outcome.done.append(write)
+
+    def _set_property(self, write: CommentWrite, comment_id: str, content_hash: str,
+                      outcome: Outcome) -> None:
+        """Tag the comment with a machine-readable property; the visible marker stays the truth."""
+        entry = ledger.record_pending(
+            self.conn, run_id=self.run_id, issue_id=write.issue_id, issue_key=write.issue_key,
+            operation=ledger.OP_COMMENT_PROPERTY, rule_id=write.rule_id,
+            fingerprint=write.fingerprint, comment_id=comment_id, content_hash=content_hash,
+        )
+        value = {"rule": write.rule_id, "fingerprint": write.fingerprint, "hash": content_hash}
+        try:
+            self.client.set_comment_property(comment_id, COMMENT_PROPERTY_KEY, value)
+        except JiraError as exc:
+            ledger.record_result(self.conn, entry, ledger.FAILED, http_status=exc.status,
+                                 detail=exc.one_line())
+            notice = ("could not tag jira-pm's comments with a comment property "
+                      f"({exc.one_line()}); their visible markers suffice")
+            if notice not in outcome.notices:
+                outcome.notices.append(notice)
+            return
+        ledger.record_result(self.conn, entry, ledger.DONE)
+
+    def _refused(self, entry: int, write: Write, operation: str, exc: JiraError,
+                 outcome: Outcome) -> None:
+        ledger.record_result(self.conn, entry, ledger.FAILED, http_status=exc.status,
+                             detail=exc.one_line())
+        outcome.failed.append(Failure(write.issue_key, operation, exc.one_line(), exc.status))

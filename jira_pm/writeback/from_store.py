@@ -1,0 +1,81 @@
+"""Write-back from the store: open findings and issues as synced → plan → Jira → ledger."""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from jira_pm.model import Finding
+from jira_pm.store import ledger
+from jira_pm.writeback.apply import Applier, FaultHook, Outcome, finalize
+from jira_pm.writeback.plan import Plan, Policy, plan_candidates
+from jira_pm.writeback.store_io import issue_states, resolved_findings, update_labels
+
+
+@dataclass
+class WritebackResult:
+    plan: Plan
+    outcome: Outcome | None  # None for a dry run
+
+    @property
+    def exit_code(self) -> int:
+        return self.outcome.exit_code if self.outcome else 0
+
+
+def new_run_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def uses_adf(settings: Any, client: Any) -> bool:
+    """ADF bodies (REST v3) on Cloud unless the config says otherwise; wiki markup elsewhere."""
+    chosen = settings.writeback.comment_format
+    if chosen == "adf":
+        return True
+    if chosen == "wiki":
+        return False
+    return bool(client.is_cloud)
+
+
+def build_plan(conn: sqlite3.Connection, client: Any, settings: Any, findings: Sequence[Finding],
+               owned_labels: Iterable[str]) -> Plan:
+    """The plan a run performs now: candidates, marker searches (reads only), the bound."""
+    policy = Policy.from_settings(settings.writeback, owned_labels)
+    records = ledger.comment_records(conn)
+    open_prints = {f.fingerprint for f in findings}
+    resolved = resolved_findings(conn, {fp for fp, _ in records if fp not in open_prints})
+    candidates = plan_candidates(issue_states(conn), findings, records, policy, resolved)
+    return finalize(candidates, client, settings.writeback.max_writes)
+
+
+def apply_from_store(
+    conn: sqlite3.Connection,
+    client: Any,
+    settings: Any,
+    *,
+    findings: Sequence[Finding] | None = None,
+    owned_labels: Iterable[str] | None = None,
+    dry_run: bool = False,
+    run_id: str | None = None,
+    fault: FaultHook | None = None,
+) -> WritebackResult:
+    """Plan from the store's open findings and, unless ``dry_run``, perform the plan."""
+    if findings is None:
+        from jira_pm.store.findings import open_findings
+
+        findings = open_findings(conn)
+    if owned_labels is None:
+        from jira_pm.rulepack import load_pack
+
+        owned_labels = load_pack(settings).owned_labels()
+    plan = build_plan(conn, client, settings, findings, owned_labels)
+    if dry_run:
+        return WritebackResult(plan, None)
+    applier = Applier(
+        conn, client, run_id or new_run_id(), adf=uses_adf(settings, client),
+        notify_users=settings.writeback.notify_users, fault=fault,
+        on_labels_written=lambda issue_id, add, remove: update_labels(conn, issue_id, add, remove),
+    )
+    return WritebackResult(plan, applier.apply(plan))

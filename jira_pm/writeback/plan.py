@@ -1,0 +1,291 @@
+"""The write-back planner: open findings + issues as synced + the ledger → writes. Pure.
+
+Labels are level-triggered: every run computes the owned labels each issue
+*should* carry and plans the difference as one labels write per issue (Jira's
+``update.labels`` add/remove, never an overwrite). Only owned labels — the
+rule pack's prefix and the labels its rules name — are ever added or removed;
+the exempt label is never owned, and exempt issues are never written to.
+
+Comments follow each finding's policy: ``once`` posts one comment per issue
+the finding labels; ``on-change`` also edits that comment in place when its
+text changes, and once more when the finding clears; ``never`` posts nothing.
+Whether a comment without a ledger record already exists is decided later,
+by the marker search in ``apply``: the planner only says "needs a comment".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from jira_pm.jira.format import CommentText
+from jira_pm.model import Finding, severity_rank
+from jira_pm.store.ledger import DONE, OP_COMMENT, OP_EDIT_COMMENT, OP_LABELS, CommentRecord
+from jira_pm.writeback.comments import finding_comment, resolved_comment
+
+POLICY_ONCE = "once"
+POLICY_NEVER = "never"
+POLICY_ON_CHANGE = "on-change"
+
+
+@dataclass(frozen=True)
+class IssueState:
+    """What the planner needs of one issue: who it is and the labels it has now."""
+
+    id: int
+    key: str
+    project_key: str
+    issue_type: str
+    labels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ResolvedFinding:
+    """A finding that has cleared, as far as editing its ``on-change`` comment needs."""
+
+    rule_id: str
+    fingerprint: str
+    message: str
+    label: str | None
+    comment_policy: str
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The write-back settings the planner obeys."""
+
+    label_prefix: str = "pm-"
+    owned_labels: frozenset[str] = frozenset()
+    exempt_label: str = "pm-ignore"
+    exempt_issue_types: frozenset[str] = frozenset()
+    exempt_projects: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_settings(cls, writeback, owned_labels: Iterable[str] = ()) -> Policy:
+        """The policy of ``settings.writeback`` and the rule pack's own labels."""
+        return cls(
+            label_prefix=writeback.label_prefix,
+            owned_labels=frozenset(owned_labels),
+            exempt_label=writeback.exempt_label,
+            exempt_issue_types=frozenset(t.lower() for t in writeback.exempt_issue_types),
+            exempt_projects=frozenset(writeback.exempt_projects),
+        )
+
+    def owns(self, label: str) -> bool:
+        """Whether jira-pm may add or remove this label."""
+        if label == self.exempt_label:
+            return False  # a person sets it to stop jira-pm; jira-pm never takes it away
+        return label in self.owned_labels or bool(
+            self.label_prefix and label.startswith(self.label_prefix)
+        )
+
+    def exemption(self, issue: IssueState) -> str | None:
+        """Why jira-pm must not write to this issue, or None."""
+        if self.exempt_label and self.exempt_label in issue.labels:
+            return f"carries the exempt label {self.exempt_label}"
+        if issue.project_key in self.exempt_projects:
+            return f"project {issue.project_key} is exempt"
+        if issue.issue_type.lower() in self.exempt_issue_types:
+            return f"issue type {issue.issue_type} is exempt"
+        return None
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a label is added or removed: the rule and finding behind it, in words."""
+
+    label: str
+    action: str  # "add" or "remove"
+    rule_id: str | None
+    fingerprint: str | None
+    why: str
+
+
+@dataclass(frozen=True)
+class LabelWrite:
+    """One ``PUT /issue/{id}`` with ``update.labels`` add and remove operations."""
+
+    issue_id: int
+    issue_key: str
+    add: tuple[str, ...]
+    remove: tuple[str, ...]
+    reasons: tuple[Reason, ...]
+    rank: int  # severity rank of the most severe finding behind it (-1: removals only)
+
+    operation = OP_LABELS
+
+    def describe(self) -> list[tuple[str, str, str, str]]:
+        """Plan lines: (issue, operation, rule, why)."""
+        return [
+            (self.issue_key, f"{r.action}-label {r.label}", r.rule_id or "-", r.why)
+            for r in self.reasons
+        ]
+
+
+@dataclass(frozen=True)
+class CommentWrite:
+    """A comment to post (``comment``) or to edit in place (``edit-comment``)."""
+
+    issue_id: int
+    issue_key: str
+    operation: str  # OP_COMMENT or OP_EDIT_COMMENT
+    rule_id: str
+    fingerprint: str
+    text: CommentText
+    why: str
+    rank: int
+    comment_id: str | None = None  # the comment to edit
+    # A comment the ledger cannot vouch for: search the issue for its marker first.
+    needs_marker_search: bool = True
+    policy: str = POLICY_ONCE
+    # The text hash of an earlier POST whose outcome is unknown (a pending ledger row).
+    pending_hash: str | None = None
+
+    def describe(self) -> list[tuple[str, str, str, str]]:
+        """Plan lines: (issue, operation, rule, why)."""
+        return [(self.issue_key, self.operation, self.rule_id, self.why)]
+
+
+Write = LabelWrite | CommentWrite
+
+
+@dataclass
+class Plan:
+    """The writes a run will make, the writes left for the next run, and the issues skipped."""
+
+    writes: list[Write] = field(default_factory=list)
+    deferred: list[Write] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (issue key, why)
+    # Comments found by their marker (no write needed): (issue id, key, rule, fingerprint,
+    # comment id, content hash of the text believed to be there)
+    adopted: list[tuple[int, str, str, str, str, str | None]] = field(default_factory=list)
+
+    def lines(self) -> list[tuple[str, str, str, str]]:
+        """Every planned write as (issue, operation, rule, why), in the order they run."""
+        return [line for write in self.writes for line in write.describe()]
+
+
+def plan_candidates(
+    issues: Mapping[int, IssueState],
+    findings: Sequence[Finding],
+    comments: Mapping[tuple[str, int], CommentRecord],
+    policy: Policy,
+    resolved: Sequence[ResolvedFinding] = (),
+) -> Plan:
+    """Every write the findings call for, most severe first, before any bound or marker search."""
+    plan = Plan()
+    wanted = _wanted_labels(findings, issues, policy)
+    exempt: dict[int, str] = {}
+    for issue in issues.values():
+        why = policy.exemption(issue)
+        if why:
+            exempt[issue.id] = why
+
+    for issue_id in sorted(issues, key=lambda i: _key_order(issues[i].key)):
+        issue = issues[issue_id]
+        if issue_id in exempt:
+            if wanted.get(issue_id) or any(policy.owns(x) for x in issue.labels):
+                plan.skipped.append((issue.key, exempt[issue_id]))
+            continue
+        write = _label_write(issue, wanted.get(issue_id, {}), policy)
+        if write:
+            plan.writes.append(write)
+
+    for finding in findings:
+        if finding.comment_policy == POLICY_NEVER:
+            continue
+        for issue_id in dict.fromkeys(finding.issue_ids):
+            issue = issues.get(issue_id)
+            if issue is None or issue_id in exempt:
+                continue
+            write = _comment_write(finding, issue, comments.get((finding.fingerprint, issue_id)),
+                                   policy)
+            if write:
+                plan.writes.append(write)
+
+    for gone in resolved:
+        if gone.comment_policy != POLICY_ON_CHANGE:
+            continue
+        text = resolved_comment(gone.rule_id, gone.fingerprint, gone.message, gone.label)
+        for (fingerprint, issue_id), record in comments.items():
+            if fingerprint != gone.fingerprint or record.status != DONE or not record.comment_id:
+                continue
+            issue = issues.get(issue_id)
+            if issue is None or issue_id in exempt or record.content_hash == text.content_hash():
+                continue
+            plan.writes.append(CommentWrite(
+                issue_id, issue.key, OP_EDIT_COMMENT, gone.rule_id, gone.fingerprint, text,
+                "finding resolved: mark the comment resolved", -1, record.comment_id,
+                needs_marker_search=False, policy=POLICY_ON_CHANGE,
+            ))
+
+    plan.writes.sort(key=_write_order)
+    return plan
+
+
+def _wanted_labels(
+    findings: Sequence[Finding], issues: Mapping[int, IssueState], policy: Policy
+) -> dict[int, dict[str, Finding]]:
+    """issue id → owned label → the most severe open finding that wants it there."""
+    wanted: dict[int, dict[str, Finding]] = {}
+    for finding in findings:
+        if not finding.label or not policy.owns(finding.label):
+            continue  # a rule may only write the labels the pack owns
+        for issue_id in finding.issue_ids:
+            if issue_id not in issues:
+                continue
+            labels = wanted.setdefault(issue_id, {})
+            held = labels.get(finding.label)
+            if held is None or severity_rank(finding.severity) > severity_rank(held.severity):
+                labels[finding.label] = finding
+    return wanted
+
+
+def _label_write(issue: IssueState, wanted: Mapping[str, Finding],
+                 policy: Policy) -> LabelWrite | None:
+    have = set(issue.labels)
+    add = sorted(label for label in wanted if label not in have)
+    remove = sorted(label for label in have if policy.owns(label) and label not in wanted)
+    if not add and not remove:
+        return None
+    reasons = [
+        Reason(label, "add", wanted[label].rule_id, wanted[label].fingerprint,
+               wanted[label].message)
+        for label in add
+    ]
+    reasons += [
+        Reason(label, "remove", None, None, "no open finding wants this label")
+        for label in remove
+    ]
+    rank = max((severity_rank(wanted[label].severity) for label in add), default=-1)
+    return LabelWrite(issue.id, issue.key, tuple(add), tuple(remove), tuple(reasons), rank)
+
+
+def _comment_write(
+    finding: Finding, issue: IssueState, record: CommentRecord | None, policy: Policy
+) -> CommentWrite | None:
+    text = finding_comment(finding, issue.key, policy.exempt_label)
+    rank = severity_rank(finding.severity)
+    if record is None or record.status != DONE or not record.comment_id:
+        return CommentWrite(issue.id, issue.key, OP_COMMENT, finding.rule_id, finding.fingerprint,
+                            text, f"new finding: {finding.message}", rank,
+                            policy=finding.comment_policy,
+                            pending_hash=record.content_hash if record else None)
+    if finding.comment_policy == POLICY_ON_CHANGE and record.content_hash != text.content_hash():
+        return CommentWrite(issue.id, issue.key, OP_EDIT_COMMENT, finding.rule_id,
+                            finding.fingerprint, text, f"finding changed: {finding.message}",
+                            rank, record.comment_id, needs_marker_search=False,
+                            policy=POLICY_ON_CHANGE)
+    return None
+
+
+def _key_order(key: str) -> tuple[str, int, str]:
+    """ABC-9 before ABC-10: project, then number."""
+    project, _, number = key.rpartition("-")
+    return (project, int(number), key) if number.isdigit() else (key, 0, key)
+
+
+def _write_order(write: Write) -> tuple:
+    # Most severe first; for one issue, the label before its comment.
+    return (-write.rank, _key_order(write.issue_key), 0 if isinstance(write, LabelWrite) else 1,
+            write.fingerprint if isinstance(write, CommentWrite) else "")

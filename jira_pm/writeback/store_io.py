@@ -1,0 +1,50 @@
+"""What write-back reads from and writes to the store besides the ledger."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+
+from jira_pm.writeback.plan import IssueState, ResolvedFinding
+
+
+def issue_states(conn: sqlite3.Connection) -> dict[int, IssueState]:
+    """Every stored issue's identity and labels, as last synced (or last written)."""
+    rows = conn.execute("SELECT id, key, project_key, issue_type, labels FROM issues").fetchall()
+    return {
+        int(row["id"]): IssueState(int(row["id"]), row["key"], row["project_key"],
+                                   row["issue_type"], tuple(json.loads(row["labels"] or "[]")))
+        for row in rows
+    }
+
+
+def update_labels(conn: sqlite3.Connection, issue_id: int, add: Iterable[str],
+                  remove: Iterable[str]) -> None:
+    """Apply a successful label write to the stored issue: the next plan is right before a sync."""
+    with conn:
+        row = conn.execute("SELECT labels FROM issues WHERE id = ?", (issue_id,)).fetchone()
+        if row is None:
+            return
+        removed = set(remove)
+        labels = [x for x in json.loads(row["labels"] or "[]") if x not in removed]
+        labels += [x for x in add if x not in labels]
+        conn.execute("UPDATE issues SET labels = ? WHERE id = ?",
+                     (json.dumps(labels, separators=(",", ":")), issue_id))
+
+
+def resolved_findings(conn: sqlite3.Connection,
+                      fingerprints: Iterable[str]) -> list[ResolvedFinding]:
+    """The resolved findings among ``fingerprints`` (those jira-pm has commented on)."""
+    wanted = sorted(set(fingerprints))
+    found: list[ResolvedFinding] = []
+    for start in range(0, len(wanted), 500):  # stay under SQLite's variable limit
+        chunk = wanted[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = conn.execute(
+            "SELECT rule_id, fingerprint, message, label, comment_policy FROM findings"
+            f" WHERE resolved_at IS NOT NULL AND fingerprint IN ({marks})", chunk
+        ).fetchall()
+        found += [ResolvedFinding(r["rule_id"], r["fingerprint"], r["message"], r["label"],
+                                  r["comment_policy"]) for r in rows]
+    return found
