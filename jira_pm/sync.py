@@ -1,0 +1,502 @@
+"""Fetch → map → save: full and incremental sync, checkpoints, completion, reconcile.
+
+One run:
+
+1. Site facts, cached in ``meta`` and refreshed on a full sync: deployment,
+   the user's time zone (JQL dates are read in it), field discovery, statuses.
+2. Search pages in id order (``expand=changelog``, only the fields jira-pm
+   reads). Incremental runs ask ``updated >= cursor − overlap``, the date written
+   in the Jira user's time zone at minute resolution.
+3. Per page, complete what search truncated — changelogs whose ``total``
+   exceeds the histories returned (Cloud caps them near 40; bulkfetch in
+   batches) and worklog lists over their cap of 20 (``/issue/{id}/worklog``,
+   in parallel) — then save the page, its sprints and the checkpoint (the last
+   id done) in ONE transaction. A killed run loses at most that page; the next
+   run resumes after the checkpoint with the same query.
+4. Versions per project (in parallel), then the cursor moves to the instant
+   the run started, and the checkpoint is cleared.
+5. Reconcile (``--reconcile`` or every ``reconcile_every_hours``): an ids-only
+   search; a stored id Jira no longer returns is removed once GET /issue says
+   404, or the issue now lives outside the configured projects.
+
+Cloud's ``expand=changelog`` in search costs no extra request (pages stay at
+the same size) and makes bulkfetch necessary only for the few truncated
+issues, so it beats bulkfetching every changelog: see docs/sync.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import queue
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from jira_pm.errors import ConfigError, JiraBadRequest, JiraNotFound
+from jira_pm.mapping import (
+    FieldMap,
+    discover_fields,
+    map_issue,
+    map_status,
+    map_version,
+    sprints_of,
+)
+from jira_pm.store.issues import (
+    delete_issues,
+    get_meta,
+    get_sync_state,
+    issue_ids,
+    save_issues,
+    save_sprints,
+    save_statuses,
+    save_versions,
+    set_meta,
+    set_sync_state,
+    transaction,
+)
+
+log = logging.getLogger(__name__)
+
+# The system fields mapping reads; nothing else is requested.
+BASE_FIELDS = (
+    "summary", "issuetype", "status", "project", "created", "updated", "resolution",
+    "resolutiondate", "duedate", "labels", "fixVersions", "parent", "timetracking",
+    "timeoriginalestimate", "timeestimate", "timespent", "assignee", "worklog",
+)
+JQL_DATE_FORMAT = "%Y/%m/%d %H:%M"
+
+
+class Progress(Protocol):
+    """What sync reports to a progress bar (the CLI's; tests may pass their own)."""
+
+    def start(self, total: int | None) -> None: ...
+    def advance(self, issues: int) -> None: ...
+    def finish(self) -> None: ...
+
+
+@dataclass
+class SyncResult:
+    """What one sync did."""
+
+    mode: str  # "full" or "incremental"
+    resumed: bool = False
+    pages: int = 0
+    issues: int = 0
+    changes: int = 0
+    worklogs: int = 0
+    versions: int = 0
+    sprints: int = 0
+    changelogs_completed: int = 0
+    worklogs_completed: int = 0
+    reconciled: bool = False
+    deleted: int = 0
+    requests: int = 0
+    elapsed: float = 0.0
+    cursor: datetime | None = None
+    projects: dict[str, int] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        text = (
+            f"{self.mode} sync: {self.issues} issues ({self.changes} changelog items, "
+            f"{self.worklogs} worklogs), {self.versions} versions, {self.sprints} sprints "
+            f"in {self.pages} pages; {self.requests} requests in {self.elapsed:.1f}s"
+        )
+        if self.resumed:
+            text += "; resumed after an interrupted run"
+        if self.reconciled:
+            text += f"; reconciled: {self.deleted} removed"
+        return text
+
+
+# ---------------------------------------------------------------- scope and JQL
+
+
+def scope_key(settings: Any) -> str:
+    """A short stable name for the configured scope (projects + JQL)."""
+    text = json.dumps(
+        {"projects": sorted(settings.scope.projects), "jql": settings.scope.jql or ""},
+        sort_keys=True,
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _quote_key(key: str) -> str:
+    return key if key.replace("_", "").isalnum() else '"' + key.replace('"', '\\"') + '"'
+
+
+def scope_jql(settings: Any) -> str:
+    """The JQL of the configured scope, without ORDER BY (the client orders by id)."""
+    parts = []
+    if settings.scope.projects:
+        keys = ", ".join(_quote_key(k) for k in settings.scope.projects)
+        parts.append(f"project in ({keys})")
+    if settings.scope.jql:
+        parts.append(f"({_strip_order_by(settings.scope.jql)})")
+    return " AND ".join(parts)
+
+
+def _strip_order_by(jql: str) -> str:
+    lowered = jql.lower()
+    index = lowered.rfind("order by")
+    return jql[:index].strip() if index >= 0 else jql.strip()
+
+
+def jql_since(instant: datetime, timezone_name: str | None) -> str:
+    """``instant`` as a JQL date in the Jira user's zone, floored to the minute."""
+    try:
+        zone = ZoneInfo(timezone_name) if timezone_name else UTC
+    except (ZoneInfoNotFoundError, ValueError):
+        log.warning("unknown Jira user time zone %r; writing JQL dates in UTC", timezone_name)
+        zone = UTC
+    return instant.astimezone(zone).strftime(JQL_DATE_FORMAT)
+
+
+def page_jql(base: str, since: str | None, after_id: int | None) -> str:
+    parts = [f"({base})"] if base else []
+    if since:
+        parts.append(f'updated >= "{since}"')
+    if after_id is not None:
+        parts.append(f"id > {after_id}")
+    return " AND ".join(parts)
+
+
+# ---------------------------------------------------------------- the run
+
+
+class Syncer:
+    """One sync of one scope into one store, through one JiraClient."""
+
+    def __init__(
+        self,
+        settings: Any,
+        conn: sqlite3.Connection,
+        client: Any,
+        *,
+        progress: Progress | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ):
+        self.settings = settings
+        self.conn = conn
+        self.client = client
+        self.progress = progress
+        self.now = now
+        self.scope = scope_key(settings)
+        self.parallel = max(1, min(16, int(getattr(settings.jira, "max_parallel", 4) or 1)))
+
+    # -- entry point
+
+    def run(self, *, full: bool = False, reconcile: bool | None = None) -> SyncResult:
+        started_clock = time.monotonic()
+        requests_before = self._requests()
+        started = self.now()
+        state = get_sync_state(self.conn, self.scope)
+        checkpoint = state.checkpoint
+        if full and checkpoint and checkpoint.get("mode") != "full":
+            checkpoint = None  # an interrupted incremental is superseded by this full run
+        mode = "full" if full or state.cursor is None else "incremental"
+        if checkpoint and not full:
+            mode = checkpoint.get("mode", mode)
+        result = SyncResult(mode=mode, resumed=bool(checkpoint))
+
+        fields = self._site_facts(refresh=mode == "full" and not checkpoint)
+        base = scope_jql(self.settings)
+        if checkpoint:
+            since = checkpoint.get("since")
+            after_id = checkpoint.get("after_id")
+            run_started = datetime.fromisoformat(checkpoint["started"])
+        else:
+            since = None
+            if mode == "incremental":
+                overlap = timedelta(minutes=float(self.settings.sync.overlap_minutes))
+                since = jql_since(state.cursor - overlap, get_meta(self.conn, "user_timezone"))
+            after_id = None
+            run_started = started
+        self._fetch_issues(result, fields, base, since, after_id, mode, run_started)
+        self._sync_versions(result)
+
+        set_sync_state(
+            self.conn, self.scope, cursor=run_started, checkpoint=None,
+            **({"last_full": started} if mode == "full" else {}),
+        )
+        if self._reconcile_due(state, reconcile, mode):
+            self.reconcile(result, base)
+            set_sync_state(self.conn, self.scope, last_reconcile=started)
+        elif mode == "full" and state.last_reconcile is None:
+            # A full sync into an empty scope has nothing stale to remove.
+            set_sync_state(self.conn, self.scope, last_reconcile=started)
+
+        result.cursor = run_started
+        result.requests = self._requests() - requests_before
+        result.elapsed = time.monotonic() - started_clock
+        return result
+
+    def _requests(self) -> int:
+        http = getattr(self.client, "http", None)
+        return int(getattr(http, "requests_sent", 0) or 0)
+
+    # -- site facts
+
+    def _site_facts(self, *, refresh: bool) -> FieldMap:
+        """Deployment, time zone, field map and statuses: from ``meta``, or Jira when stale."""
+        overrides = getattr(self.settings, "fields", None)
+        override_key = {
+            name: getattr(overrides, name, None)
+            for name in ("story_points", "sprint", "epic_link", "start_date", "budget")
+        }
+        cached = get_meta(self.conn, "field_map")
+        if not refresh and cached and cached.get("overrides") == override_key:
+            return FieldMap.from_dict(cached["map"])
+        deployment = self.client.deployment()
+        me = self.client.myself()
+        field_map = discover_fields(self.client.fields(), overrides)
+        statuses = [map_status(s) for s in self.client.statuses()]
+        with transaction(self.conn):
+            set_meta(self.conn, "deployment", deployment)
+            set_meta(self.conn, "user_timezone", me.get("timeZone") or "UTC")
+            set_meta(
+                self.conn, "field_map", {"map": field_map.as_dict(), "overrides": override_key}
+            )
+            save_statuses(self.conn, statuses)
+        return field_map
+
+    def _is_cloud(self) -> bool:
+        deployment = get_meta(self.conn, "deployment") or self.client.deployment()
+        return str(deployment).lower() == "cloud"
+
+    # -- issues
+
+    def _fetch_issues(
+        self,
+        result: SyncResult,
+        fields: FieldMap,
+        base: str,
+        since: str | None,
+        after_id: int | None,
+        mode: str,
+        run_started: datetime,
+    ) -> None:
+        jql = page_jql(base, since, after_id)
+        wanted = list(BASE_FIELDS) + [f for f in fields.ids() if f not in BASE_FIELDS]
+        if self.progress is not None:
+            self.progress.start(self._approximate_count(jql))
+        try:
+            for page in _prefetched(self.client.search(jql, wanted, expand=["changelog"])):
+                if not page:
+                    continue
+                self._complete(page, result)
+                issues = [map_issue(raw, fields) for raw in page]
+                sprints = [s for raw in page for s in sprints_of(raw, fields)]
+                last_id = max(issue.id for issue in issues)
+                with transaction(self.conn):
+                    save_issues(self.conn, issues, page, self.now())
+                    save_sprints(self.conn, sprints)
+                    set_sync_state(
+                        self.conn, self.scope,
+                        checkpoint={
+                            "mode": mode, "since": since, "after_id": last_id,
+                            "started": run_started.isoformat(),
+                        },
+                    )
+                result.pages += 1
+                result.issues += len(issues)
+                result.changes += sum(len(i.changes) for i in issues)
+                result.worklogs += sum(len(i.worklogs) for i in issues)
+                result.sprints += len({s.id for s in sprints})
+                for issue in issues:
+                    key = issue.project_key
+                    result.projects[key] = result.projects.get(key, 0) + 1
+                if self.progress is not None:
+                    self.progress.advance(len(issues))
+        except JiraBadRequest as exc:
+            raise ConfigError(
+                f"Jira rejected the sync query: {exc.message}",
+                hint="check [scope] projects and jql in "
+                f"{getattr(self.settings, 'source', None) or 'jira-pm.toml'}",
+            ) from exc
+        finally:
+            if self.progress is not None:
+                self.progress.finish()
+
+    def _approximate_count(self, jql: str) -> int | None:
+        counter = getattr(self.client, "approximate_count", None)
+        if counter is None:
+            return None
+        try:
+            return counter(jql)
+        except Exception:  # a progress total is a nicety; never fail a sync for it
+            log.debug("approximate count failed", exc_info=True)
+            return None
+
+    def _complete(self, page: list[dict], result: SyncResult) -> None:
+        """Replace truncated changelogs and worklog lists in ``page`` with complete ones."""
+        short_changelogs = [int(raw["id"]) for raw in page if _changelog_truncated(raw)]
+        short_worklogs = [int(raw["id"]) for raw in page if _worklogs_truncated(raw)]
+        by_id = {int(raw["id"]): raw for raw in page}
+        if short_changelogs:
+            histories = self._changelogs(short_changelogs)
+            for issue_id, items in histories.items():
+                by_id[issue_id]["changelog"] = {
+                    "startAt": 0, "maxResults": len(items), "total": len(items),
+                    "histories": items,
+                }
+            result.changelogs_completed += len(short_changelogs)
+        if short_worklogs:
+            with ThreadPoolExecutor(self.parallel) as pool:
+                lists = list(pool.map(self.client.worklogs, short_worklogs))
+            for issue_id, worklogs in zip(short_worklogs, lists, strict=True):
+                by_id[issue_id]["fields"]["worklog"] = {
+                    "startAt": 0, "maxResults": len(worklogs), "total": len(worklogs),
+                    "worklogs": worklogs,
+                }
+            result.worklogs_completed += len(short_worklogs)
+
+    def _changelogs(self, ids: list[int]) -> dict[int, list[dict]]:
+        if self._is_cloud():
+            found = self.client.bulk_changelogs(ids)
+            return {int(k): v for k, v in found.items()}
+        with ThreadPoolExecutor(self.parallel) as pool:
+            lists = list(pool.map(self.client.changelog, ids))
+        return dict(zip(ids, lists, strict=True))
+
+    # -- versions
+
+    def _project_keys(self) -> list[str]:
+        keys = set(self.settings.scope.projects)
+        if not keys:  # a JQL-only scope: the projects its issues live in
+            keys = {row[0] for row in self.conn.execute("SELECT DISTINCT project_key FROM issues")}
+        return sorted(keys)
+
+    def _sync_versions(self, result: SyncResult) -> None:
+        keys = self._project_keys()
+        if not keys:
+            return
+        with ThreadPoolExecutor(min(self.parallel, len(keys))) as pool:
+            answers = list(pool.map(self.client.project_versions, keys))
+        versions = [map_version(raw, key) for key, raws in zip(keys, answers, strict=True)
+                    for raw in raws]
+        save_versions(self.conn, versions)
+        result.versions = len(versions)
+
+    # -- reconcile
+
+    def _reconcile_due(self, state: Any, asked: bool | None, mode: str) -> bool:
+        if asked is not None:
+            return asked
+        hours = float(getattr(self.settings.sync, "reconcile_every_hours", 0) or 0)
+        if hours <= 0 or state.last_reconcile is None:
+            return False
+        return self.now() - state.last_reconcile >= timedelta(hours=hours)
+
+    def reconcile(self, result: SyncResult, base: str) -> None:
+        """Remove stored issues Jira no longer returns for the scope (after a GET confirms)."""
+        present: set[int] = set()
+        for ids in self.client.search_ids(base):
+            present.update(int(i) for i in ids)
+        missing = sorted(issue_ids(self.conn) - present)
+        projects = set(self.settings.scope.projects)
+
+        def gone(issue_id: int) -> bool:
+            try:
+                raw = self.client.issue(issue_id, fields=["project"])
+            except JiraNotFound:
+                return True
+            project = ((raw.get("fields") or {}).get("project") or {}).get("key")
+            # Still there: gone from the scope only if it moved to a project outside it.
+            return bool(projects) and project not in projects
+
+        if missing:
+            with ThreadPoolExecutor(self.parallel) as pool:
+                verdicts = list(pool.map(gone, missing))
+            result.deleted = delete_issues(
+                self.conn, [i for i, g in zip(missing, verdicts, strict=True) if g]
+            )
+        result.reconciled = True
+
+
+def sync(
+    settings: Any,
+    conn: sqlite3.Connection,
+    client: Any,
+    *,
+    full: bool = False,
+    reconcile: bool | None = None,
+    progress: Progress | None = None,
+    now: Callable[[], datetime] | None = None,
+) -> SyncResult:
+    """Sync the configured scope into the store; see the module docstring."""
+    kwargs = {"now": now} if now is not None else {}
+    return Syncer(settings, conn, client, progress=progress, **kwargs).run(
+        full=full, reconcile=reconcile
+    )
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _changelog_truncated(raw: dict) -> bool:
+    changelog = raw.get("changelog")
+    if not isinstance(changelog, dict):
+        return True  # asked for and not given: fetch it
+    histories = changelog.get("histories") or []
+    total = changelog.get("total")
+    return total is not None and int(total) > len(histories)
+
+
+def _worklogs_truncated(raw: dict) -> bool:
+    worklog = (raw.get("fields") or {}).get("worklog")
+    if not isinstance(worklog, dict):
+        return False
+    total = worklog.get("total")
+    return total is not None and int(total) > len(worklog.get("worklogs") or [])
+
+
+_DONE = object()
+
+
+def _prefetched(pages: Iterable[list[dict]], depth: int = 2) -> Iterator[list[dict]]:
+    """Iterate ``pages`` one page ahead in a thread, so the next request overlaps the save.
+
+    Search pagination is a chain (each page names the next), so this is the
+    parallelism it allows; errors are re-raised in the caller's thread.
+    """
+    buffer: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for page in pages:
+                if stop.is_set():
+                    return
+                buffer.put(page)
+            buffer.put(_DONE)
+        except BaseException as exc:  # handed to the consumer
+            buffer.put(exc)
+
+    worker = threading.Thread(target=produce, name="jira-pm-search", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = buffer.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        # Unblock a producer waiting on a full buffer so the thread can end.
+        while worker.is_alive():
+            try:
+                buffer.get(timeout=0.05)
+            except queue.Empty:
+                pass
+
+

@@ -1,0 +1,319 @@
+"""Sync logic against an in-memory Jira that pages, truncates and counts like the real one."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from jira_pm.config import Settings
+from jira_pm.errors import ConfigError, JiraBadRequest, JiraNotFound
+from jira_pm.store import connect
+from jira_pm.store.issues import get_sync_state, load_site
+from jira_pm.sync import jql_since, page_jql, scope_jql, sync
+
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+SPRINT_FIELD = "customfield_10020"
+POINTS_FIELD = "customfield_10016"
+
+
+def jira_time(value: datetime) -> str:
+    return value.strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+
+
+class FakeJira:
+    """Just enough of JiraClient: id-ordered pages of 3, Cloud-style truncation, request counts."""
+
+    PAGE = 3
+
+    def __init__(self, deployment: str = "Cloud", timezone: str = "Europe/Berlin"):
+        self._deployment = deployment
+        self.timezone = timezone
+        self.http = SimpleNamespace(requests_sent=0)
+        self.issues: dict[int, dict] = {}
+        self.versions = {"PM": [{"id": "500", "name": "1.0", "releaseDate": "2026-12-01",
+                                 "released": False, "archived": False}]}
+        self.jqls: list[str] = []
+        self.fail_after_pages: int | None = None
+        self.bad_jql = False
+
+    # -- test data
+    def add(self, issue_id: int, project: str = "PM", histories: int = 2, worklogs: int = 1,
+            updated: datetime = NOW - timedelta(days=3)) -> None:
+        self.issues[issue_id] = {
+            "id": issue_id, "key": f"{project}-{issue_id}", "project": project, "updated": updated,
+            "points": float(issue_id % 5),
+            "histories": [
+                {"id": str(issue_id * 1000 + h), "created": jira_time(NOW - timedelta(days=30 - h)),
+                 "author": {"accountId": "acc-1", "displayName": "Ann"},
+                 "items": [{"field": "status", "fieldId": "status", "from": "1",
+                            "fromString": "To Do", "to": "3", "toString": "In Progress"}]}
+                for h in range(histories)
+            ],
+            "worklogs": [
+                {"id": str(issue_id * 1000 + w), "author": {"accountId": "acc-2"},
+                 "started": jira_time(NOW - timedelta(days=10, hours=w)), "timeSpentSeconds": 600}
+                for w in range(worklogs)
+            ],
+        }
+
+    def touch(self, issue_id: int, when: datetime, **changes) -> None:
+        self.issues[issue_id].update(changes, updated=when)
+
+    def _count(self, n: int = 1) -> None:
+        self.http.requests_sent += n
+
+    def _render(self, data: dict, truncate: bool) -> dict:
+        histories = data["histories"][:40] if truncate else data["histories"]
+        worklogs = data["worklogs"][:20]
+        return {
+            "id": str(data["id"]), "key": data["key"],
+            "fields": {
+                "summary": f"issue {data['id']}", "issuetype": {"name": "Story", "subtask": False,
+                                                               "hierarchyLevel": 0},
+                "status": {"id": "3", "name": "In Progress",
+                           "statusCategory": {"key": "indeterminate"}},
+                "project": {"key": data["project"]}, "created": jira_time(NOW - timedelta(days=40)),
+                "updated": jira_time(data["updated"]), "labels": [],
+                "fixVersions": [{"id": "500"}], "timetracking": {},
+                POINTS_FIELD: data["points"],
+                SPRINT_FIELD: [{"id": 7, "name": "S7", "state": "active", "boardId": 1,
+                                "startDate": "2026-11-09T09:00:00.000Z"}],
+                "worklog": {"startAt": 0, "maxResults": 20, "total": len(data["worklogs"]),
+                            "worklogs": worklogs},
+            },
+            "changelog": {"startAt": 0, "maxResults": 40, "total": len(data["histories"]),
+                          "histories": histories},
+        }
+
+    # -- the JiraClient calls sync makes
+    def deployment(self) -> str:
+        return self._deployment
+
+    def myself(self) -> dict:
+        self._count()
+        return {"accountId": "me", "timeZone": self.timezone}
+
+    def fields(self) -> list[dict]:
+        self._count()
+        return [
+            {"id": SPRINT_FIELD, "name": "Sprint",
+             "schema": {"custom": "com.pyxis.greenhopper.jira:gh-sprint"}},
+            {"id": POINTS_FIELD, "name": "Story point estimate",
+             "schema": {"type": "number", "custom": "com.pyxis.greenhopper.jira:jsw-story-points"}},
+        ]
+
+    def statuses(self) -> list[dict]:
+        self._count()
+        return [{"id": "3", "name": "In Progress", "statusCategory": {"key": "indeterminate"}}]
+
+    def _matching(self, jql: str) -> list[dict]:
+        if self.bad_jql:
+            raise JiraBadRequest("Error in the JQL Query: Expecting operator but got 'x'.",
+                                 status=400)
+        found = list(self.issues.values())
+        projects = re.search(r"project in \(([^)]*)\)", jql)
+        if projects:
+            keys = {k.strip() for k in projects.group(1).split(",")}
+            found = [i for i in found if i["project"] in keys]
+        since = re.search(r'updated >= "([^"]+)"', jql)
+        if since:
+            local = datetime.strptime(since.group(1), "%Y/%m/%d %H:%M")
+            instant = local.replace(tzinfo=ZoneInfo(self.timezone))
+            found = [i for i in found if i["updated"] >= instant]
+        after = re.search(r"id > (\d+)", jql)
+        if after:
+            found = [i for i in found if i["id"] > int(after.group(1))]
+        return sorted(found, key=lambda i: i["id"])
+
+    def search(self, jql, fields, expand=(), page_size=None):
+        self.jqls.append(jql)
+        found = self._matching(jql)
+        for pages, start in enumerate(range(0, max(len(found), 1), self.PAGE)):
+            if self.fail_after_pages is not None and pages >= self.fail_after_pages:
+                raise KeyboardInterrupt("killed")
+            self._count()
+            yield [self._render(i, truncate=True) for i in found[start : start + self.PAGE]]
+
+    def search_ids(self, jql):
+        self._count()
+        yield [i["id"] for i in self._matching(jql)]
+
+    def bulk_changelogs(self, ids):
+        self._count((len(ids) + 9) // 10)
+        return {i: self.issues[i]["histories"] for i in ids}
+
+    def changelog(self, issue_id):
+        self._count()
+        return self.issues[issue_id]["histories"]
+
+    def worklogs(self, issue_id):
+        self._count()
+        return self.issues[issue_id]["worklogs"]
+
+    def project_versions(self, key):
+        self._count()
+        return self.versions.get(key, [])
+
+    def issue(self, issue_id, fields=None, expand=()):
+        self._count()
+        if issue_id not in self.issues:
+            raise JiraNotFound("Issue does not exist or you do not have permission to see it.",
+                               status=404)
+        project = self.issues[issue_id]["project"]
+        return {"id": str(issue_id), "fields": {"project": {"key": project}}}
+
+
+def settings(tmp_path, **sync_section):
+    return Settings.for_tests(
+        projects=("PM",), store_path=tmp_path / "s.sqlite",
+        sync={"overlap_minutes": 5, "reconcile_every_hours": 0, **sync_section},
+    )
+
+
+def assert_store_matches(conn, jira: FakeJira) -> None:
+    """Every issue, history item and worklog of the fake is in the store, and nothing else."""
+    site = load_site(conn)
+    assert set(site.issues) == set(jira.issues)
+    for issue_id, data in jira.issues.items():
+        issue = site.issues[issue_id]
+        assert issue.key == data["key"] and issue.story_points == data["points"]
+        assert sorted({c.history_id for c in issue.changes}) == sorted(
+            int(h["id"]) for h in data["histories"]
+        )
+        assert sorted(w.id for w in issue.worklogs) == sorted(
+            int(w["id"]) for w in data["worklogs"]
+        )
+        assert issue.sprint_ids == (7,) and issue.fix_version_ids == (500,)
+
+
+@pytest.fixture(params=["Cloud", "Server"])
+def jira(request) -> FakeJira:
+    fake = FakeJira(deployment=request.param)
+    for issue_id in range(10001, 10011):
+        fake.add(issue_id)
+    fake.add(10011, histories=45, worklogs=25)  # truncated by search on both counts
+    return fake
+
+
+def test_full_sync_stores_everything_including_truncated_changelogs_and_worklogs(tmp_path, jira):
+    """A full sync stores every issue, history and worklog, completing the truncated ones."""
+    conn = connect(tmp_path / "s.sqlite")
+    result = sync(settings(tmp_path), conn, jira, now=lambda: NOW)
+    assert_store_matches(conn, jira)
+    assert (result.mode, result.issues, result.changelogs_completed, result.worklogs_completed) == (
+        "full", 11, 1, 1,
+    )
+    assert load_site(conn).versions[500].release_date.isoformat() == "2026-12-01"
+    assert load_site(conn).sprints[7].state == "active"
+    assert get_sync_state(conn, result_scope(tmp_path)).cursor == NOW
+
+
+def result_scope(tmp_path) -> str:
+    from jira_pm.sync import scope_key
+
+    return scope_key(settings(tmp_path))
+
+
+def test_a_second_sync_with_no_change_sends_at_most_two_requests_per_project(tmp_path, jira):
+    """With nothing changed, an incremental sync sends one search and one versions request."""
+    conn = connect(tmp_path / "s.sqlite")
+    sync(settings(tmp_path), conn, jira, now=lambda: NOW)
+    before = jira.http.requests_sent
+    result = sync(settings(tmp_path), conn, jira, now=lambda: NOW + timedelta(minutes=15))
+    assert result.mode == "incremental" and result.issues == 0
+    assert jira.http.requests_sent - before == result.requests == 2
+    # The user's zone (Berlin, UTC+1) and the 5-minute overlap shape the JQL date.
+    assert 'updated >= "2026/11/21 12:55"' in jira.jqls[-1]
+
+
+def test_an_incremental_sync_fetches_only_the_changed_issues(tmp_path, jira):
+    """After two issues change, the next sync fetches those two and stores their new values."""
+    conn = connect(tmp_path / "s.sqlite")
+    sync(settings(tmp_path), conn, jira, now=lambda: NOW)
+    jira.touch(10003, NOW + timedelta(minutes=5), points=8.0, key="PM-3b")
+    jira.touch(10011, NOW + timedelta(minutes=6))
+    jira.issues[10011]["histories"].append(
+        {"id": "99999999", "created": jira_time(NOW), "author": None,
+         "items": [{"field": "Story Points", "from": None, "to": None, "toString": "8"}]}
+    )
+    result = sync(settings(tmp_path), conn, jira, now=lambda: NOW + timedelta(minutes=10))
+    assert result.issues == 2
+    assert_store_matches(conn, jira)
+
+
+def test_an_interrupted_sync_resumes_after_its_checkpoint_and_ends_complete(tmp_path, jira):
+    """A sync killed after two pages keeps them; the rerun resumes after them and completes."""
+    conn = connect(tmp_path / "s.sqlite")
+    jira.fail_after_pages = 2
+    with pytest.raises(KeyboardInterrupt):
+        sync(settings(tmp_path), conn, jira, now=lambda: NOW)
+    site = load_site(conn)
+    assert sorted(site.issues) == sorted(jira.issues)[: 2 * FakeJira.PAGE]
+    state = get_sync_state(conn, result_scope(tmp_path))
+    assert state.checkpoint["after_id"] == 10006 and state.cursor is None
+    jira.fail_after_pages = None
+    result = sync(settings(tmp_path), conn, jira, now=lambda: NOW + timedelta(minutes=3))
+    assert result.resumed and result.mode == "full"
+    assert "id > 10006" in jira.jqls[-1]
+    assert_store_matches(conn, jira)
+    state = get_sync_state(conn, result_scope(tmp_path))
+    assert state.checkpoint is None and state.cursor == NOW  # the interrupted run's start
+
+
+def test_reconcile_removes_deleted_and_moved_out_issues_and_rekeys_moved_ones(tmp_path, jira):
+    """--reconcile drops deleted and moved-out issues; an issue moved within scope is rekeyed."""
+    conn = connect(tmp_path / "s.sqlite")
+    sync(settings(tmp_path), conn, jira, now=lambda: NOW)
+    del jira.issues[10002]
+    jira.touch(10004, NOW + timedelta(minutes=1), project="OTHER", key="OTHER-1")
+    jira.touch(10005, NOW + timedelta(minutes=1), key="PM-99")
+    result = sync(settings(tmp_path), conn, jira, reconcile=True,
+                  now=lambda: NOW + timedelta(minutes=10))
+    assert result.reconciled and result.deleted == 2
+    site = load_site(conn)
+    assert 10002 not in site.issues and 10004 not in site.issues
+    assert site.issues[10005].key == "PM-99"
+
+
+def test_reconcile_runs_by_itself_once_its_interval_has_passed(tmp_path, jira):
+    """With reconcile_every_hours = 24, the first sync a day after the last reconcile reconciles."""
+    conn = connect(tmp_path / "s.sqlite")
+    configured = settings(tmp_path, reconcile_every_hours=24)
+    sync(configured, conn, jira, now=lambda: NOW)
+    assert not sync(configured, conn, jira, now=lambda: NOW + timedelta(hours=1)).reconciled
+    del jira.issues[10001]
+    later = sync(configured, conn, jira, now=lambda: NOW + timedelta(hours=25))
+    assert later.reconciled and later.deleted == 1
+
+
+def test_jira_rejecting_the_scope_jql_is_a_config_error_with_jiras_message(tmp_path, jira):
+    """A 400 on the sync search becomes a ConfigError (exit 2) that quotes Jira's message."""
+    conn = connect(tmp_path / "s.sqlite")
+    jira.bad_jql = True
+    with pytest.raises(ConfigError, match="Expecting operator") as caught:
+        sync(settings(tmp_path), conn, jira, now=lambda: NOW)
+    assert caught.value.exit_code == 2
+
+
+def test_jql_dates_are_written_in_the_users_zone_at_minute_resolution():
+    """The cursor instant is shown in the Jira user's zone, floored to the minute."""
+    instant = datetime(2026, 7, 1, 22, 59, 59, tzinfo=UTC)
+    assert jql_since(instant, "America/Los_Angeles") == "2026/07/01 15:59"
+    assert jql_since(instant, "Asia/Kathmandu") == "2026/07/02 04:44"
+    assert jql_since(instant, "Not/AZone") == "2026/07/01 22:59"
+
+
+def test_the_scope_jql_combines_projects_and_the_filter_without_its_order_by(tmp_path):
+    """Projects and the configured JQL are ANDed; the filter's ORDER BY is dropped."""
+    configured = Settings.for_tests(
+        projects=("PM", "OPS"), store_path=tmp_path / "s.sqlite",
+        scope={"jql": "labels != wontfix ORDER BY rank"},
+    )
+    assert scope_jql(configured) == "project in (PM, OPS) AND (labels != wontfix)"
+    assert page_jql("project in (PM)", "2026/11/21 10:00", 7) == (
+        '(project in (PM)) AND updated >= "2026/11/21 10:00" AND id > 7'
+    )
