@@ -1,0 +1,136 @@
+"""`jira-pm sync [--full] [--reconcile]` and `jira-pm status`."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from typing import Any
+
+import click
+
+from jira_pm.cli.main import main
+
+
+def _settings(ctx: click.Context) -> Any:
+    from jira_pm.config import load_settings
+
+    return load_settings(ctx.find_root().obj.get("config_path"))
+
+
+def _cached_deployment(conn: Any, configured: str) -> str | None:
+    """The deployment to tell the client: configured, else the one the last sync saw.
+
+    Passing it saves a serverInfo request on every incremental run.
+    """
+    from jira_pm.store.issues import get_meta
+
+    if configured and configured != "auto":
+        return configured
+    cached = get_meta(conn, "deployment")
+    if not cached:
+        return None
+    return "cloud" if str(cached).lower() == "cloud" else "server"
+
+
+def make_sync_client(settings: Any, conn: Any) -> Any:
+    """A JiraClient for this store, reusing the deployment the store already knows."""
+    from jira_pm.jira.client import JiraClient
+    from jira_pm.jira.http import JiraHttp
+
+    http = JiraHttp.from_settings(settings.jira)
+    return JiraClient(http, deployment=_cached_deployment(conn, settings.jira.deployment))
+
+
+class BarProgress:
+    """A click progress bar on stderr, only when stderr is a terminal (quiet in cron)."""
+
+    def __init__(self) -> None:
+        self._bar: Any = None
+
+    @staticmethod
+    def wanted() -> bool:
+        return sys.stderr.isatty()
+
+    def start(self, total: int | None) -> None:
+        self._bar = click.progressbar(
+            length=total or 0, label="Syncing issues", file=sys.stderr, show_pos=True,
+        )
+        self._bar.__enter__()
+
+    def advance(self, issues: int) -> None:
+        if self._bar is not None:
+            if self._bar.length and self._bar.pos + issues > self._bar.length:
+                self._bar.length = self._bar.pos + issues  # approximate count was low
+            self._bar.update(issues)
+
+    def finish(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+            self._bar = None
+
+
+@main.command("sync")
+@click.option("--full", is_flag=True, help="Fetch every issue in scope, not only changed ones.")
+@click.option("--reconcile", is_flag=True,
+              help="Also remove issues Jira no longer returns (deleted or moved out of scope).")
+@click.pass_context
+def sync_command(ctx: click.Context, full: bool, reconcile: bool) -> None:
+    """Pull the configured Jira scope into the local store."""
+    from jira_pm.store import connect
+    from jira_pm.sync import sync
+
+    settings = _settings(ctx)
+    conn = connect(settings.store_path)
+    try:
+        client = make_sync_client(settings, conn)
+        progress = BarProgress() if BarProgress.wanted() else None
+        result = sync(settings, conn, client, full=full,
+                      reconcile=True if reconcile else None, progress=progress)
+    finally:
+        conn.close()
+    click.echo(result.summary())
+
+
+def _when(value: datetime | None) -> str:
+    return value.isoformat(timespec="seconds") if value else "never"
+
+
+@main.command("status")
+@click.pass_context
+def status_command(ctx: click.Context) -> None:
+    """Show the last sync, issue counts per project and open findings, from the store."""
+    from jira_pm.store import connect
+    from jira_pm.store.issues import count_issues_by_project, get_meta
+    from jira_pm.store.sync_state import all_sync_states
+    from jira_pm.sync import scope_key
+
+    settings = _settings(ctx)
+    conn = connect(settings.store_path)
+    try:
+        states = {s.scope: s for s in all_sync_states(conn)}
+        state = states.get(scope_key(settings))
+        click.echo(f"store: {settings.store_path}")
+        click.echo(f"site: {settings.jira.url} ({get_meta(conn, 'deployment') or 'not synced'})")
+        if state is None:
+            click.echo("last sync: never (run `jira-pm sync`)")
+        else:
+            click.echo(f"last sync cursor: {_when(state.cursor)}")
+            click.echo(f"last full sync: {_when(state.last_full)}")
+            click.echo(f"last reconcile: {_when(state.last_reconcile)}")
+            if state.checkpoint:
+                after = state.checkpoint.get("after_id")
+                click.echo(f"interrupted sync: resumes after issue id {after}")
+        counts = count_issues_by_project(conn)
+        click.echo(f"issues: {sum(counts.values())}")
+        for project, count in counts.items():
+            click.echo(f"  {project}: {count}")
+        versions = conn.execute("SELECT COUNT(*) FROM versions").fetchone()[0]
+        sprints = conn.execute("SELECT COUNT(*) FROM sprints").fetchone()[0]
+        click.echo(f"versions: {versions}, sprints: {sprints}")
+        if conn.execute("SELECT EXISTS(SELECT 1 FROM findings)").fetchone()[0]:
+            open_count = conn.execute(
+                "SELECT COUNT(*) FROM findings WHERE resolved_at IS NULL"
+            ).fetchone()[0]
+            click.echo(f"open findings: {open_count}")
+    finally:
+        conn.close()

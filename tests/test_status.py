@@ -1,0 +1,62 @@
+"""`jira-pm status`: last sync, counts per project and open findings, from the store alone."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from click.testing import CliRunner
+from conftest import load_recorded
+
+from jira_pm.cli import main
+from jira_pm.config import load_settings
+from jira_pm.mapping import FieldMap, map_issue
+from jira_pm.store import connect
+from jira_pm.store.issues import save_issues, set_sync_state
+from jira_pm.sync import scope_key
+
+CURSOR = datetime(2026, 11, 21, 9, 30, tzinfo=UTC)
+
+
+def write_config(tmp_path):
+    path = tmp_path / "jira-pm.toml"
+    path.write_text(
+        '[jira]\nurl = "https://example.atlassian.net"\n'
+        '[scope]\nprojects = ["SP", "TST"]\n'
+        '[store]\npath = "store.sqlite"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_status_of_a_never_synced_store_says_so(tmp_path):
+    """A fresh store reports no sync yet and zero issues, with exit 0 and no network."""
+    config = write_config(tmp_path)
+    result = CliRunner().invoke(main, ["--config", str(config), "status"])
+    assert result.exit_code == 0, result.output
+    assert "last sync: never" in result.output
+    assert "issues: 0" in result.output
+
+
+def test_status_shows_the_cursor_counts_per_project_and_open_findings(tmp_path):
+    """After a sync the cursor, per-project counts and the open findings count are shown."""
+    config = write_config(tmp_path)
+    settings = load_settings(config)
+    conn = connect(settings.store_path)
+    raws = [load_recorded("jirametrics/issue_SP-13_expand_changelog.json"),
+            load_recorded("jirametrics/issue_SP-14_expand_changelog.json"),
+            load_recorded("jrjc/issue_TST-2_all_expanded.json")]
+    save_issues(conn, [map_issue(r, FieldMap()) for r in raws], raws, CURSOR)
+    set_sync_state(conn, scope_key(settings), cursor=CURSOR, last_full=CURSOR)
+    conn.execute(
+        "INSERT INTO findings(fingerprint, rule_id, check_name, subject_type, subject_id, "
+        "subject_name, severity, message, evidence, issue_ids, comment_policy, first_seen, "
+        "last_seen) VALUES ('f1','OD001','overdue','issue','1','SP-13','high','late','{}','[]',"
+        "'once','2026-11-21','2026-11-21')"
+    )
+    conn.close()
+    result = CliRunner().invoke(main, ["--config", str(config), "status"])
+    assert result.exit_code == 0, result.output
+    assert "last sync cursor: 2026-11-21T09:30:00+00:00" in result.output
+    assert "  SP: 2" in result.output and "  TST: 1" in result.output
+    assert "issues: 3" in result.output
+    assert "open findings: 1" in result.output
