@@ -1,0 +1,73 @@
+"""OD002: an unresolved issue or epic past its due date."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from jira_pm.checks.context import CheckContext
+from jira_pm.checks.overdue import deadline
+from jira_pm.checks.registry import Hit, Param, check
+
+
+@check(
+    "due_date_overdue",
+    label="overdue",
+    severity="medium",
+    params=(Param("grace_days", "int", 0, "working days after the due date before it is late"),),
+    title="Issue or epic past its due date",
+)
+def due_date_overdue(ctx: CheckContext) -> Iterator[Hit]:
+    """Issue or epic past its due date.
+
+    What it flags:
+        Every unresolved issue (epics and sub-tasks included) whose due date has
+        passed. The issue itself gets the label.
+
+    Why it matters:
+        A due date is a promise to someone; once it has passed unnoticed, the
+        person waiting learns it from the calendar instead of the team.
+
+    How it is computed:
+        The due date is a day in the configured time zone; the issue is late
+        once "now" (or --as-of) falls on a day after the due date plus
+        grace_days working days. Resolved issues (a resolution, or a status in
+        the Done category) are never overdue.
+
+    Configuration:
+        grace_days (int, default 0): working days of grace after the due date.
+
+    Example:
+        ABC-7 is due 2026-04-10 and still "In Progress" on 2026-04-11: it is
+        flagged and labelled pm-overdue. Once resolved, the finding resolves and
+        the label is removed.
+    """
+    grace = int(ctx.params["grace_days"])
+    today = ctx.today
+    for issue in sorted(ctx.site.issues.values(), key=lambda i: i.id):
+        if issue.due_date is None or issue.is_resolved or not ctx.eligible(issue):
+            continue
+        due = deadline(ctx, issue.due_date, grace)
+        if today <= due:
+            continue
+        late = ctx.calendar.working_days_between(due, today)
+        kind = "epic" if issue.is_epic else "issue"
+        yield Hit(
+            subject_type=kind,
+            subject_id=str(issue.id),
+            subject_name=issue.key,
+            project_key=issue.project_key,
+            message=(
+                f"{'Epic' if issue.is_epic else 'Issue'} {issue.key} was due "
+                f"{issue.due_date.isoformat()} and is {late} working day(s) late "
+                f"(status {issue.status!r})"
+            ),
+            evidence={
+                "due_date": issue.due_date.isoformat(),
+                "grace_days": grace,
+                "deadline": due.isoformat(),
+                "today": today.isoformat(),
+                "working_days_late": late,
+                "status": issue.status,
+            },
+            issue_ids=(issue.id,),
+        )

@@ -1,0 +1,282 @@
+"""Rebuild a field's past values from the changelog, replaying backwards from now.
+
+Jira's changelog items say what a field was (``from``) and became (``to``).
+Starting from the issue's current value and undoing each item newest first
+gives the value at any earlier moment, which is how a container's baseline
+scope and estimates are recovered. Sprint items hold the whole
+comma-separated list of sprint ids; Fix Version items add or remove one
+version each; parent/Epic Link items hold the epic's id (or key); estimates
+are numbers in the value or, for story points, only in the display string.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from jira_pm.model import CATEGORY_IN_PROGRESS, Change, Issue, Person
+
+SPRINT_NAMES = frozenset({"sprint"})
+VERSION_NAMES = frozenset({"fix version", "fixversions"})
+EPIC_NAMES = frozenset({"epic link", "issueparentassociation", "parent"})
+POINTS_NAMES = frozenset({"story points", "story point estimate"})
+HOURS_NAMES = frozenset({"timeoriginalestimate"})
+STATUS_NAMES = frozenset({"status"})
+
+_LEGACY_SPRINT_ID = re.compile(r"\bid=(\d+)")
+
+
+@dataclass(frozen=True)
+class FieldIds:
+    """Which changelog items are which field, by name or by the site's field ids."""
+
+    story_points: str | None = None
+    sprint: str | None = None
+    epic_link: str | None = None
+
+    @classmethod
+    def from_settings(cls, settings) -> FieldIds:
+        fields = getattr(settings, "fields", None)
+        if fields is None:
+            return cls()
+        return cls(
+            story_points=getattr(fields, "story_points", None),
+            sprint=getattr(fields, "sprint", None),
+            epic_link=getattr(fields, "epic_link", None),
+        )
+
+    def kind_of(self, change: Change) -> str | None:
+        """"sprint", "version", "epic", "points", "hours", "status" or None."""
+        name = change.field.lower()
+        field_id = change.field_id
+        if name in SPRINT_NAMES or (field_id and field_id == self.sprint):
+            return "sprint"
+        if name in VERSION_NAMES:
+            return "version"
+        if name in EPIC_NAMES or (field_id and field_id == self.epic_link):
+            return "epic"
+        if name in POINTS_NAMES or (field_id and field_id == self.story_points):
+            return "points"
+        if name in HOURS_NAMES:
+            return "hours"
+        if name in STATUS_NAMES:
+            return "status"
+        return None
+
+
+def parse_int(value: str | None) -> int | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    if not text:
+        return None
+    try:
+        return int(float(text))
+    except ValueError:
+        return None
+
+
+def parse_number(value: str | None, text: str | None = None) -> float | None:
+    """A number from the item's value, else from its display string (story points)."""
+    for candidate in (value, text):
+        if candidate is None or not str(candidate).strip():
+            continue
+        try:
+            return float(str(candidate).strip())
+        except ValueError:
+            continue
+    return None
+
+
+def parse_sprint_ids(
+    value: str | None, text: str | None = None, names: Mapping[str, int] | None = None
+) -> frozenset[int]:
+    """Sprint ids of a Sprint item's from/to: "1, 2", legacy DC strings, or names only."""
+    if value is not None and str(value).strip():
+        raw = str(value)
+        legacy = _LEGACY_SPRINT_ID.findall(raw)
+        if legacy:
+            return frozenset(int(x) for x in legacy)
+        ids = {parse_int(part) for part in raw.split(",")}
+        ids.discard(None)
+        return frozenset(ids)  # type: ignore[arg-type]
+    if text and names:
+        # Some DC versions leave the ids out; sprint names are the fallback.
+        return frozenset(names[n.strip()] for n in text.split(",") if n.strip() in names)
+    return frozenset()
+
+
+def parse_issue_ref(
+    value: str | None, text: str | None, by_key: Mapping[str, Issue]
+) -> int | None:
+    """An epic/parent reference: the issue id, else the id of the issue with that key."""
+    found = parse_int(value)
+    if found is not None:
+        return found
+    if text and text.strip():
+        issue = by_key.get(text.strip())
+        return issue.id if issue else None
+    return None
+
+
+@dataclass(frozen=True)
+class Step:
+    """One change of a field: its value before and after, when and by whom."""
+
+    at: datetime
+    author: Person | None
+    before: Any
+    after: Any
+
+
+class Timeline:
+    """A field's values over an issue's life, rebuilt backwards from its current value."""
+
+    def __init__(self, created: datetime, initial: Any, steps: list[Step], current: Any):
+        self.created = created
+        self.initial = initial  # the value at creation
+        self.steps = steps  # oldest first
+        self.current = current
+
+    def value_at(self, moment: datetime, missing: Any = None) -> Any:
+        """The value at ``moment``; ``missing`` before the issue existed."""
+        if moment < self.created:
+            return missing
+        value = self.initial
+        for step in self.steps:
+            if step.at > moment:
+                break
+            value = step.after
+        return value
+
+    def last_entry(self, member: Callable[[Any], bool]) -> tuple[datetime, Person | None]:
+        """When (and by whom) ``member`` last became true; creation if it always was."""
+        for step in reversed(self.steps):
+            if member(step.after) and not member(step.before):
+                return step.at, step.author
+        return self.created, None
+
+    def last_exit(self, member: Callable[[Any], bool]) -> tuple[datetime, Person | None] | None:
+        """When (and by whom) ``member`` last became false, or None."""
+        for step in reversed(self.steps):
+            if member(step.before) and not member(step.after):
+                return step.at, step.author
+        return None
+
+
+Undo = Callable[[Any, Change], Any]
+
+
+def rebuild(issue: Issue, changes: Iterable[Change], current: Any, undo: Undo) -> Timeline:
+    """Replay ``changes`` of one field backwards from ``current``."""
+    ordered = sorted(changes, key=lambda c: (c.at, c.history_id, c.item_index))
+    value = current
+    steps: list[Step] = []
+    for change in reversed(ordered):
+        before = undo(value, change)
+        steps.append(Step(change.at, change.author, before, value))
+        value = before
+    steps.reverse()
+    return Timeline(issue.created, value, steps, current)
+
+
+def replay_forward(initial: Any, changes: Iterable[Change], apply: Undo) -> Any:
+    """Apply ``changes`` oldest first to ``initial`` (the inverse of :func:`rebuild`)."""
+    value = initial
+    for change in sorted(changes, key=lambda c: (c.at, c.history_id, c.item_index)):
+        value = apply(value, change)
+    return value
+
+
+# --- per-field undo/apply -------------------------------------------------------------
+
+
+def sprint_undo(names: Mapping[str, int] | None = None) -> Undo:
+    def undo(value: frozenset[int], change: Change) -> frozenset[int]:
+        return parse_sprint_ids(change.from_value, change.from_string, names)
+
+    return undo
+
+
+def sprint_apply(names: Mapping[str, int] | None = None) -> Undo:
+    def apply(value: frozenset[int], change: Change) -> frozenset[int]:
+        return parse_sprint_ids(change.to_value, change.to_string, names)
+
+    return apply
+
+
+def version_undo(value: frozenset[int], change: Change) -> frozenset[int]:
+    """A Fix Version item adds ``to`` and/or removes ``from``; undo it."""
+    result = set(value)
+    added, removed = parse_int(change.to_value), parse_int(change.from_value)
+    if added is not None:
+        result.discard(added)
+    if removed is not None:
+        result.add(removed)
+    return frozenset(result)
+
+
+def version_apply(value: frozenset[int], change: Change) -> frozenset[int]:
+    result = set(value)
+    added, removed = parse_int(change.to_value), parse_int(change.from_value)
+    if removed is not None:
+        result.discard(removed)
+    if added is not None:
+        result.add(added)
+    return frozenset(result)
+
+
+def epic_undo(by_key: Mapping[str, Issue]) -> Undo:
+    def undo(value: int | None, change: Change) -> int | None:
+        return parse_issue_ref(change.from_value, change.from_string, by_key)
+
+    return undo
+
+
+def epic_apply(by_key: Mapping[str, Issue]) -> Undo:
+    def apply(value: int | None, change: Change) -> int | None:
+        return parse_issue_ref(change.to_value, change.to_string, by_key)
+
+    return apply
+
+
+def points_undo(value: float | None, change: Change) -> float | None:
+    return parse_number(change.from_value, change.from_string)
+
+
+def points_apply(value: float | None, change: Change) -> float | None:
+    return parse_number(change.to_value, change.to_string)
+
+
+def hours_undo(value: float | None, change: Change) -> float | None:
+    seconds = parse_number(change.from_value, change.from_string)
+    return None if seconds is None else seconds / 3600.0
+
+
+def hours_apply(value: float | None, change: Change) -> float | None:
+    seconds = parse_number(change.to_value, change.to_string)
+    return None if seconds is None else seconds / 3600.0
+
+
+def changes_of(issue: Issue, kind: str, ids: FieldIds) -> list[Change]:
+    return [c for c in issue.changes if ids.kind_of(c) == kind]
+
+
+def first_move_into_progress(
+    issue: Issue,
+    ids: FieldIds,
+    categories: Mapping[str, str],
+    categories_by_name: Mapping[str, str],
+) -> datetime | None:
+    """When the issue first entered a status of the "In Progress" category, or None."""
+    moves = sorted(changes_of(issue, "status", ids), key=lambda c: (c.at, c.history_id))
+    for change in moves:
+        category = categories.get(str(change.to_value)) if change.to_value else None
+        if category is None and change.to_string:
+            category = categories_by_name.get(change.to_string)
+        if category == CATEGORY_IN_PROGRESS:
+            return change.at
+    return None

@@ -1,0 +1,193 @@
+"""The rule engine: run the enabled rules of a pack over a site snapshot.
+
+``evaluate`` is pure (site in, findings out); ``evaluate_store`` loads the
+snapshot from the store, evaluates, and records the findings so the result
+says what is new, still open and resolved since the last run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from jira_pm.calendar import WorkingCalendar, calendar_from_settings
+from jira_pm.checks.context import CheckContext, SiteIndex
+from jira_pm.checks.history import FieldIds
+from jira_pm.checks.registry import Hit
+from jira_pm.errors import JiraPmError
+from jira_pm.model import Finding, Issue, Site
+from jira_pm.rulepack import Rule, RulePack, load_pack
+
+log = logging.getLogger(__name__)
+
+
+def fingerprint(rule_id: str, subject_type: str, subject_id: str) -> str:
+    """Stable id of a finding: the same rule on the same subject, whatever the numbers."""
+    text = f"{rule_id}\x1f{subject_type}\x1f{subject_id}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+
+
+def exemption(settings) -> Callable[[Issue], bool]:
+    """True for issues the write-back settings exempt (label, issue type, project)."""
+    writeback = getattr(settings, "writeback", None)
+    label = getattr(writeback, "exempt_label", None) or None
+    types = frozenset(getattr(writeback, "exempt_issue_types", ()) or ())
+    projects = frozenset(getattr(writeback, "exempt_projects", ()) or ())
+
+    def exempt(issue: Issue) -> bool:
+        return (
+            (label is not None and label in issue.labels)
+            or issue.issue_type in types
+            or issue.project_key in projects
+        )
+
+    return exempt
+
+
+def _eligibility(rule: Rule, exempt: Callable[[Issue], bool]) -> Callable[[Issue], bool]:
+    projects = frozenset(rule.projects)
+    types = frozenset(rule.issue_types)
+
+    def eligible(issue: Issue) -> bool:
+        if projects and issue.project_key not in projects:
+            return False
+        if types and issue.issue_type not in types:
+            return False
+        return not exempt(issue)
+
+    return eligible
+
+
+def _years(as_of: datetime) -> range:
+    return range(as_of.year - 3, as_of.year + 3)
+
+
+def evaluate(
+    site: Site,
+    pack: RulePack,
+    settings,
+    as_of: datetime,
+    *,
+    calendar: WorkingCalendar | None = None,
+) -> list[Finding]:
+    """Findings of every enabled rule of ``pack`` on ``site`` at ``as_of`` (sorted, stable)."""
+    if as_of.tzinfo is None:
+        raise ValueError("as_of must be timezone-aware")
+    as_of = as_of.astimezone(UTC)
+    calendar = calendar or calendar_from_settings(settings, years=_years(as_of))
+    index = SiteIndex(site, FieldIds.from_settings(settings))
+    exempt = exemption(settings)
+    findings: dict[str, Finding] = {}
+    for rule in pack.enabled():
+        eligible = _eligibility(rule, exempt)
+        ctx = CheckContext(
+            site=site,
+            calendar=calendar,
+            as_of=as_of,
+            params=dict(rule.params),
+            index=index,
+            settings=settings,
+            rule=rule,
+            eligible=eligible,
+            exempt=exempt,
+        )
+        try:
+            hits = list(rule.spec.run(ctx))
+        except JiraPmError:
+            raise
+        except Exception as exc:  # a plugin's bug must name the rule, not end the run silently
+            raise JiraPmError(
+                f"rule {rule.id} (check {rule.check}) failed: {type(exc).__name__}: {exc}",
+                hint="rerun with --debug; disable the rule with [rules] disabled meanwhile",
+            ) from exc
+        for hit in hits:
+            finding = _finding(rule, hit, site, eligible)
+            findings[finding.fingerprint] = finding
+    return sorted(findings.values(), key=_order)
+
+
+def _order(finding: Finding) -> tuple:
+    return (finding.rule_id, finding.project_key or "", finding.subject_type, finding.subject_name,
+            finding.subject_id)
+
+
+def _finding(rule: Rule, hit: Hit, site: Site, eligible: Callable[[Issue], bool]) -> Finding:
+    # Labels only ever go on eligible issues, whatever a (third-party) check asked for.
+    issue_ids = tuple(
+        sorted({i for i in hit.issue_ids if i in site.issues and eligible(site.issues[i])})
+    ) if rule.label else ()
+    return Finding(
+        rule_id=rule.id,
+        check=rule.check,
+        subject_type=hit.subject_type,
+        subject_id=hit.subject_id,
+        subject_name=hit.subject_name,
+        project_key=hit.project_key,
+        severity=rule.severity,
+        message=hit.message,
+        evidence=hit.evidence,
+        issue_ids=issue_ids,
+        label=rule.label,
+        comment_policy=rule.comment_policy,
+        fingerprint=fingerprint(rule.id, hit.subject_type, hit.subject_id),
+    )
+
+
+@dataclass
+class Evaluation:
+    """One run's findings and how they differ from the last recorded run."""
+
+    findings: list[Finding]
+    new: list[Finding] = field(default_factory=list)
+    still_open: list[Finding] = field(default_factory=list)
+    resolved: list[Finding] = field(default_factory=list)
+    as_of: datetime | None = None
+    recorded: bool = False
+
+    def status_of(self, finding: Finding) -> str:
+        """"new" or "open" (recorded runs); "open" when nothing was recorded."""
+        new = {f.fingerprint for f in self.new}
+        return "new" if finding.fingerprint in new else "open"
+
+
+def evaluate_store(
+    conn,
+    settings,
+    pack: RulePack | None = None,
+    as_of: datetime | None = None,
+    *,
+    record: bool = True,
+) -> Evaluation:
+    """Evaluate the store's snapshot; with ``record``, store the findings and diff them."""
+    from jira_pm.store.findings import diff_findings, record_findings
+
+    site = _load_site(conn)
+    pack = pack or load_pack(settings)
+    as_of = as_of or datetime.now(UTC)
+    findings = evaluate(site, pack, settings, as_of)
+    if record:
+        diff = record_findings(conn, findings, as_of)
+    else:
+        diff = diff_findings(conn, findings)
+    return Evaluation(
+        findings=findings,
+        new=diff.new,
+        still_open=diff.still_open,
+        resolved=diff.resolved,
+        as_of=as_of,
+        recorded=record,
+    )
+
+
+def _load_site(conn) -> Site:
+    try:
+        from jira_pm.store.issues import load_site
+    except ImportError as exc:  # the store reader ships with the sync
+        raise JiraPmError(
+            f"this jira-pm cannot read issues from the store yet ({exc})",
+            hint="upgrade jira-pm",
+        ) from exc
+    return load_site(conn)
