@@ -1,0 +1,232 @@
+"""``jira-pm run``, the cron entry: lock, sync → evaluate → apply, summary, JSON-lines log.
+
+A lock file next to the store stops overlapping runs (cron every 15 minutes
+and a slow Jira): the second run raises ``LockBusy`` (exit 0) and does nothing.
+The store records the run (``runs``) and every write (``ledger``); the optional
+JSON-lines log gives log collectors one event per stage and per write.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock, Timeout
+
+from jira_pm.errors import EXIT_OK, JiraPmError, LockBusy, StoreError
+from jira_pm.store import ledger
+from jira_pm.store.schema import connect
+from jira_pm.writeback.apply import FaultHook
+from jira_pm.writeback.from_store import WritebackResult, apply_from_store, new_run_id
+
+SUMMARY_WRITE_LINES = 12
+
+
+def lock_path(store_path: Path) -> Path:
+    """The lock file of a store: beside it, so two configs on one store share it."""
+    return Path(f"{store_path}.lock")
+
+
+class JsonLog:
+    """Appends one JSON object per line to a file; a no-op without a path."""
+
+    def __init__(self, path: Path | None, run_id: str):
+        self.path = path
+        self.run_id = run_id
+
+    def event(self, event: str, **fields: Any) -> None:
+        if not self.path:
+            return
+        record = {"at": datetime.now(UTC).isoformat(timespec="milliseconds"),
+                  "run_id": self.run_id, "event": event, **fields}
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as out:
+                out.write(json.dumps(record, default=str, sort_keys=True) + "\n")
+        except OSError as exc:
+            raise StoreError(f"cannot append to the JSON log {self.path}: {exc}",
+                             hint="fix [log] json_path / --log-json or the folder's permissions"
+                             ) from exc
+
+
+@dataclass
+class RunReport:
+    """What one run did, for the summary and the exit code."""
+
+    run_id: str
+    sync_summary: str = ""
+    findings: int = 0
+    new: int = 0
+    resolved: int = 0
+    writeback: WritebackResult | None = None
+    elapsed: float = 0.0
+    stages: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def exit_code(self) -> int:
+        return self.writeback.exit_code if self.writeback else EXIT_OK
+
+    def summary_lines(self, dry_run: bool = False) -> list[str]:
+        """A one-screen summary: sync, findings, writes (first few), failures, notices."""
+        lines = [f"jira-pm run {self.run_id} ({self.elapsed:.1f}s)"]
+        if self.sync_summary:
+            lines.append(f"sync: {self.sync_summary}")
+        lines.append(f"findings: {self.findings} open ({self.new} new, "
+                     f"{self.resolved} resolved)")
+        lines.extend(writeback_lines(self.writeback, dry_run))
+        return lines
+
+
+def writeback_lines(result: WritebackResult | None, dry_run: bool = False,
+                    limit: int = SUMMARY_WRITE_LINES) -> list[str]:
+    """The write-back part of a summary (also `jira-pm apply`'s output)."""
+    if result is None:
+        return []
+    plan, outcome = result.plan, result.outcome
+    lines: list[str] = []
+    planned = plan.lines()
+    if dry_run or outcome is None:
+        lines.append(f"plan (dry run, nothing written): {len(plan.writes)} writes, "
+                     f"{len(plan.deferred)} deferred to later runs")
+    else:
+        lines.append(f"writes: {len(outcome.done)} done, {len(outcome.failed)} failed, "
+                     f"{outcome.deferred} deferred to the next run"
+                     + (f", {outcome.adopted} comments already there" if outcome.adopted else ""))
+    for issue, operation, rule, why in planned[:limit]:
+        lines.append(f"  {issue:<12} {operation:<28} {rule:<8} {why}")
+    if len(planned) > limit:
+        lines.append(f"  ... and {len(planned) - limit} more (see the ledger or --dry-run)")
+    for key, why in plan.skipped[:limit]:
+        lines.append(f"  skipped {key}: {why}")
+    if outcome:
+        for failure in outcome.failed:
+            lines.append(f"failed: {failure.issue_key} {failure.operation}: {failure.message}")
+        lines.extend(f"notice: {notice}" for notice in outcome.notices)
+    return lines
+
+
+def run_pipeline(
+    settings: Any,
+    client: Any,
+    *,
+    dry_run: bool = False,
+    as_of: datetime | None = None,
+    full_sync: bool = False,
+    log_json: Path | None = None,
+    pack: Any = None,
+    fault: FaultHook | None = None,
+    on_stage: Callable[[str], None] | None = None,
+) -> RunReport:
+    """Lock, sync, evaluate and apply; raises LockBusy when another run holds the lock."""
+    run_id = new_run_id()
+    log = JsonLog(log_json if log_json is not None else settings.log.json_path, run_id)
+    lock = FileLock(str(lock_path(Path(settings.store_path))))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        log.event("run-skipped", reason="lock busy")
+        raise LockBusy(
+            f"another jira-pm run holds the lock {lock_path(Path(settings.store_path))}; "
+            "this run did nothing",
+            hint="nothing to fix if runs overlap now and then; if it persists, "
+            "run less often or check for a hung run",
+        ) from None
+    try:
+        conn = connect(settings.store_path)
+        try:
+            return _run_locked(conn, settings, client, run_id, log, dry_run=dry_run,
+                               as_of=as_of, full_sync=full_sync, pack=pack, fault=fault,
+                               on_stage=on_stage or (lambda stage: None))
+        finally:
+            conn.close()
+    finally:
+        lock.release()
+
+
+def _run_locked(conn: sqlite3.Connection, settings: Any, client: Any, run_id: str,
+                log: JsonLog, *, dry_run: bool, as_of: datetime | None, full_sync: bool,
+                pack: Any, fault: FaultHook | None,
+                on_stage: Callable[[str], None]) -> RunReport:
+    from jira_pm.engine import evaluate_store
+    from jira_pm.rulepack import load_pack
+    from jira_pm.sync import sync
+
+    started = time.monotonic()
+    report = RunReport(run_id)
+    ledger.start_run(conn, run_id, "run")
+    log.event("run-start", dry_run=dry_run)
+    try:
+        pack = pack or load_pack(settings)
+
+        on_stage("sync")
+        clock = time.monotonic()
+        synced = sync(settings, conn, client, full=full_sync)
+        report.stages["sync"] = time.monotonic() - clock
+        report.sync_summary = synced.summary()
+        log.event("sync", issues=synced.issues, requests=synced.requests,
+                  seconds=round(report.stages["sync"], 3), mode=synced.mode)
+
+        on_stage("evaluate")
+        clock = time.monotonic()
+        evaluation = evaluate_store(conn, settings, pack, as_of, record=not dry_run)
+        report.stages["evaluate"] = time.monotonic() - clock
+        report.findings = len(evaluation.findings)
+        report.new, report.resolved = len(evaluation.new), len(evaluation.resolved)
+        log.event("evaluate", findings=report.findings, new=report.new,
+                  resolved=report.resolved, seconds=round(report.stages["evaluate"], 3))
+
+        on_stage("apply")
+        clock = time.monotonic()
+        report.writeback = apply_from_store(
+            conn, client, settings, findings=evaluation.findings,
+            owned_labels=pack.owned_labels(), dry_run=dry_run, run_id=run_id, fault=fault,
+        )
+        report.stages["apply"] = time.monotonic() - clock
+        _log_writes(log, report.writeback, dry_run)
+    except JiraPmError as exc:
+        report.elapsed = time.monotonic() - started
+        ledger.finish_run(conn, run_id, "error", {"error": exc.one_line()})
+        log.event("run-end", outcome="error", error=exc.one_line(), exit_code=exc.exit_code)
+        raise
+    report.elapsed = time.monotonic() - started
+    outcome = "partial" if report.exit_code else "ok"
+    summary = _summary_record(report)
+    ledger.finish_run(conn, run_id, outcome, summary)
+    log.event("run-end", outcome=outcome, exit_code=report.exit_code, **summary)
+    return report
+
+
+def _log_writes(log: JsonLog, result: WritebackResult, dry_run: bool) -> None:
+    if dry_run or result.outcome is None:
+        for issue, operation, rule, why in result.plan.lines():
+            log.event("planned", issue=issue, operation=operation, rule=rule, why=why)
+        return
+    for write in result.outcome.done:
+        for issue, operation, rule, why in write.describe():
+            log.event("write", issue=issue, operation=operation, rule=rule, why=why,
+                      status="done")
+    for failure in result.outcome.failed:
+        log.event("write", issue=failure.issue_key, operation=failure.operation,
+                  status="failed", http_status=failure.http_status, error=failure.message)
+    for notice in result.outcome.notices:
+        log.event("notice", message=notice)
+
+
+def _summary_record(report: RunReport) -> dict[str, Any]:
+    outcome = report.writeback.outcome if report.writeback else None
+    return {
+        "findings": report.findings,
+        "new": report.new,
+        "resolved": report.resolved,
+        "writes_done": len(outcome.done) if outcome else 0,
+        "writes_failed": len(outcome.failed) if outcome else 0,
+        "writes_deferred": outcome.deferred if outcome else 0,
+        "seconds": round(report.elapsed, 3),
+        "stages": {k: round(v, 3) for k, v in report.stages.items()},
+    }
