@@ -1,0 +1,75 @@
+"""``jira-pm sandbox serve``: run the local Jira-compatible site in the foreground."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import click
+
+from jira_pm.cli.main import main
+from jira_pm.errors import UsageError
+
+
+def _rate(value: str | None) -> float | None:
+    if value is None:
+        return None
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(?:/s)?\s*", value)
+    if not match or float(match.group(1)) <= 0:
+        raise UsageError(f"--rate-limit {value!r} is not a rate",
+                         hint="give requests per second, e.g. --rate-limit 10/s")
+    return float(match.group(1))
+
+
+@main.group("sandbox")
+def sandbox() -> None:
+    """A local Jira-compatible server (Cloud or Data Center flavour) to try jira-pm safely."""
+
+
+@sandbox.command("serve")
+@click.option("--flavor", type=click.Choice(["cloud", "server"]), default="cloud",
+              show_default=True, help="Which Jira to imitate.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=int, default=8089, show_default=True, help="Port (0 = any free).")
+@click.option("--issues", type=int, default=500, show_default=True,
+              help="How many issues to generate (ignored with --data).")
+@click.option("--seed", type=int, default=1, show_default=True, help="Seed for data and faults.")
+@click.option("--data", "data_file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="A scenario file (TOML or JSON; see docs/sandbox.md) instead of generated data.")
+@click.option("--latency-ms", type=float, default=0, show_default=True,
+              help="Delay added to every request.")
+@click.option("--rate-limit", default=None, help="Requests per second before 429s, e.g. 10/s.")
+@click.option("--error-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="Share of requests answered with a 5xx.")
+@click.option("--drop-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="Share of connections closed without an answer.")
+@click.option("--max-results-cap", type=click.IntRange(1), default=1000, show_default=True,
+              help="Largest search page the server flavour grants.")
+@click.option("--retry-after", type=click.Choice(["seconds", "http-date"]), default="seconds",
+              show_default=True, help="How 429 answers state Retry-After.")
+def serve(flavor, host, port, issues, seed, data_file, latency_ms, rate_limit, error_rate,
+          drop_rate, max_results_cap, retry_after) -> None:
+    """Serve a sandbox Jira until Ctrl-C; prints the URL and the credentials to use."""
+    from jira_pm.sandbox import Sandbox
+
+    started = time.perf_counter()
+    site = Sandbox(flavor=flavor, issues=issues, seed=seed, scenario=data_file,
+                   latency_ms=latency_ms, rate_limit=_rate(rate_limit), error_rate=error_rate,
+                   drop_rate=drop_rate, max_results_cap=max_results_cap,
+                   retry_after=retry_after, host=host, port=port)
+    site.start()
+    admin, readonly = site.credentials("admin"), site.credentials("readonly")
+    click.echo(f"Jira sandbox ({flavor}) with {len(site.state.issues)} issues at {site.url} "
+               f"(ready in {time.perf_counter() - started:.1f}s)")
+    click.echo(f"  admin:     JIRA_EMAIL={admin['email']} JIRA_API_TOKEN={admin['api_token']}"
+               + (f" JIRA_PAT={admin['pat']}" if flavor == "server" else ""))
+    click.echo(f"  read-only: JIRA_EMAIL={readonly['email']} "
+               f"JIRA_API_TOKEN={readonly['api_token']}")
+    click.echo(f"  counters:  {site.url}/__sandbox/stats — Ctrl-C stops", nl=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        click.echo("sandbox stopped")
+    finally:
+        site.stop()

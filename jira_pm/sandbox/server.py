@@ -1,0 +1,187 @@
+"""``Sandbox``: a Jira-compatible site on 127.0.0.1, served over real HTTP from a thread."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from jira_pm.sandbox.app import SandboxApp
+from jira_pm.sandbox.faults import Faults
+from jira_pm.sandbox.generator import generate
+from jira_pm.sandbox.render import FieldSelection, Renderer
+from jira_pm.sandbox.scenario import load_scenario
+from jira_pm.sandbox.state import SiteState
+from jira_pm.sandbox.timeutil import parse_duration, parse_instant
+
+
+class QuietRequestHandler(WSGIRequestHandler):
+    """No per-request log lines: the counters say what was asked; stderr stays clean."""
+
+    def log_request(self, *args, **kwargs) -> None:
+        pass
+
+
+def _make_server(host: str, port: int, app):
+    return make_server(host, port, app, threaded=True, request_handler=QuietRequestHandler)
+
+
+class Sandbox:
+    """A local Jira site (cloud or server flavour) over generated or scenario data.
+
+    Use as a context manager, or call ``start()`` / ``stop()``. Admin methods
+    change the site as a person in Jira would (bumping ``updated`` and adding
+    changelog histories).
+    """
+
+    def __init__(self, flavor: str = "cloud", issues: int = 500, seed: int = 1,
+                 scenario: str | Path | dict | None = None, latency_ms: float = 0,
+                 rate_limit: float | None = None, error_rate: float = 0.0,
+                 drop_rate: float = 0.0, max_results_cap: int = 1000,
+                 retry_after: str = "seconds", host: str = "127.0.0.1", port: int = 0,
+                 clock=None, fault_clock=None):
+        if flavor not in ("cloud", "server"):
+            raise ValueError(f"flavor must be 'cloud' or 'server', not {flavor!r}")
+        self.flavor = flavor
+        if scenario is not None:
+            self.state: SiteState = load_scenario(scenario, flavor, clock=clock)
+        else:
+            self.state = generate(issues, seed, flavor, clock=clock)
+        fault_args = {"clock": fault_clock} if fault_clock else {}
+        self.faults = Faults(seed=seed, latency_ms=latency_ms, rate_limit=rate_limit,
+                             error_rate=error_rate, drop_rate=drop_rate,
+                             retry_after=retry_after, **fault_args)
+        self.app = SandboxApp(self.state, self.faults, max_results_cap)
+        self._host, self._port = host, port
+        self._server = None
+        self._thread: threading.Thread | None = None
+        self.url = ""
+
+    # ---- lifecycle -------------------------------------------------------------------------
+    def start(self) -> Sandbox:
+        if self._server is not None:
+            return self
+        self._server = _make_server(self._host, self._port, self.app)
+        self._server.daemon_threads = True
+        port = self._server.socket.getsockname()[1]
+        self.url = f"http://{self._host}:{port}"
+        self.app.base_url = self.url
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                        name=f"jira-sandbox-{port}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+        self._server = None
+
+    def serve_forever(self) -> None:
+        """Serve in the calling thread until interrupted (the CLI's foreground mode)."""
+        self._server = _make_server(self._host, self._port, self.app)
+        port = self._server.socket.getsockname()[1]
+        self.url = f"http://{self._host}:{port}"
+        self.app.base_url = self.url
+        try:
+            self._server.serve_forever()
+        finally:
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # ---- credentials, counters, faults -----------------------------------------------------
+    def credentials(self, user: str = "admin") -> dict:
+        """email, api_token (basic auth) and pat (bearer, server flavour) of a sandbox user."""
+        found = self.state.user(user)
+        return {"name": found.name, "email": found.email, "api_token": found.api_token,
+                "pat": found.pat}
+
+    def stats(self) -> dict:
+        return self.app.stats.snapshot()
+
+    def reset_stats(self) -> None:
+        self.app.stats.reset()
+
+    def set_faults(self, **settings) -> None:
+        """Change latency_ms, rate_limit, error_rate, drop_rate or retry_after now."""
+        self.faults.set(**settings)
+
+    # ---- truth for assertions --------------------------------------------------------------
+    def issue_json(self, id_or_key, api: int | None = None) -> dict:
+        """The issue as GET /issue renders it, with every field and the full changelog."""
+        with self.state.lock:
+            issue = self.state.get_issue(id_or_key)
+            renderer = self._renderer(api)
+            return renderer.issue(issue, FieldSelection("*all", "*all"), "full")
+
+    def comments(self, id_or_key, api: int | None = None) -> list[dict]:
+        """Every comment of the issue, rendered (v3 bodies are ADF, v2 wiki text)."""
+        with self.state.lock:
+            issue = self.state.get_issue(id_or_key)
+            renderer = self._renderer(api)
+            return [renderer.comment(c) for c in issue.comments]
+
+    def worklogs(self, id_or_key, api: int | None = None) -> list[dict]:
+        with self.state.lock:
+            issue = self.state.get_issue(id_or_key)
+            renderer = self._renderer(api)
+            return [renderer.worklog(w) for w in issue.worklogs]
+
+    def labels(self, id_or_key) -> list[str]:
+        with self.state.lock:
+            return list(self.state.get_issue(id_or_key).labels)
+
+    def _renderer(self, api: int | None) -> Renderer:
+        api = api or (3 if self.flavor == "cloud" else 2)
+        return Renderer(self.state, self.url or "http://127.0.0.1", api)
+
+    # ---- admin changes ----------------------------------------------------------------------
+    def update_issue(self, id_or_key, author: str = "admin", **changes) -> None:
+        """Edit fields as a person in Jira would (see SiteState.update_issue for the keys)."""
+        with self.state.lock:
+            self.state.update_issue(self.state.get_issue(id_or_key), author, **changes)
+
+    def delete_issue(self, id_or_key) -> None:
+        with self.state.lock:
+            self.state.delete_issue(self.state.get_issue(id_or_key))
+
+    def move_issue(self, id_or_key, project_key: str, author: str = "admin") -> str:
+        """Move to another project: same id, a new key (returned); the old key still resolves."""
+        with self.state.lock:
+            return self.state.move_issue(self.state.get_issue(id_or_key), project_key, author)
+
+    def add_worklog(self, id_or_key, author: str = "admin", spent="1h", started=None,
+                    comment: str = "") -> int:
+        """Log work on the issue; returns the worklog id."""
+        with self.state.lock:
+            issue = self.state.get_issue(id_or_key)
+            start = parse_instant(started) if started is not None else self.state.now()
+            worklog = self.state.add_worklog(issue, author, start, parse_duration(spent), comment)
+            return worklog.id
+
+    def delete_worklog(self, worklog_id: int) -> None:
+        with self.state.lock:
+            self.state.delete_worklog(worklog_id)
+
+    def add_comment(self, id_or_key, body, author: str = "admin") -> int:
+        with self.state.lock:
+            return self.state.add_comment(self.state.get_issue(id_or_key), author, body).id
+
+    def release_version(self, project_key: str, name: str, released: bool = True,
+                        release_date: str | None = None) -> None:
+        with self.state.lock:
+            version = self.state.version_by_name(project_key.upper(), name)
+            self.state.release_version(version, released, release_date)
+
+    def add_version(self, project_key: str, name: str, **fields) -> int:
+        with self.state.lock:
+            return self.state.add_version(project_key.upper(), name, **fields).id

@@ -1,0 +1,104 @@
+"""Instants, dates and durations as the sandbox stores and Jira renders them.
+
+Instants are stored as integer milliseconds since the epoch (UTC): compact and
+cheap to compare for 100,000 generated issues.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+from email.utils import format_datetime
+from zoneinfo import ZoneInfo
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([wdhm])", re.IGNORECASE)
+# Jira's default time-tracking settings: a day is 8 hours, a week 5 days.
+_UNIT_SECONDS = {"w": 5 * 8 * 3600, "d": 8 * 3600, "h": 3600, "m": 60}
+
+
+def parse_instant(text: str | int | float | datetime | date) -> int:
+    """Milliseconds since the epoch for an ISO-8601 instant or date (dates are UTC midnight)."""
+    if isinstance(text, bool):
+        raise ValueError(f"not an instant: {text!r}")
+    if isinstance(text, int | float):
+        return int(text)
+    if isinstance(text, datetime):
+        moment = text if text.tzinfo else text.replace(tzinfo=UTC)
+        return int(moment.timestamp() * 1000)
+    if isinstance(text, date):
+        return int(datetime(text.year, text.month, text.day, tzinfo=UTC).timestamp() * 1000)
+    value = text.strip()
+    if len(value) == 10:
+        value += "T00:00:00+00:00"
+    value = value.replace("Z", "+00:00")
+    # Jira's own +0000 offsets (no colon) are accepted too, so rendered values round-trip.
+    value = re.sub(r"([+-]\d\d)(\d\d)$", r"\1:\2", value)
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
+
+
+def parse_day(text: str | date) -> str:
+    """A calendar date as ``yyyy-mm-dd`` (validated)."""
+    if isinstance(text, date):
+        return text.isoformat()
+    return date.fromisoformat(str(text).strip()).isoformat()
+
+
+def to_datetime(ms: int, tz: str = "UTC") -> datetime:
+    """The instant as an aware datetime in ``tz``."""
+    return datetime.fromtimestamp(ms / 1000, tz=ZoneInfo(tz) if tz != "UTC" else UTC)
+
+
+def jira_timestamp(ms: int) -> str:
+    """Jira's rendering of an instant: ``2026-11-20T10:00:00.000+0000`` (offset without colon)."""
+    moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}+0000"
+
+
+def agile_timestamp(ms: int) -> str:
+    """The sprint-date rendering Jira Software uses: ``2026-11-09T09:00:00.000Z``."""
+    moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+def http_date(ms: int) -> str:
+    """An RFC 7231 HTTP date (for ``Retry-After``)."""
+    return format_datetime(datetime.fromtimestamp(ms / 1000, tz=UTC), usegmt=True)
+
+
+def parse_duration(text: str | int | float | None) -> int | None:
+    """Seconds for a Jira duration (``"1w 2d 4h 30m"``, or a number of seconds)."""
+    if text is None or text == "":
+        return None
+    if isinstance(text, int | float) and not isinstance(text, bool):
+        return int(text)
+    value = str(text).strip()
+    if value.isdigit():
+        return int(value)
+    parts = _DURATION_PART.findall(value)
+    if not parts or _DURATION_PART.sub("", value).strip():
+        raise ValueError(f"not a Jira duration: {text!r} (use e.g. '1w 2d 4h 30m' or seconds)")
+    return int(sum(float(n) * _UNIT_SECONDS[u.lower()] for n, u in parts))
+
+
+def format_duration(seconds: int | None) -> str | None:
+    """Jira's short duration text for seconds (``"2d 4h"``), or None."""
+    if seconds is None:
+        return None
+    if seconds == 0:
+        return "0m"
+    parts = []
+    rest = int(seconds)
+    for unit in ("w", "d", "h", "m"):
+        size = _UNIT_SECONDS[unit]
+        if rest >= size:
+            parts.append(f"{rest // size}{unit}")
+            rest %= size
+    return " ".join(parts) or "0m"
+
+
+def days_after(day: str, n: int) -> str:
+    """The ISO date ``n`` days after ``day``."""
+    return (date.fromisoformat(day) + timedelta(days=n)).isoformat()
