@@ -8,6 +8,7 @@ loads 100k issues with a million changelog items this way.
 
 from __future__ import annotations
 
+import gc
 import json
 import sqlite3
 from collections.abc import Iterable, Sequence
@@ -273,11 +274,9 @@ def _d(text: str | None) -> date | None:
     return date.fromisoformat(text) if text else None
 
 
-def _frozen(cls: type, values: dict[str, Any]) -> Any:
-    """Build a frozen dataclass without its __init__: ~3× faster for a million rows."""
-    obj = object.__new__(cls)
-    obj.__dict__.update(values)
-    return obj
+# Change's fields in declaration order; load_site fills instances' __dict__ directly,
+# skipping the frozen dataclass __init__ (about half the cost for a million rows).
+_CHANGE_FIELDS = tuple(Change.__dataclass_fields__)
 
 
 def load_site(conn: sqlite3.Connection) -> Site:
@@ -293,6 +292,9 @@ def load_site(conn: sqlite3.Connection) -> Site:
         return found
 
     site = Site()
+    # Millions of new objects would trigger the cyclic GC over and over; none form cycles.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
     conn.execute("BEGIN")  # one snapshot across all SELECTs, even while sync writes (WAL)
     try:
         issues = site.issues
@@ -319,28 +321,28 @@ def load_site(conn: sqlite3.Connection) -> Site:
 
         current_id = None
         bucket: list[Change] = []
-        at_cache: dict[str, datetime] = {}
-        for r in conn.execute("SELECT * FROM changes"):  # primary-key order: grouped by issue
-            if r[0] != current_id:
-                issue = issues.get(r[0])
+        new, parse, names = object.__new__, datetime.fromisoformat, _CHANGE_FIELDS
+        field_names: dict[str, str] = {}  # one str object per field name, not one per row
+        for row in conn.execute("SELECT * FROM changes"):  # primary-key order: by issue
+            if row[0] != current_id:
+                issue = issues.get(row[0])
                 bucket = issue.changes if issue is not None else []
-                current_id = r[0]
-            at = at_cache.get(r[3])
-            if at is None:
-                at = at_cache[r[3]] = datetime.fromisoformat(r[3])
-            bucket.append(
-                _frozen(
-                    Change,
-                    {
-                        "issue_id": r[0], "history_id": r[1], "item_index": r[2], "at": at,
-                        "author": person(r[4], r[5]), "field": r[6], "field_id": r[7],
-                        "from_value": r[8], "from_string": r[9], "to_value": r[10],
-                        "to_string": r[11],
-                    },
+                current_id = row[0]
+            author_id = row[4]
+            author = None
+            if author_id is not None:
+                author = people.get((author_id, row[5])) or person(author_id, row[5])
+            change = new(Change)
+            change.__dict__.update(
+                zip(
+                    names,
+                    (row[0], row[1], row[2], parse(row[3]), author,
+                     field_names.setdefault(row[6], row[6]), row[7], row[8], row[9], row[10],
+                     row[11]),
+                    strict=True,
                 )
             )
-            if len(at_cache) > 100_000:
-                at_cache.clear()
+            bucket.append(change)
         for r in conn.execute(
             "SELECT id, issue_id, author_id, author_name, started, seconds, updated "
             "FROM worklogs ORDER BY issue_id, started, id"
@@ -369,6 +371,8 @@ def load_site(conn: sqlite3.Connection) -> Site:
         site.synced_at = _dt(synced)
     finally:
         conn.execute("COMMIT")
+        if gc_was_enabled:
+            gc.enable()
     return site
 
 
