@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import pytest
 import requests
+from sandbox_support import cloud_shop_fixture, login, server_shop_fixture  # noqa: F401
 
 pytestmark = pytest.mark.integration
 
 
-def test_get_issue_by_key_and_id(cloud_shop, as_user):
+def test_get_issue_by_key_and_id(cloud_shop):
     """GET /issue answers for the key and for the id, with ids as strings."""
-    http = as_user(cloud_shop)
+    http = login(cloud_shop)
     by_key = http.get(f"{cloud_shop.url}/rest/api/3/issue/SHOP-1").json()
     by_id = http.get(f"{cloud_shop.url}/rest/api/3/issue/{by_key['id']}").json()
     assert by_key["key"] == by_id["key"] == "SHOP-1"
     assert isinstance(by_key["id"], str)
 
 
-def test_unknown_issue_is_404_with_jiras_message(cloud_shop, as_user):
+def test_unknown_issue_is_404_with_jiras_message(cloud_shop):
     """An unknown key answers 404 with Jira's 'does not exist' message."""
-    answer = as_user(cloud_shop).get(f"{cloud_shop.url}/rest/api/3/issue/SHOP-999")
+    answer = login(cloud_shop).get(f"{cloud_shop.url}/rest/api/3/issue/SHOP-999")
     assert answer.status_code == 404
     assert answer.json()["errorMessages"] == [
         "Issue does not exist or you do not have permission to see it."]
@@ -29,10 +30,10 @@ def test_unknown_issue_is_404_with_jiras_message(cloud_shop, as_user):
     {"update": {"labels": [{"add": "pm-overdue"}, {"remove": "customer"}]}},
     {"fields": {"labels": ["pm-overdue"]}},
 ])
-def test_label_put_both_forms_change_labels_and_record_history(cloud_shop, as_user, body):
+def test_label_put_both_forms_change_labels_and_record_history(cloud_shop, body):
     """Both label PUT forms answer 204, bump `updated` and add a 'labels' history by the caller."""
     before = cloud_shop.issue_json("SHOP-1")
-    answer = as_user(cloud_shop).put(f"{cloud_shop.url}/rest/api/3/issue/SHOP-1", json=body)
+    answer = login(cloud_shop).put(f"{cloud_shop.url}/rest/api/3/issue/SHOP-1", json=body)
     assert answer.status_code == 204
     after = cloud_shop.issue_json("SHOP-1")
     assert after["fields"]["labels"] == ["pm-overdue"]
@@ -44,28 +45,28 @@ def test_label_put_both_forms_change_labels_and_record_history(cloud_shop, as_us
                               "toString": "pm-overdue"}]
 
 
-def test_an_edit_that_changes_nothing_records_nothing(cloud_shop, as_user):
+def test_an_edit_that_changes_nothing_records_nothing(cloud_shop):
     """Adding a label the issue already has leaves changelog and `updated` alone."""
     before = cloud_shop.issue_json("SHOP-1")
-    answer = as_user(cloud_shop).put(f"{cloud_shop.url}/rest/api/3/issue/SHOP-1",
+    answer = login(cloud_shop).put(f"{cloud_shop.url}/rest/api/3/issue/SHOP-1",
                                      json={"update": {"labels": [{"add": "customer"}]}})
     assert answer.status_code == 204
     assert cloud_shop.issue_json("SHOP-1") == before
 
 
-def test_notify_users_false_is_allowed_for_admin_only(cloud_shop, as_user):
+def test_notify_users_false_is_allowed_for_admin_only(cloud_shop):
     """notifyUsers=false works for the admin bot and is a 403 for a plain user."""
     url = f"{cloud_shop.url}/rest/api/3/issue/SHOP-1?notifyUsers=false"
     body = {"update": {"labels": [{"add": "x1"}]}}
-    assert as_user(cloud_shop).put(url, json=body).status_code == 204
-    refused = as_user(cloud_shop, "alice").put(url, json=body)
+    assert login(cloud_shop).put(url, json=body).status_code == 204
+    refused = login(cloud_shop, "alice").put(url, json=body)
     assert refused.status_code == 403
     assert "admin" in refused.json()["errorMessages"][0]
 
 
-def test_unknown_field_in_put_is_a_400_naming_it(cloud_shop, as_user):
+def test_unknown_field_in_put_is_a_400_naming_it(cloud_shop):
     """Setting a field the sandbox does not know is Jira's 'cannot be set' 400."""
-    answer = as_user(cloud_shop).put(f"{cloud_shop.url}/rest/api/3/issue/SHOP-1",
+    answer = login(cloud_shop).put(f"{cloud_shop.url}/rest/api/3/issue/SHOP-1",
                                      json={"fields": {"colour": "red"}})
     assert answer.status_code == 400
     assert "colour" in answer.json()["errors"]
@@ -81,17 +82,17 @@ def test_no_or_wrong_credentials_are_401(cloud_shop):
         assert answer.json()["message"] == "Client must be authenticated to access this resource."
 
 
-def test_bearer_pat_works_on_server_and_not_on_cloud(cloud_shop, server_shop, as_user):
+def test_bearer_pat_works_on_server_and_not_on_cloud(cloud_shop, server_shop):
     """A personal access token authenticates on Data Center; Cloud answers 401."""
-    ok = as_user(server_shop, bearer=True).get(f"{server_shop.url}/rest/api/2/myself")
+    ok = login(server_shop, bearer=True).get(f"{server_shop.url}/rest/api/2/myself")
     assert ok.status_code == 200 and ok.json()["name"] == "admin"
-    refused = as_user(cloud_shop, bearer=True).get(f"{cloud_shop.url}/rest/api/2/myself")
+    refused = login(cloud_shop, bearer=True).get(f"{cloud_shop.url}/rest/api/2/myself")
     assert refused.status_code == 401
 
 
-def test_readonly_user_reads_but_gets_403_on_writes(server_shop, as_user):
+def test_readonly_user_reads_but_gets_403_on_writes(server_shop):
     """The read-only user can GET and is refused label edits and comments with 403."""
-    http = as_user(server_shop, "readonly")
+    http = login(server_shop, "readonly")
     base = f"{server_shop.url}/rest/api/2/issue/SHOP-1"
     assert http.get(base).status_code == 200
     assert http.put(base, json={"fields": {"labels": []}}).status_code == 403
@@ -99,28 +100,28 @@ def test_readonly_user_reads_but_gets_403_on_writes(server_shop, as_user):
     assert server_shop.labels("SHOP-1") == ["customer"]
 
 
-def test_moved_issue_keeps_id_and_old_key_resolves(cloud_shop, as_user):
+def test_moved_issue_keeps_id_and_old_key_resolves(cloud_shop):
     """After a move the issue has a new key, the same id, and the old key still answers."""
     old = cloud_shop.issue_json("SHOP-1")
     new_key = cloud_shop.move_issue("SHOP-1", "OPS")
     assert new_key == "OPS-2"
-    answer = as_user(cloud_shop).get(f"{cloud_shop.url}/rest/api/3/issue/SHOP-1").json()
+    answer = login(cloud_shop).get(f"{cloud_shop.url}/rest/api/3/issue/SHOP-1").json()
     assert answer["id"] == old["id"] and answer["key"] == "OPS-2"
     items = answer_items = cloud_shop.issue_json("OPS-2")["changelog"]["histories"][-1]["items"]
     assert {"Key", "project", "Fix Version"} <= {i["field"] for i in answer_items}
     assert items[1]["fromString"] == "SHOP-1"
 
 
-def test_deleted_issue_is_404(server_shop, as_user):
+def test_deleted_issue_is_404(server_shop):
     """A deleted issue answers 404 by key and by id."""
     issue_id = server_shop.issue_json("OPS-1")["id"]
     server_shop.delete_issue("OPS-1")
-    http = as_user(server_shop)
+    http = login(server_shop)
     assert http.get(f"{server_shop.url}/rest/api/2/issue/OPS-1").status_code == 404
     assert http.get(f"{server_shop.url}/rest/api/2/issue/{issue_id}").status_code == 404
 
 
-def test_admin_http_routes_move_update_and_delete(cloud_shop, as_user):
+def test_admin_http_routes_move_update_and_delete(cloud_shop):
     """The /__sandbox/admin routes change the site like the Python API does."""
     base = f"{cloud_shop.url}/__sandbox/admin/issue"
     assert requests.post(f"{base}/SHOP-1/update",
@@ -129,5 +130,5 @@ def test_admin_http_routes_move_update_and_delete(cloud_shop, as_user):
     moved = requests.post(f"{base}/OPS-1/move", json={"project": "SHOP"}).json()
     assert moved["key"] == "SHOP-11"
     assert requests.post(f"{base}/SHOP-11/delete").status_code == 204
-    assert as_user(cloud_shop).get(f"{cloud_shop.url}/rest/api/3/issue/SHOP-11").status_code \
+    assert login(cloud_shop).get(f"{cloud_shop.url}/rest/api/3/issue/SHOP-11").status_code \
         == 404

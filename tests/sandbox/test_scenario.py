@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from sandbox_support import shop
 
 from jira_pm.errors import ConfigError
 from jira_pm.sandbox import Sandbox
@@ -12,9 +13,9 @@ from jira_pm.sandbox.changes import replay_backward
 from jira_pm.sandbox.scenario import load_scenario
 
 
-def test_scenario_values_are_current_values(scenario):
+def test_scenario_values_are_current_values():
     """An issue's scenario fields are what GET /issue shows now."""
-    state = load_scenario(scenario(), "cloud")
+    state = load_scenario(shop(), "cloud")
     issue = state.get_issue("SHOP-1")
     assert issue.points == 5.0
     assert [state.sprints[s].name for s in issue.sprints] == ["SHOP Sprint 7"]
@@ -22,18 +23,18 @@ def test_scenario_values_are_current_values(scenario):
     assert state.issues[issue.epic_id].key == "SHOP-10"
 
 
-def test_history_replays_back_to_the_values_before_it(scenario):
+def test_history_replays_back_to_the_values_before_it():
     """Replaying SHOP-1's changelog backward gives its values at creation."""
-    state = load_scenario(scenario(), "cloud")
+    state = load_scenario(shop(), "cloud")
     before = replay_backward(state.get_issue("SHOP-1"))
     assert before["points"] == "3"
     assert before["Sprint"] == frozenset()
     assert before["status"] == "10000"  # To Do
 
 
-def test_inconsistent_history_is_refused_with_the_issue_named(scenario):
+def test_inconsistent_history_is_refused_with_the_issue_named():
     """A history whose 'to' differs from the current value is a one-line ConfigError."""
-    data = scenario()
+    data = shop()
     data["issues"][1]["history"][2]["to"] = "8"
     with pytest.raises(ConfigError) as caught:
         load_scenario(data, "cloud")
@@ -41,35 +42,35 @@ def test_inconsistent_history_is_refused_with_the_issue_named(scenario):
     assert "Story Points" in caught.value.one_line() or "points" in caught.value.one_line()
 
 
-def test_fix_version_history_must_match_membership(scenario):
+def test_fix_version_history_must_match_membership():
     """Removing a version the issue still has afterwards is refused."""
-    data = scenario()
+    data = shop()
     data["issues"][1]["history"].append(
         {"at": "2026-11-14T10:00:00Z", "field": "Fix Version", "from": "1.4", "to": ""})
     with pytest.raises(ConfigError, match="Fix Version"):
         load_scenario(data, "cloud")
 
 
-def test_unknown_history_field_is_refused(scenario):
+def test_unknown_history_field_is_refused():
     """A history field outside the supported list is an error naming it."""
-    data = scenario()
+    data = shop()
     data["issues"][1]["history"][0]["field"] = "Flavour"
     with pytest.raises(ConfigError, match="Flavour"):
         load_scenario(data, "cloud")
 
 
-def test_default_users_exist(scenario):
+def test_default_users_exist():
     """Every scenario has the admin bot and the read-only user unless it defines them."""
-    state = load_scenario(scenario(), "server")
+    state = load_scenario(shop(), "server")
     assert state.users["admin"].admin and not state.users["admin"].readonly
     assert state.users["readonly"].readonly
     assert state.users["alice"].timezone == "Europe/Berlin"
 
 
-def test_scenario_files_load_as_toml_and_json(tmp_path, scenario):
+def test_scenario_files_load_as_toml_and_json(tmp_path):
     """The same scenario loads from a .json file and from a .toml file."""
     json_path = tmp_path / "site.json"
-    json_path.write_text(json.dumps(scenario()), encoding="utf-8")
+    json_path.write_text(json.dumps(shop()), encoding="utf-8")
     toml_path = tmp_path / "site.toml"
     toml_path.write_text(
         'timezone = "UTC"\n[[projects]]\nkey = "ABC"\nname = "Alpha"\n'

@@ -1,4 +1,8 @@
-"""Fixtures for the sandbox tests: a small scenario, running sites, logged-in sessions."""
+"""Helpers and fixtures for the sandbox tests.
+
+Not a conftest.py: other tests import the root `conftest` by name, which a second
+conftest module would shadow. Tests import the fixtures by their ``*_fixture`` names.
+"""
 
 from __future__ import annotations
 
@@ -73,41 +77,30 @@ def login(site, user: str = "admin", bearer: bool = False) -> requests.Session:
     return s
 
 
-@pytest.fixture
-def cloud_shop():
+@pytest.fixture(name="cloud_shop")
+def cloud_shop_fixture():
     """The SHOP scenario served as a Cloud site."""
     with Sandbox(flavor="cloud", scenario=shop()) as site:
         yield site
 
 
-@pytest.fixture
-def server_shop():
+@pytest.fixture(name="server_shop")
+def server_shop_fixture():
     """The SHOP scenario served as a Data Center site."""
     with Sandbox(flavor="server", scenario=shop()) as site:
         yield site
 
 
-@pytest.fixture(scope="module")
-def cloud_generated():
+@pytest.fixture(scope="module", name="cloud_generated")
+def cloud_generated_fixture():
     """A generated 600-issue Cloud site shared by a module's read-only tests."""
     with Sandbox(flavor="cloud", issues=600, seed=3) as site:
         yield site
 
 
-@pytest.fixture(scope="module")
-def server_generated():
+@pytest.fixture(scope="module", name="server_generated")
+def server_generated_fixture():
     """A generated 600-issue Data Center site shared by a module's read-only tests."""
     with Sandbox(flavor="server", issues=600, seed=3) as site:
         yield site
 
-
-@pytest.fixture
-def scenario():
-    """A factory of fresh SHOP scenario dicts (``scenario(now=...)`` replaces keys)."""
-    return shop
-
-
-@pytest.fixture
-def as_user():
-    """``as_user(site, "readonly", bearer=False)`` -> a logged-in requests session."""
-    return login
