@@ -8,12 +8,12 @@ import json
 import logging
 import re
 from email.utils import formatdate
+from pathlib import Path
 
 import pytest
 import requests
 import responses
 import urllib3.exceptions
-from conftest import SHARED, shared_path
 
 from jira_pm.config import Settings
 from jira_pm.errors import (
@@ -33,6 +33,17 @@ from jira_pm.errors import (
 from jira_pm.jira.http import JiraHttp, jira_message, parse_retry_after, redact, register_secret
 
 BASE = "https://jira.example.test"
+# Not imported from conftest: a second conftest (tests/sandbox/) can shadow that module name.
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
+
+
+def shared_path(*parts: str) -> Path:
+    """A path under ../shared, or skip the test saying what is missing."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} is absent: these tests need ../shared/ beside the checkout")
+    return path
+
 NOW = 1_800_000_000.0  # the fake wall clock, for HTTP-date Retry-After values
 
 

@@ -1,0 +1,67 @@
+"""Helpers every command module shares: settings, store, client, and quiet-aware output."""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+from typing import TYPE_CHECKING, Any, TextIO
+
+import click
+
+if TYPE_CHECKING:
+    from jira_pm.config import Settings
+    from jira_pm.jira.client import JiraClient
+
+
+def load_settings_from_ctx(ctx: click.Context) -> Settings:
+    """The settings for this invocation: --config, else $JIRA_PM_CONFIG, else ./jira-pm.toml."""
+    from jira_pm.config import load_settings
+
+    root = ctx.find_root()
+    path = (root.obj or {}).get("config_path")
+    return load_settings(path)
+
+
+def open_store(settings: Settings) -> sqlite3.Connection:
+    """The migrated SQLite store at ``settings.store_path`` (StoreError when unusable)."""
+    from jira_pm.store import connect
+
+    return connect(settings.store_path)
+
+
+def make_client(settings: Settings, **http_options: Any) -> JiraClient:
+    """A JiraClient for the configured site; sends nothing until first used."""
+    from jira_pm.jira.client import JiraClient
+
+    return JiraClient.from_settings(settings.jira, **http_options)
+
+
+def is_terminal(stream: TextIO | None = None) -> bool:
+    """True when ``stream`` (stderr by default) is an interactive terminal, not cron or a pipe."""
+    stream = stream or sys.stderr
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def echo(message: str = "", *, err: bool = False) -> None:
+    """Print a result line (always shown: it is what the user asked for)."""
+    click.echo(message, err=err)
+
+
+def note(message: str) -> None:
+    """Print progress chatter to stderr only on a terminal, so cron mail stays quiet."""
+    if is_terminal(sys.stderr):
+        click.echo(message, err=True)
+
+
+def mark(ok: bool | None, stream: TextIO | None = None) -> str:
+    """✓ / ✗ / ! for a check line, or ASCII when the output cannot encode them."""
+    symbol = {True: "✓", False: "✗", None: "!"}[ok]
+    encoding = getattr(stream or sys.stdout, "encoding", None) or "ascii"
+    try:
+        symbol.encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        symbol = {True: "OK", False: "FAIL", None: "WARN"}[ok]
+    return symbol

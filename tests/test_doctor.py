@@ -1,0 +1,145 @@
+"""Tests of `jira-pm doctor` against mocked Jira answers: one line per check, exit codes."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+import responses
+import urllib3.exceptions
+from click.testing import CliRunner
+from responses import matchers
+
+from jira_pm.cli import main
+
+BASE = "https://acme.atlassian.net"
+TOKEN = "doctor-TOKEN-5150-distinct"
+ENV = {"JIRA_EMAIL": "bot@example.com", "JIRA_API_TOKEN": TOKEN, "JIRA_PAT": "",
+       "JIRA_URL": "", "JIRA_PM_CONFIG": ""}
+FIELDS = [
+    {"id": "summary", "name": "Summary", "custom": False, "schema": {"type": "string"}},
+    {"id": "customfield_10016", "name": "Story point estimate", "custom": True,
+     "schema": {"type": "number",
+                "custom": "com.pyxis.greenhopper.jira:jsw-story-points"}},
+    {"id": "customfield_10020", "name": "Sprint", "custom": True,
+     "schema": {"type": "array", "custom": "com.pyxis.greenhopper.jira:gh-sprint"}},
+]
+ALL_PERMISSIONS = {p: {"havePermission": True} for p in
+                   ("BROWSE_PROJECTS", "EDIT_ISSUES", "ADD_COMMENTS", "EDIT_OWN_COMMENTS")}
+
+
+@pytest.fixture
+def mock():
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+        yield rsps
+
+
+def config(tmp_path, extra_jira: str = "", scope: str = 'projects = ["ABC"]') -> str:
+    path = tmp_path / "jira-pm.toml"
+    path.write_text(f'[jira]\nurl = "{BASE}"\nmax_retry_seconds = 0\n{extra_jira}\n'
+                    f"[scope]\n{scope}\n")
+    return str(path)
+
+
+def doctor(path: str):
+    return CliRunner(env=ENV).invoke(main, ["--config", path, "doctor"])
+
+
+def site(mock, deployment: str = "Cloud"):
+    mock.get(f"{BASE}/rest/api/2/serverInfo",
+             json={"deploymentType": deployment, "version": "1001.0.0", "serverTitle": "Acme"})
+    mock.get(f"{BASE}/rest/api/2/myself",
+             json={"displayName": "PM Bot", "timeZone": "Europe/Berlin"})
+
+
+def project(mock, permissions=None):
+    mock.get(f"{BASE}/rest/api/2/project/ABC", json={"key": "ABC", "name": "Alpha"})
+    mock.get(f"{BASE}/rest/api/2/mypermissions",
+             json={"permissions": permissions or ALL_PERMISSIONS},
+             match=[matchers.query_param_matcher({"projectKey": "ABC"}, strict_match=False)])
+
+
+def search_and_fields(mock):
+    mock.get(f"{BASE}/rest/api/3/search/jql", json={"issues": [{"id": "1"}], "isLast": True},
+             match=[matchers.query_param_matcher({"maxResults": "1"}, strict_match=False)])
+    mock.post(f"{BASE}/rest/api/3/search/approximate-count", json={"count": 42})
+    mock.get(f"{BASE}/rest/api/2/field", json=FIELDS)
+
+
+def test_healthy_cloud_site_passes_every_check(mock, tmp_path):
+    """A reachable, authenticated site with permissions and fields exits 0 with ✓ lines."""
+    site(mock)
+    project(mock)
+    search_and_fields(mock)
+    result = doctor(config(tmp_path))
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "✓ Jira at https://acme.atlassian.net: Acme 1001.0.0 (Cloud)" in out
+    assert "✓ authenticated as PM Bot; Jira time zone Europe/Berlin" in out
+    assert "✓ project ABC (Alpha): may read, label and comment" in out
+    assert "✓ scope JQL matches about 42 issues" in out
+    assert "✓ field story_points: customfield_10016" in out
+    assert "✓ field sprint: customfield_10020 (Sprint)" in out
+    assert TOKEN not in out
+
+
+def test_missing_permission_is_a_failed_check_with_a_fix(mock, tmp_path):
+    """A permission the user lacks gets a ✗ line naming it and the fix, and exit 3."""
+    site(mock)
+    project(mock, dict(ALL_PERMISSIONS, ADD_COMMENTS={"havePermission": False}))
+    search_and_fields(mock)
+    result = doctor(config(tmp_path))
+    assert result.exit_code == 3
+    line = next(x for x in result.output.splitlines() if "ADD_COMMENTS" in x)
+    assert line.startswith("✗ project ABC: missing ADD_COMMENTS")
+    assert "fix: ask a Jira admin" in line
+
+
+def test_bad_credentials_exit_3_without_leaking_the_token(mock, tmp_path):
+    """A 401 from myself is one ✗ line with the credential hint, exit 3, and no token."""
+    mock.get(f"{BASE}/rest/api/2/serverInfo", json={"deploymentType": "Cloud"})
+    mock.get(f"{BASE}/rest/api/2/myself", status=401,
+             json={"message": "Client must be authenticated to access this resource."})
+    result = doctor(config(tmp_path))
+    assert result.exit_code == 3
+    assert "✗ authentication" in result.output and "JIRA_API_TOKEN" in result.output
+    assert TOKEN not in result.output
+
+
+def test_unreachable_site_exits_3(mock, tmp_path):
+    """A site that refuses connections gives one ✗ line and exit 3, without further checks."""
+    reason = urllib3.exceptions.NewConnectionError(None, "Connection refused")
+    mock.get(f"{BASE}/rest/api/2/serverInfo",
+             body=requests.ConnectionError(urllib3.exceptions.MaxRetryError(None, "/", reason)))
+    result = doctor(config(tmp_path))
+    assert result.exit_code == 3
+    assert "✗ Jira at https://acme.atlassian.net: cannot reach" in result.output
+    assert len(mock.calls) == 1
+
+
+def test_rejected_scope_jql_is_a_config_problem(mock, tmp_path):
+    """Scope JQL that Jira rejects (400) is a ✗ pointing at [scope], and exit 2."""
+    site(mock)
+    mock.get(f"{BASE}/rest/api/3/search/jql", status=400,
+             json={"errorMessages": ["Error in the JQL Query: Expecting ')'"]})
+    mock.get(f"{BASE}/rest/api/2/field", json=FIELDS)
+    result = doctor(config(tmp_path, scope='jql = "project = (ABC"'))
+    assert result.exit_code == 2, result.output
+    assert "✗ scope JQL rejected" in result.output and "fix [scope] jql" in result.output
+
+
+def test_deployment_mismatch_is_a_config_problem(mock, tmp_path):
+    """deployment = "cloud" on a Data Center site is flagged with the fix, and exit 2."""
+    site(mock, deployment="DataCenter")
+    project(mock)
+    mock.get(f"{BASE}/rest/api/3/search/jql", json={"issues": [], "isLast": True})
+    mock.get(f"{BASE}/rest/api/2/field", json=FIELDS)
+    result = doctor(config(tmp_path, extra_jira='deployment = "cloud"'))
+    assert result.exit_code == 2, result.output
+    assert "✗ [jira] deployment = 'cloud' but the site says DataCenter" in result.output
+    assert "! scope JQL matches no issues" in result.output
+
+
+def test_missing_config_exits_2(tmp_path):
+    """Without a config file doctor exits 2 with the init hint."""
+    result = CliRunner(env=ENV).invoke(main, ["--config", str(tmp_path / "none.toml"), "doctor"])
+    assert result.exit_code == 2 and "jira-pm init" in result.output
