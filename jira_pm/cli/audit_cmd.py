@@ -1,0 +1,131 @@
+"""``jira-pm audit`` (findings from the store) and ``jira-pm rules list|explain``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from jira_pm.cli.common import echo, load_settings_from_ctx, note, open_store
+from jira_pm.cli.main import main
+from jira_pm.errors import EXIT_FINDINGS, UsageError
+from jira_pm.model import SEVERITIES, severity_rank
+
+RULES_DIR = click.Path(exists=True, path_type=Path)
+
+
+@main.command("audit")
+@click.option("--project", "projects", multiple=True,
+              help="Only findings in this project (repeatable).")
+@click.option("--rule", "rule_ids", multiple=True, help="Only this rule id (repeatable).")
+@click.option("--severity", type=click.Choice(SEVERITIES), default=None,
+              help="Only findings at or above this severity.")
+@click.option("--as-of", "as_of_text", default=None, metavar="DATE|DATETIME",
+              help="Evaluate as of this moment (a date means the end of that day in the "
+                   "configured time zone). Nothing is recorded.")
+@click.option("--rules", "rules_dirs", multiple=True, type=RULES_DIR,
+              help="Extra rule folder or file (read after [rules] paths). Nothing is recorded.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "markdown"]),
+              default="table", show_default=True)
+@click.option("--fail-on", type=click.Choice(SEVERITIES), default=None,
+              help="Exit 1 when a shown finding is at or above this severity (for CI).")
+@click.pass_context
+def audit(ctx, projects, rule_ids, severity, as_of_text, rules_dirs, fmt, fail_on):
+    """Evaluate the rule pack on the store (no Jira needed) and print the findings.
+
+    A plain audit records the findings in the store, so the next run knows
+    what is new; --as-of and --rules only look and record nothing.
+    """
+    from jira_pm.calendar import calendar_from_settings
+    from jira_pm.engine import evaluate_store
+    from jira_pm.report import render
+    from jira_pm.rulepack import load_pack
+
+    settings = load_settings_from_ctx(ctx)
+    pack = load_pack(settings, extra_paths=rules_dirs)
+    known = {rule.id for rule in pack.rules}
+    unknown = [rid for rid in rule_ids if rid not in known]
+    if unknown:
+        raise UsageError(f"--rule {unknown[0]} is not a rule of the pack",
+                         hint="run `jira-pm rules list` for the rule ids")
+    as_of = calendar_from_settings(settings).parse_as_of(as_of_text) if as_of_text else None
+    conn = open_store(settings)
+    try:
+        if conn.execute("SELECT COUNT(*) FROM issues").fetchone()[0] == 0:
+            note(f"the store {settings.store_path} holds no issues yet: run `jira-pm sync` first")
+        record = as_of is None and not rules_dirs
+        evaluation = evaluate_store(conn, settings, pack, as_of, record=record)
+    finally:
+        conn.close()
+
+    def shown(finding) -> bool:
+        return (
+            (not projects or finding.project_key in projects)
+            and (not rule_ids or finding.rule_id in rule_ids)
+            and (severity is None or severity_rank(finding.severity) >= severity_rank(severity))
+        )
+
+    findings = [f for f in evaluation.findings if shown(f)]
+    status = {f.fingerprint: "new" for f in evaluation.new}
+    resolved = [f for f in evaluation.resolved if shown(f)]
+    click.echo(render(findings, fmt, status=status, resolved=resolved,
+                      as_of=evaluation.as_of.isoformat() if evaluation.as_of else None), nl=False)
+    if fail_on and any(severity_rank(f.severity) >= severity_rank(fail_on) for f in findings):
+        ctx.exit(EXIT_FINDINGS)
+
+
+@main.group("rules")
+def rules_group():
+    """The rule pack: list the rules, explain one."""
+
+
+def _pack(ctx: click.Context, rules_dirs):
+    """The pack of the config file when there is one, else the built-in pack alone."""
+    from jira_pm.rulepack import load_pack
+
+    root = ctx.find_root()
+    explicit = (root.obj or {}).get("config_path") or os.environ.get("JIRA_PM_CONFIG")
+    settings = None
+    if explicit or Path("jira-pm.toml").is_file():
+        settings = load_settings_from_ctx(ctx)
+    return load_pack(settings, extra_paths=rules_dirs)
+
+
+@rules_group.command("list")
+@click.option("--rules", "rules_dirs", multiple=True, type=RULES_DIR,
+              help="Extra rule folder or file to include.")
+@click.pass_context
+def rules_list(ctx, rules_dirs):
+    """One line per rule: id, on/off, severity, label, check and title."""
+    pack = _pack(ctx, rules_dirs)
+    rows = [("ID", "ON", "SEVERITY", "LABEL", "CHECK", "TITLE")]
+    for rule in sorted(pack.rules, key=lambda r: r.id):
+        doc = rule.spec.doc.splitlines()
+        title = doc[0].rstrip(".") if doc else ""
+        rows.append((rule.id, "yes" if rule.enabled else "no", rule.severity,
+                     rule.label or "-", rule.check, title))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        echo("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
+
+
+@rules_group.command("explain")
+@click.argument("rule_id")
+@click.option("--rules", "rules_dirs", multiple=True, type=RULES_DIR,
+              help="Extra rule folder or file to include.")
+@click.pass_context
+def rules_explain(ctx, rule_id, rules_dirs):
+    """Print a rule's documentation and its settings."""
+    from jira_pm.checks.docs import explain
+
+    pack = _pack(ctx, rules_dirs)
+    try:
+        rule = pack.get(rule_id)
+    except KeyError:
+        lowered = {r.id.lower(): r for r in pack.rules}
+        rule = lowered.get(rule_id.lower())
+        if rule is None:
+            raise UsageError(f"no rule {rule_id!r} in the pack",
+                             hint="run `jira-pm rules list` for the rule ids") from None
+    echo(explain(rule).rstrip("\n"))

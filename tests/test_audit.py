@@ -1,0 +1,147 @@
+"""`jira-pm audit` and `jira-pm rules list|explain` through the click command line."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from jira_pm.checks.testing import at, day, issue, worklog
+from jira_pm.cli import main
+from jira_pm.model import Version
+from jira_pm.rulepack import load_pack
+from jira_pm.store import connect
+from jira_pm.store.issues import save_issues, save_versions
+
+CONFIG = """
+[jira]
+url = "https://example.atlassian.net"
+[scope]
+projects = ["ABC", "OPS"]
+[store]
+path = "store.sqlite"
+[calendar]
+timezone = "Europe/Berlin"
+"""
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    """A folder with a config and a store holding a late version, a late issue and an overrun."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("JIRA_PM_CONFIG", raising=False)
+    (tmp_path / "jira-pm.toml").write_text(CONFIG, encoding="utf-8")
+    conn = connect(tmp_path / "store.sqlite")
+    issues = [
+        issue(1, fix_version_ids=(50,)),
+        issue(2, project="OPS", due_date=day("2026-04-01")),
+        issue(3, original_estimate_seconds=3600, worklogs=[worklog(3, 2)]),
+    ]
+    save_issues(conn, issues, {i.id: {"id": str(i.id)} for i in issues}, at("2026-04-13"))
+    save_versions(conn, [Version(50, "ABC", "2.0", None, day("2026-04-01"), False, False,
+                                 first_seen=at("2026-03-01"))])
+    conn.close()
+    return tmp_path
+
+
+def run(*args):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_audit_json_lists_findings_and_marks_them_new_then_open(workdir):
+    """A first audit reports every finding as new; the next one as still open."""
+    first = run("audit", "--format", "json")
+    assert first.exit_code == 0, first.output
+    data = json.loads(first.output)
+    assert [(f["rule_id"], f["subject"], f["status"]) for f in data["findings"]] == [
+        ("BU004", "ABC-3", "new"), ("OD001", "2.0", "new"), ("OD002", "OPS-2", "new"),
+    ]
+    assert data["findings"][0]["evidence"]["over_fraction"] == 1.0
+    second = json.loads(run("audit", "--format", "json").output)
+    assert {f["status"] for f in second["findings"]} == {"open"}
+
+
+def test_audit_filters_by_project_rule_and_severity(workdir):
+    """--project, --rule and --severity narrow what is shown."""
+    by_project = json.loads(run("audit", "--format", "json", "--project", "OPS").output)
+    assert [f["rule_id"] for f in by_project["findings"]] == ["OD002"]
+    by_rule = json.loads(run("audit", "--format", "json", "--rule", "BU004").output)
+    assert [f["subject"] for f in by_rule["findings"]] == ["ABC-3"]
+    severe = json.loads(run("audit", "--format", "json", "--severity", "high").output)
+    assert [f["rule_id"] for f in severe["findings"]] == ["OD001"]
+
+
+def test_fail_on_exits_one_only_at_or_above_the_severity(workdir):
+    """--fail-on high exits 1 (OD001 is high); --fail-on critical exits 0."""
+    assert run("audit", "--fail-on", "high").exit_code == 1
+    assert run("audit", "--fail-on", "critical").exit_code == 0
+    assert run("audit", "--fail-on", "high", "--project", "OPS").exit_code == 0
+
+
+def test_as_of_evaluates_another_day_without_recording(workdir):
+    """--as-of before the due dates finds nothing and leaves the store's findings alone."""
+    run("audit")
+    early = json.loads(run("audit", "--format", "json", "--as-of", "2026-03-01").output)
+    assert [f["rule_id"] for f in early["findings"]] == ["BU004", "OD003"]
+    again = json.loads(run("audit", "--format", "json").output)
+    assert {f["status"] for f in again["findings"]} == {"open"}
+
+
+def test_table_csv_and_markdown_outputs(workdir):
+    """Every format names each finding; CSV parses with the evidence column."""
+    table = run("audit").output
+    assert "OD001" in table and "version 2.0" in table and "3 finding(s): 3 new" in table
+    rows = list(csv.DictReader(io.StringIO(run("audit", "--format", "csv").output)))
+    assert [r["rule_id"] for r in rows] == ["BU004", "OD001", "OD002"]
+    assert json.loads(rows[1]["evidence"])["unresolved_keys"] == ["ABC-1"]
+    markdown = run("audit", "--format", "markdown").output
+    assert markdown.startswith("# jira-pm audit") and "| high | OD001 |" in markdown
+
+
+def test_bad_rules_folder_is_one_line_and_exit_two(workdir):
+    """A broken rule file given with --rules fails with one line naming it, exit 2."""
+    folder = workdir / "rules"
+    folder.mkdir()
+    (folder / "x.toml").write_text('[[rule]]\nid = "X1"\ncheck = "nope"\n', encoding="utf-8")
+    result = CliRunner().invoke(main, ["audit", "--rules", str(folder)])
+    assert result.exit_code == 2
+    assert "x.toml: rule X1: key 'check'" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_unknown_rule_filter_is_a_usage_error(workdir):
+    """--rule with an id the pack lacks exits 2 and says how to list rules."""
+    result = CliRunner().invoke(main, ["audit", "--rule", "ZZ999"])
+    assert result.exit_code == 2 and "rules list" in result.output
+
+
+@pytest.fixture
+def empty_folder(tmp_path, monkeypatch):
+    """A folder without any config file."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("JIRA_PM_CONFIG", raising=False)
+    return tmp_path
+
+
+def test_rules_list_works_without_a_config(empty_folder):
+    """`rules list` shows every built-in rule from a folder with no config file."""
+    result = run("rules", "list")
+    assert result.exit_code == 0
+    for rule in load_pack(None).rules:
+        assert rule.id in result.output and rule.label in result.output
+
+
+def test_rules_explain_prints_each_rules_documentation(empty_folder):
+    """`rules explain ID` prints the check's documentation and the rule's settings."""
+    for rule in load_pack(None).rules:
+        result = run("rules", "explain", rule.id)
+        assert result.exit_code == 0
+        for heading in ("What it flags:", "Why it matters:", "How it is computed:",
+                        "Configuration:", "Example:", "This rule:"):
+            assert heading in result.output, (rule.id, heading)
+        assert f"label = {rule.label}" in result.output
+    missing = CliRunner().invoke(main, ["rules", "explain", "NOPE1"])
+    assert missing.exit_code == 2 and "rules list" in missing.output
