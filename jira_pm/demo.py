@@ -12,14 +12,11 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
-
-from werkzeug.serving import WSGIRequestHandler
 
 from jira_pm.config import Settings
 from jira_pm.runner import run_pipeline
@@ -42,50 +39,16 @@ def demo_now() -> datetime:
     return datetime.fromisoformat(data["now"].replace("Z", "+00:00"))
 
 
-class _QuietHandler(WSGIRequestHandler):
-    """No access log on stderr: the demo prints its own story."""
-
-    def log_request(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-
-@contextlib.contextmanager
-def serve_sandbox(flavor: str, scenario: Any = None,
-                  faults: Any = None) -> Iterator[tuple[str, Any]]:
-    """A sandbox site served on 127.0.0.1 at a free port: yields (base URL, the WSGI app).
-
-    ``scenario`` is a scenario dict or file (default: the demo site); the app's
-    ``state``, ``stats`` and ``faults`` let a caller inspect and disturb it.
-    """
-    from werkzeug.serving import make_server
-
-    from jira_pm.sandbox.app import SandboxApp
-    from jira_pm.sandbox.scenario import load_scenario
-
-    state = load_scenario(scenario if scenario is not None else demo_scenario_path(), flavor)
-    app = SandboxApp(state, faults)
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
-    url = f"http://127.0.0.1:{server.server_port}"
-    app.base_url = url + "/"
-    thread = threading.Thread(target=server.serve_forever, name="jira-pm-sandbox", daemon=True)
-    thread.start()
-    try:
-        yield url, app
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-
-
-def demo_settings(url: str, flavor: str, store_path: Path) -> Settings:
+def demo_settings(sandbox: Any, store_path: Path) -> Settings:
     """Settings for the demo site's bot user (sandbox credentials, not real secrets)."""
-    jira: dict[str, Any] = {"deployment": flavor}
-    if flavor == "cloud":
-        jira.update(email="pm-bot@example.com", api_token="sandbox-token-admin")
+    login = sandbox.credentials("admin")
+    jira: dict[str, Any] = {"deployment": sandbox.flavor}
+    if sandbox.flavor == "cloud":
+        jira.update(email=login["email"], api_token=login["api_token"])
     else:
-        jira.update(pat="sandbox-pat-admin")
+        jira.update(pat=login["pat"])
     return Settings.for_tests(
-        url=url, projects=[DEMO_PROJECT], store_path=store_path, jira=jira,
+        url=sandbox.url, projects=[DEMO_PROJECT], store_path=store_path, jira=jira,
         calendar={"timezone": DEMO_TIMEZONE}, budget=DEMO_BUDGETS,
     )
 
@@ -94,14 +57,15 @@ def run_demo(flavor: str = "cloud", keep: Path | None = None,
              echo: Callable[[str], Any] = print) -> int:
     """Run the demo and print its story; returns the exit code (0 when all went well)."""
     from jira_pm.jira.client import JiraClient
+    from jira_pm.sandbox.server import Sandbox
 
     with contextlib.ExitStack() as stack:
         folder = Path(keep) if keep else Path(stack.enter_context(
             tempfile.TemporaryDirectory(prefix="jira-pm-demo-")))
         folder.mkdir(parents=True, exist_ok=True)
-        url, app = stack.enter_context(serve_sandbox(flavor))
-        state = app.state
-        settings = demo_settings(url, flavor, folder / "demo.sqlite")
+        sandbox = stack.enter_context(Sandbox(flavor, scenario=demo_scenario_path()))
+        state, url = sandbox.state, sandbox.url
+        settings = demo_settings(sandbox, folder / "demo.sqlite")
         as_of = demo_now()
         kind = "Jira Cloud" if flavor == "cloud" else "Jira Data Center"
         echo(f"jira-pm demo: a sandboxed {kind} site at {url}, project {DEMO_PROJECT} "

@@ -1,0 +1,101 @@
+"""The `run` and `apply` commands as a user and cron see them: output, quiet mode, exit codes."""
+
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+from click.testing import CliRunner
+from filelock import FileLock
+from test_run_sandbox import EXPECTED_LABELS, scenario
+
+from jira_pm.cli import main
+from jira_pm.config import load_settings
+from jira_pm.engine import evaluate_store
+from jira_pm.sandbox.server import Sandbox
+from jira_pm.store.schema import connect
+
+pytestmark = pytest.mark.integration
+
+
+@contextlib.contextmanager
+def configured(tmp_path, user="admin"):
+    """A sandbox (server flavour) and a jira-pm.toml pointing at it."""
+    with Sandbox("server", scenario=scenario()) as sandbox:
+        config = tmp_path / "jira-pm.toml"
+        config.write_text(
+            f'[jira]\nurl = "{sandbox.url}"\ndeployment = "server"\n'
+            f'pat = "{sandbox.credentials(user)["pat"]}"\n'
+            '[scope]\nprojects = ["ABC"]\n[store]\npath = "store.sqlite"\n',
+            encoding="utf-8",
+        )
+        yield sandbox, config
+
+
+def invoke(config, *args):
+    return CliRunner().invoke(main, ["--config", str(config), *args])
+
+
+def test_run_prints_a_one_screen_summary_and_exits_0(tmp_path):
+    """`jira-pm run` prints the sync, the findings and the writes, and exits 0."""
+    with configured(tmp_path) as (sandbox, config):
+        result = invoke(config, "run")
+        assert result.exit_code == 0, result.output
+        lines = result.stdout.splitlines()
+        assert lines[0].startswith("jira-pm run ") and lines[1].startswith("sync: full sync")
+        assert "findings: 3 open (3 new, 0 resolved)" in lines
+        assert "writes: 7 done, 0 failed, 0 deferred to the next run" in lines
+        assert len(lines) < 25
+        assert {k: sandbox.labels(k) for k in EXPECTED_LABELS} == EXPECTED_LABELS
+
+
+def test_quiet_run_prints_nothing_on_success(tmp_path):
+    """`run --quiet` is silent when everything was written."""
+    with configured(tmp_path) as (_, config):
+        result = invoke(config, "run", "--quiet")
+        assert result.exit_code == 0 and result.output == ""
+
+
+def test_quiet_run_reports_refused_writes_on_stderr_and_exits_4(tmp_path):
+    """With a read-only user, `run --quiet` prints each refusal on stderr and exits 4."""
+    with configured(tmp_path, user="readonly") as (_, config):
+        result = invoke(config, "run", "--quiet")
+        assert result.exit_code == 4 and result.stdout == ""
+        failed = [line for line in result.stderr.splitlines() if "failed:" in line]
+        assert len(failed) == 7 and all("ABC-" in line for line in failed)  # 4 labels, 3 comments
+
+
+def test_run_while_another_holds_the_lock_says_so_and_exits_0(tmp_path):
+    """A run that finds the lock held prints one line saying so and exits 0."""
+    with configured(tmp_path) as (sandbox, config):
+        with FileLock(str(tmp_path / "store.sqlite.lock")):
+            result = invoke(config, "run")
+        assert result.exit_code == 0
+        assert "another jira-pm run holds the lock" in result.stderr
+        assert sandbox.stats()["total"] == 0
+
+
+def test_apply_dry_run_prints_the_plan_then_apply_performs_it(tmp_path):
+    """`apply --dry-run` lists issue, operation, rule and why; `apply` then writes it, exit 0."""
+    with configured(tmp_path) as (sandbox, config):
+        assert invoke(config, "sync").exit_code == 0
+        settings = load_settings(config)
+        conn = connect(settings.store_path)
+        evaluate_store(conn, settings)
+        conn.close()
+        dry = invoke(config, "apply", "--dry-run")
+        assert dry.exit_code == 0, dry.output
+        assert "plan (dry run, nothing written): 7 writes, 0 deferred to later runs" in dry.stdout
+        plan_line = [line.split() for line in dry.stdout.splitlines() if "ABC-1 " in line][0]
+        assert plan_line[:4] == ["ABC-1", "add-label", "pm-overdue", "OD001"]
+        assert sandbox.labels("ABC-1") == ["backend"]
+        real = invoke(config, "apply")
+        assert real.exit_code == 0 and "writes: 7 done" in real.stdout
+        assert sandbox.labels("ABC-1") == ["backend", "pm-overdue"]
+
+
+def test_bad_as_of_is_a_usage_error(tmp_path):
+    """`run --as-of` with a non-date exits 2 with a one-line hint."""
+    with configured(tmp_path) as (_, config):
+        result = invoke(config, "run", "--as-of", "yesterday")
+        assert result.exit_code == 2 and "2026-03-18" in result.stderr

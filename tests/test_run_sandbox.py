@@ -1,0 +1,244 @@
+"""`jira-pm run` end to end against the sandbox over real HTTP, in both Jira flavours."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from filelock import FileLock
+
+from jira_pm.config import Settings
+from jira_pm.errors import LockBusy
+from jira_pm.jira.client import JiraClient
+from jira_pm.jira.format import find_markers
+from jira_pm.runner import lock_path, run_pipeline
+from jira_pm.sandbox.server import Sandbox
+from jira_pm.store import ledger
+from jira_pm.store.schema import connect
+
+pytestmark = pytest.mark.integration
+
+FLAVORS = ["cloud", "server"]
+
+
+def _day(offset: int) -> str:
+    return (datetime.now(UTC) + timedelta(days=offset)).strftime("%Y-%m-%d")
+
+
+def _at(offset_days: float) -> str:
+    moment = datetime.now(UTC) + timedelta(days=offset_days)
+    return moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def scenario() -> dict:
+    """A small site dated around today: one overdue release, one creeping sprint,
+    one issue over its estimate, people's labels, an exempt issue, an out-of-scope project."""
+    return {
+        "timezone": "UTC",
+        "projects": [{"key": "ABC", "name": "Alpha"}, {"key": "OUT", "name": "Outside"}],
+        "versions": [
+            {"project": "ABC", "name": "1.0", "start": _day(-40), "release": _day(-10)},
+            {"project": "OUT", "name": "9.9", "start": _day(-40), "release": _day(-10)},
+        ],
+        "sprints": [{"name": "ABC Sprint 1", "state": "active", "start": _at(-6),
+                     "end": _at(6)}],
+        "issues": [
+            {"key": "ABC-1", "type": "Story", "status": "In Progress", "fix_versions": ["1.0"],
+             "labels": ["backend"], "created": _at(-30)},
+            {"key": "ABC-2", "type": "Story", "status": "Done", "fix_versions": ["1.0"],
+             "created": _at(-30)},
+            {"key": "ABC-3", "type": "Task", "status": "To Do", "fix_versions": ["1.0"],
+             "labels": ["pm-ignore"], "created": _at(-30)},
+            {"key": "ABC-4", "type": "Story", "status": "To Do",
+             "labels": ["pm-at-risk", "frontend"], "created": _at(-30)},
+            {"key": "ABC-5", "type": "Task", "status": "In Progress", "original_estimate": "8h",
+             "remaining_estimate": "1h", "created": _at(-20), "worklogs": [
+                 {"started": _at(-9), "spent": "8h"}, {"started": _at(-8), "spent": "4h"}]},
+            {"key": "ABC-6", "type": "Story", "status": "To Do", "points": 3,
+             "sprints": ["ABC Sprint 1"], "created": _at(-12)},
+            {"key": "ABC-7", "type": "Story", "status": "To Do", "points": 2,
+             "sprints": ["ABC Sprint 1"], "created": _at(-12)},
+            {"key": "ABC-8", "type": "Story", "status": "To Do", "points": 5,
+             "sprints": ["ABC Sprint 1"], "created": _at(-9), "history": [
+                 {"at": _at(-2), "field": "Sprint", "from": "", "to": "ABC Sprint 1"}]},
+            {"key": "OUT-1", "type": "Story", "status": "To Do", "fix_versions": ["9.9"],
+             "labels": ["pm-stale"], "created": _at(-30)},
+        ],
+    }
+
+
+EXPECTED_LABELS = {
+    "ABC-1": ["backend", "pm-overdue"],
+    "ABC-2": [],
+    "ABC-3": ["pm-ignore"],
+    "ABC-4": ["frontend"],
+    "ABC-5": ["pm-over-estimate"],
+    "ABC-6": [],
+    "ABC-7": [],
+    "ABC-8": ["pm-scope-creep"],
+    "OUT-1": ["pm-stale"],
+}
+EXPECTED_COMMENTS = {"ABC-1": ["OD001"], "ABC-5": ["BU004"], "ABC-8": ["SC001"]}
+
+
+def settings_for(sandbox, store_path, user="admin", **sections):
+    login = sandbox.credentials(user)
+    jira = {"deployment": sandbox.flavor, "max_retry_seconds": 30}
+    if sandbox.flavor == "cloud":
+        jira.update(email=login["email"], api_token=login["api_token"])
+    else:
+        jira.update(pat=login["pat"])
+    return Settings.for_tests(url=sandbox.url, projects=["ABC"], store_path=store_path,
+                              jira=jira, **sections)
+
+
+@contextlib.contextmanager
+def site(flavor, tmp_path, **kw):
+    with Sandbox(flavor, scenario=scenario()) as sandbox:
+        yield sandbox, settings_for(sandbox, tmp_path / "store.sqlite", **kw)
+
+
+def run(settings, **kw):
+    return run_pipeline(settings, JiraClient.from_settings(settings.jira), **kw)
+
+
+def labels(app):
+    return {issue.key: list(issue.labels) for issue in app.state.issues.values()}
+
+
+def markers(app):
+    found = {}
+    for issue in app.state.issues.values():
+        rules = [rule for c in issue.comments for rule, _ in find_markers(c.body)]
+        if rules:
+            found[issue.key] = sorted(rules)
+    return found
+
+
+def writes(app) -> int:
+    by_method = app.stats()["by_method"]
+    return sum(by_method.get(m, 0) for m in ("POST", "PUT", "DELETE"))
+
+
+@pytest.mark.parametrize("flavor", FLAVORS)
+def test_run_writes_exactly_the_expected_labels_and_comments(flavor, tmp_path):
+    """After a run, exactly the expected labels and comments are in the sandbox and no more."""
+    with site(flavor, tmp_path) as (app, settings):
+        report = run(settings)
+        assert report.exit_code == 0
+        assert labels(app) == EXPECTED_LABELS
+        assert markers(app) == EXPECTED_COMMENTS
+        bodies = [c.body for c in app.state.get_issue("ABC-1").comments]
+        assert isinstance(bodies[0], dict if flavor == "cloud" else str)
+
+
+@pytest.mark.parametrize("flavor", FLAVORS)
+def test_second_run_with_nothing_changed_sends_zero_writes(flavor, tmp_path):
+    """A second run over an unchanged site sends no write request at all."""
+    with site(flavor, tmp_path) as (app, settings):
+        run(settings)
+        before = writes(app)
+        again = run(settings)
+        assert writes(app) == before
+        assert again.writeback.plan.writes == [] and again.exit_code == 0
+
+
+@pytest.mark.parametrize("flavor", FLAVORS)
+def test_cleared_conditions_lose_their_labels_and_keep_once_comments(flavor, tmp_path):
+    """Releasing the version, deleting a worklog and leaving the sprint remove the labels."""
+    with site(flavor, tmp_path) as (app, settings):
+        run(settings)
+        state = app.state
+        app.release_version("ABC", "1.0")
+        app.delete_worklog(state.get_issue("ABC-5").worklogs[0].id)
+        app.update_issue("ABC-8", remove_sprint="ABC Sprint 1")
+        report = run(settings)
+        assert report.exit_code == 0 and report.resolved == 3
+        now = labels(app)
+        assert now["ABC-1"] == ["backend"] and now["ABC-5"] == [] and now["ABC-8"] == []
+        assert markers(app) == EXPECTED_COMMENTS  # policy once: the comment stays as history
+
+
+@pytest.mark.parametrize("flavor", FLAVORS)
+def test_read_only_user_gets_every_refusal_reported_and_exit_4(flavor, tmp_path):
+    """With a read-only Jira user every write is refused, reported, and nothing changes."""
+    with site(flavor, tmp_path, user="readonly") as (app, settings):
+        report = run(settings)
+        assert report.exit_code == 4
+        failed = {(f.issue_key, f.http_status) for f in report.writeback.outcome.failed}
+        assert {key for key, _ in failed} == {"ABC-1", "ABC-4", "ABC-5", "ABC-8"}
+        assert {status for _, status in failed} == {403}
+        assert labels(app) == {i["key"]: i.get("labels", []) for i in scenario()["issues"]}
+        assert markers(app) == {}
+
+
+@pytest.mark.parametrize("flavor", FLAVORS)
+def test_a_crash_after_a_comment_post_never_duplicates_it(flavor, tmp_path):
+    """Killed right after a comment POST, before the ledger says done, a rerun posts no twin."""
+
+    class Crash(BaseException):
+        pass
+
+    def crash_after_first_comment(point, write):
+        if point == "after-request" and getattr(write, "operation", "") == "comment":
+            raise Crash
+
+    with site(flavor, tmp_path) as (app, settings):
+        with pytest.raises(Crash):
+            run(settings, fault=crash_after_first_comment)
+        conn = connect(settings.store_path)
+        assert [e.status for e in ledger.entries(conn) if e.operation == "comment"] == ["pending"]
+        conn.close()
+        report = run(settings)
+        assert report.exit_code == 0 and report.writeback.outcome.adopted == 1
+        assert labels(app) == EXPECTED_LABELS and markers(app) == EXPECTED_COMMENTS
+
+
+def test_a_429_storm_during_apply_lands_every_write_exactly_once(tmp_path):
+    """With the sandbox answering 429 to most requests, every write still lands exactly once."""
+    with site("server", tmp_path) as (app, settings):
+        def storm(point, write):
+            app.set_faults(rate_limit=4)  # from the first write on: 4 requests a second
+
+        report = run(settings, fault=storm)
+        app.set_faults(rate_limit=None)
+        assert report.exit_code == 0
+        assert app.stats()["by_status"].get("429", 0) > 0
+        assert labels(app) == EXPECTED_LABELS and markers(app) == EXPECTED_COMMENTS
+
+
+@pytest.mark.parametrize("flavor", FLAVORS)
+def test_dry_run_plan_is_what_the_real_run_then_does(flavor, tmp_path):
+    """`run --dry-run` writes nothing, and the next real run performs exactly its plan."""
+    with site(flavor, tmp_path) as (app, settings):
+        dry = run(settings, dry_run=True)
+        assert writes(app) == 0 and labels(app)["ABC-1"] == ["backend"]
+        real = run(settings)
+        assert dry.writeback.plan.lines() == real.writeback.plan.lines()
+        performed = [line for w in real.writeback.outcome.done for line in w.describe()]
+        assert performed == dry.writeback.plan.lines()
+
+
+def test_a_second_run_while_the_lock_is_held_does_nothing(tmp_path):
+    """While another run holds the store's lock, run raises LockBusy (exit 0) and writes nothing."""
+    with site("cloud", tmp_path) as (app, settings):
+        with FileLock(str(lock_path(settings.store_path))):
+            with pytest.raises(LockBusy) as busy:
+                run(settings)
+        assert busy.value.exit_code == 0 and app.stats()["total"] == 0
+
+
+def test_json_log_has_one_event_per_stage_and_write_and_no_secret(tmp_path):
+    """The JSON-lines log holds run-start, sync, evaluate, each write and run-end, no token."""
+    log = tmp_path / "runs.jsonl"
+    with site("cloud", tmp_path) as (app, settings):
+        run(settings, log_json=log)
+    text = log.read_text()
+    events = [json.loads(line) for line in text.splitlines()]
+    kinds = [e["event"] for e in events]
+    assert kinds[:3] == ["run-start", "sync", "evaluate"] and kinds[-1] == "run-end"
+    assert kinds.count("write") == 7  # 4 label writes (ABC-4: a removal) + 3 comments
+    assert events[-1]["outcome"] == "ok" and len({e["run_id"] for e in events}) == 1
+    assert "sandbox-token" not in text
