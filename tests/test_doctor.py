@@ -24,7 +24,7 @@ FIELDS = [
      "schema": {"type": "array", "custom": "com.pyxis.greenhopper.jira:gh-sprint"}},
 ]
 ALL_PERMISSIONS = {p: {"havePermission": True} for p in
-                   ("BROWSE_PROJECTS", "EDIT_ISSUES", "ADD_COMMENTS", "EDIT_OWN_COMMENTS")}
+                   ("BROWSE_PROJECTS", "EDIT_ISSUES", "ADD_COMMENTS")}
 
 
 @pytest.fixture

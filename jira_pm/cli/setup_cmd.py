@@ -147,7 +147,6 @@ PERMISSIONS = {
     "BROWSE_PROJECTS": "read issues",
     "EDIT_ISSUES": "add and remove labels",
     "ADD_COMMENTS": "post comments",
-    "EDIT_OWN_COMMENTS": "update its own comments (comment policy on-change)",
 }
 FIELD_NAMES = {
     "story_points": "story points (scope creep falls back to issue counts)",

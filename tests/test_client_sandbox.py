@@ -1,0 +1,166 @@
+"""Integration tests: JiraClient against the sandbox over real HTTP, in both flavours."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from jira_pm.cli import main
+from jira_pm.config import Settings
+from jira_pm.errors import AmbiguousWriteError, JiraAuthError, JiraNotFound
+from jira_pm.jira.client import JiraClient
+from jira_pm.sandbox import Sandbox
+
+pytestmark = pytest.mark.integration
+
+FLAVOURS = ["cloud", "server"]
+
+
+@pytest.fixture(scope="module", params=FLAVOURS)
+def site(request):
+    """A generated 300-issue site per flavour; the server caps pages at 40 issues."""
+    with Sandbox(flavor=request.param, issues=300, seed=7, max_results_cap=40) as sandbox:
+        yield sandbox
+
+
+def client_for(site: Sandbox, *, deployment: str = "auto", bearer: bool = False,
+               **kwargs) -> JiraClient:
+    creds = site.credentials()
+    jira = {"deployment": deployment}
+    if bearer:
+        jira["pat"] = creds["pat"]
+    else:
+        jira.update(email=creds["email"], api_token=creds["api_token"])
+    settings = Settings.for_tests(url=site.url, jira=jira)
+    return JiraClient.from_settings(settings.jira, sleep=lambda s: None, **kwargs)
+
+
+def scope(site: Sandbox) -> str:
+    """JQL for every project of the site, the way sync builds its scope."""
+    return f"project in ({', '.join(sorted(site.state.projects))}) ORDER BY key DESC"
+
+
+def all_ids(site: Sandbox, client: JiraClient) -> list[int]:
+    return [int(i["id"]) for page in client.search(scope(site), ["summary"]) for i in page]
+
+
+def test_deployment_is_detected_from_server_info(site):
+    """The client reads deploymentType from the sandbox and matches its flavour."""
+    client = client_for(site)
+    assert client.is_cloud is (site.flavor == "cloud")
+    assert client.myself().get("timeZone")
+
+
+def test_search_returns_every_issue_once_in_id_order(site):
+    """Paging through every issue yields each id once, ascending, in more than one page."""
+    client = client_for(site, deployment=site.flavor)
+    pages = list(client.search(scope(site), ["summary", "labels"],
+                               page_size=50 if site.flavor == "cloud" else None))
+    ids = [int(i["id"]) for page in pages for i in page]
+    assert len(ids) == 300 and ids == sorted(set(ids)) and len(pages) > 1
+
+
+def test_server_keyset_pages_match_offset_pages():
+    """With a tiny offset limit the server search switches to keyset pages and loses nothing."""
+    with Sandbox(flavor="server", issues=120, seed=5, max_results_cap=15) as site:
+        plain = all_ids(site, client_for(site, deployment="server"))
+        keyset_client = client_for(site, deployment="server")
+        keyset_client.offset_limit = 40
+        sent: list[dict] = []
+        original_get = keyset_client.http.get
+
+        def recording_get(path, params=None):
+            sent.append(dict(params or {}))
+            return original_get(path, params=params)
+
+        keyset_client.http.get = recording_get
+        assert all_ids(site, keyset_client) == plain and len(plain) == 120
+    assert max(int(p["startAt"]) for p in sent) + 15 <= 40
+    assert any("id > " in p["jql"] for p in sent)
+
+
+def test_search_ids_and_bearer_auth(site):
+    """search_ids gives ints; a server PAT (bearer) authenticates on the server flavour."""
+    client = client_for(site, deployment=site.flavor, bearer=site.flavor == "server")
+    ids = [i for page in client.search_ids(scope(site)) for i in page]
+    assert len(ids) == 300 and all(isinstance(i, int) for i in ids)
+
+
+def test_changelogs_worklogs_and_comments_read_through(site):
+    """changelog, bulk_changelogs, worklogs and comments return the site's full lists."""
+    client = client_for(site, deployment=site.flavor)
+    first = next(iter(client.search(scope(site), ["summary"], page_size=20)))
+    ids = [int(i["id"]) for i in first]
+    bulk = client.bulk_changelogs(ids)
+    assert set(bulk) == set(ids)
+    for issue_id in ids[:5]:
+        truth = site.issue_json(issue_id)
+        assert [h["id"] for h in client.changelog(issue_id)] == [
+            h["id"] for h in truth["changelog"]["histories"]]
+        assert [h["id"] for h in bulk[issue_id]] == [h["id"] for h in client.changelog(issue_id)]
+        assert [w["id"] for w in client.worklogs(issue_id)] == [
+            w["id"] for w in site.worklogs(issue_id)]
+        assert [c["id"] for c in client.comments(issue_id)] == [
+            c["id"] for c in site.comments(issue_id)]
+
+
+def test_label_edit_and_comment_round_trip(site):
+    """Labels change by add/remove only, and a comment with a property can be posted and read."""
+    client = client_for(site, deployment=site.flavor)
+    issue_id = int(next(iter(client.search(scope(site), ["id"], page_size=1)))[0]["id"])
+    before = set(site.labels(issue_id))
+    client.edit_labels(issue_id, ["pm-overdue"], [], notify_users=False)
+    assert set(site.labels(issue_id)) == before | {"pm-overdue"}
+    client.edit_labels(issue_id, [], ["pm-overdue"])
+    assert set(site.labels(issue_id)) == before
+    body = ({"type": "doc", "version": 1, "content": [{"type": "paragraph", "content": [
+        {"type": "text", "text": "flagged by jira-pm"}]}]} if client.is_cloud
+        else "flagged by jira-pm")
+    created = client.add_comment(issue_id, body)
+    client.set_comment_property(created["id"], "jira-pm", {"fingerprint": "abc"})
+    assert client.get_comment_property(created["id"], "jira-pm") == {"fingerprint": "abc"}
+    assert created["id"] in [c["id"] for c in client.comments(issue_id)]
+    client.delete_comment(issue_id, created["id"])
+    assert created["id"] not in [c["id"] for c in client.comments(issue_id)]
+
+
+def test_missing_issue_and_bad_token(site):
+    """A missing issue is JiraNotFound; a wrong token is JiraAuthError over real HTTP."""
+    client = client_for(site, deployment=site.flavor)
+    with pytest.raises(JiraNotFound):
+        client.issue(99_999_999)
+    wrong = Settings.for_tests(url=site.url, jira={"email": "admin@example.com",
+                                                   "api_token": "wrong-token"})
+    with pytest.raises(JiraAuthError):
+        JiraClient.from_settings(wrong.jira).myself()
+
+
+def test_5xx_faults_are_retried_for_reads_but_not_for_comment_posts(site):
+    """Injected 500s are retried for GETs; a comment POST meeting one fails after one request."""
+    client = client_for(site, deployment=site.flavor)
+    issue_id = int(next(iter(client.search(scope(site), ["id"], page_size=1)))[0]["id"])
+    site.set_faults(error_rate=0.5)
+    try:
+        ids = all_ids(site, client)
+        assert len(ids) == 300
+        site.set_faults(error_rate=1.0)
+        sent = client.http.requests_sent
+        with pytest.raises(AmbiguousWriteError):
+            client.add_comment(issue_id, "x" if not client.is_cloud else {
+                "type": "doc", "version": 1, "content": []})
+        assert client.http.requests_sent == sent + 1
+    finally:
+        site.set_faults(error_rate=0.0)
+
+
+def test_doctor_passes_against_the_sandbox(site, tmp_path):
+    """`jira-pm doctor` against a healthy sandbox exits 0 with only ✓ or ! lines."""
+    creds = site.credentials()
+    path = tmp_path / "jira-pm.toml"
+    keys = sorted(site.state.projects)
+    path.write_text(f'[jira]\nurl = "{site.url}"\n[scope]\nprojects = ["{keys[0]}"]\n')
+    env = {"JIRA_EMAIL": creds["email"], "JIRA_API_TOKEN": creds["api_token"], "JIRA_PAT": "",
+           "JIRA_URL": ""}
+    result = CliRunner(env=env).invoke(main, ["--config", str(path), "doctor"])
+    assert result.exit_code == 0, result.output
+    assert "✗" not in result.output and creds["api_token"] not in result.output
