@@ -37,6 +37,7 @@ def scenario() -> dict:
     one issue over its estimate, people's labels, an exempt issue, an out-of-scope project."""
     return {
         "timezone": "UTC",
+        "users": [{"name": "dev", "display": "A Developer"}],  # may edit, is no admin
         "projects": [{"key": "ABC", "name": "Alpha"}, {"key": "OUT", "name": "Outside"}],
         "versions": [
             {"project": "ABC", "name": "1.0", "start": _day(-40), "release": _day(-10)},
@@ -174,25 +175,46 @@ def test_read_only_user_gets_every_refusal_reported_and_exit_4(flavor, tmp_path)
         assert markers(app) == {}
 
 
+class Crash(BaseException):
+    """Stands in for a kill: nothing after it runs; committed ledger rows stay."""
+
+
+def crash_at(point, operation, nth):
+    seen = []
+
+    def fault(where, write):
+        if where == point and write.operation == operation:
+            seen.append(write)
+            if len(seen) == nth:
+                raise Crash
+    return fault
+
+
 @pytest.mark.parametrize("flavor", FLAVORS)
 def test_a_crash_after_a_comment_post_never_duplicates_it(flavor, tmp_path):
     """Killed right after a comment POST, before the ledger says done, a rerun posts no twin."""
-
-    class Crash(BaseException):
-        pass
-
-    def crash_after_first_comment(point, write):
-        if point == "after-request" and getattr(write, "operation", "") == "comment":
-            raise Crash
-
     with site(flavor, tmp_path) as (app, settings):
         with pytest.raises(Crash):
-            run(settings, fault=crash_after_first_comment)
+            run(settings, fault=crash_at("after-request", "comment", 1))
         conn = connect(settings.store_path)
         assert [e.status for e in ledger.entries(conn) if e.operation == "comment"] == ["pending"]
         conn.close()
         report = run(settings)
         assert report.exit_code == 0 and report.writeback.outcome.adopted == 1
+        assert labels(app) == EXPECTED_LABELS and markers(app) == EXPECTED_COMMENTS
+
+
+@pytest.mark.parametrize("point,operation,nth", [
+    ("before-request", "labels", 1), ("after-request", "labels", 2),
+    ("before-request", "comment", 2), ("after-request", "comment", 3),
+])
+def test_killed_at_several_points_reruns_end_complete_without_twins(tmp_path, point, operation,
+                                                                  nth):
+    """Wherever a run dies during apply, the next run leaves every label and one comment each."""
+    with site("server", tmp_path) as (app, settings):
+        with pytest.raises(Crash):
+            run(settings, fault=crash_at(point, operation, nth))
+        assert run(settings).exit_code == 0
         assert labels(app) == EXPECTED_LABELS and markers(app) == EXPECTED_COMMENTS
 
 
@@ -207,6 +229,9 @@ def test_a_429_storm_during_apply_lands_every_write_exactly_once(tmp_path):
         assert report.exit_code == 0
         assert app.stats()["by_status"].get("429", 0) > 0
         assert labels(app) == EXPECTED_LABELS and markers(app) == EXPECTED_COMMENTS
+        for issue in app.state.issues.values():  # each label change recorded once
+            assert sum(1 for h in issue.histories for item in h.items
+                       if item[0] == "labels") <= 1, issue.key
 
 
 @pytest.mark.parametrize("flavor", FLAVORS)
@@ -242,3 +267,14 @@ def test_json_log_has_one_event_per_stage_and_write_and_no_secret(tmp_path):
     assert kinds.count("write") == 7  # 4 label writes (ABC-4: a removal) + 3 comments
     assert events[-1]["outcome"] == "ok" and len({e["run_id"] for e in events}) == 1
     assert "sandbox-token" not in text
+
+
+@pytest.mark.parametrize("flavor", FLAVORS)
+def test_silent_edits_refused_fall_back_to_notifying_and_say_so_once(flavor, tmp_path):
+    """A non-admin user with notify_users = false gets its labels written, and one notice."""
+    with site(flavor, tmp_path, user="dev", writeback={"notify_users": False}) as (app, settings):
+        report = run(settings)
+        assert report.exit_code == 0
+        notices = report.writeback.outcome.notices
+        assert len(notices) == 1 and "notify_users = false" in notices[0]
+        assert labels(app) == EXPECTED_LABELS
