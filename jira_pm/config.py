@@ -345,12 +345,21 @@ class _Parser:
 
     def jira_url(self, url: str, key: str) -> str:
         url = url.strip().rstrip("/")
-        parts = urlsplit(url)
-        if parts.scheme not in ("https", "http") or not parts.hostname:
+        try:
+            parts = urlsplit(url)
+            host = parts.hostname
+            has_userinfo = "@" in parts.netloc
+            parts.port  # noqa: B018  (raises ValueError on a bad port)
+        except ValueError:
+            parts, host, has_userinfo = None, None, False
+        if has_userinfo:  # checked first: the other messages would repeat the password
+            raise self.fail(key, "the URL contains a user name or password",
+                            "remove them; use JIRA_EMAIL + JIRA_API_TOKEN or JIRA_PAT")
+        if parts is None or parts.scheme not in ("https", "http") or not host:
             raise self.fail(key, f"{url!r} is not an http(s) URL",
                             'write the site address, e.g. "https://your-site.atlassian.net"')
-        if parts.scheme == "http" and not is_loopback_host(parts.hostname):
-            raise self.fail(key, f"plain http:// is refused for {parts.hostname}",
+        if parts.scheme == "http" and not is_loopback_host(host):
+            raise self.fail(key, f"plain http:// is refused for {host}",
                             "use https:// (http:// is only allowed for localhost/127.0.0.1/::1)")
         if parts.query or parts.fragment:
             raise self.fail(key, "the URL has a query or fragment",

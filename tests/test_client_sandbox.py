@@ -9,6 +9,7 @@ from jira_pm.cli import main
 from jira_pm.config import Settings
 from jira_pm.errors import AmbiguousWriteError, JiraAuthError, JiraNotFound
 from jira_pm.jira.client import JiraClient
+from jira_pm.jira.http import JiraHttp
 from jira_pm.sandbox import Sandbox
 
 pytestmark = pytest.mark.integration
@@ -164,3 +165,54 @@ def test_doctor_passes_against_the_sandbox(site, tmp_path):
     result = CliRunner(env=env).invoke(main, ["--config", str(path), "doctor"])
     assert result.exit_code == 0, result.output
     assert "✗" not in result.output and creds["api_token"] not in result.output
+
+
+class SharedClock:
+    """One fake wall clock for the sandbox's rate limiter and the client's sleeps."""
+
+    def __init__(self):
+        self.now = 1_800_000_000.0
+        self.sleeps: list[float] = []
+
+    def time(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.mark.parametrize("retry_after", ["seconds", "http-date"])
+def test_rate_limited_search_waits_retry_after_and_completes(retry_after):
+    """Against a sandbox allowing 3 requests a second, every 429 is waited out per Retry-After."""
+    clock = SharedClock()
+    with Sandbox(flavor="cloud", issues=60, seed=2, rate_limit=3, retry_after=retry_after,
+                 fault_clock=clock.time) as site:
+        client = client_for(site, deployment="cloud")
+        client.http = JiraHttp.from_settings(
+            Settings.for_tests(url=site.url, jira={**site_basic(site)}).jira,
+            sleep=clock.sleep, clock=clock.time, wall_clock=clock.time, jitter=lambda: 0.1)
+        ids = [i for page in client.search_ids("project in (" + ", ".join(site.state.projects)
+                                               + ")") for i in page]
+        pages = list(client.search(scope(site), ["summary"], page_size=5))
+    assert len(ids) == 60 and sum(len(p) for p in pages) == 60
+    # Delta-seconds say 1 s; an HTTP date names the next whole second (>= 0.9 s away here).
+    least = 1.1 if retry_after == "seconds" else 0.9 + 0.1
+    assert clock.sleeps and all(s >= least - 1e-6 for s in clock.sleeps)
+    assert client.http.requests_sent == 1 + 12 + len(clock.sleeps)
+
+
+def site_basic(site: Sandbox) -> dict:
+    creds = site.credentials()
+    return {"email": creds["email"], "api_token": creds["api_token"]}
+
+
+def test_dropped_connections_are_retried_for_reads(site):
+    """With a third of connections dropped, a full read still returns every issue."""
+    client = client_for(site, deployment=site.flavor)
+    site.set_faults(drop_rate=0.3)
+    try:
+        assert len(all_ids(site, client)) == 300
+    finally:
+        site.set_faults(drop_rate=0.0)
+    assert client.http.requests_sent > len(list(client.search(scope(site), ["id"])))

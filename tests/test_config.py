@@ -212,6 +212,8 @@ def test_missing_file_says_to_run_init(tmp_path):
         (MINIMAL.replace("https://example.atlassian.net/", "http://jira.corp"),
          "[jira] url: plain http:// is refused"),
         (MINIMAL.replace("https://example.atlassian.net/", "ftp://x"), "[jira] url"),
+        (MINIMAL.replace("https://example.atlassian.net/", "https://x:99999"), "[jira] url"),
+        (MINIMAL.replace("https://example.atlassian.net/", "https://x/?a=1"), "[jira] url"),
         (MINIMAL + "[jira.x]\n", "[jira] x: unknown key"),
         ("[jira]\nurl='https://a.b'\n", "[scope]: neither projects nor jql"),
         (MINIMAL.replace('["ABC"]', '"ABC"'), "[scope] projects: expected a list"),
@@ -248,6 +250,12 @@ def test_bad_url_from_env_names_the_variable(tmp_path):
     """An http:// $JIRA_URL to a remote host is refused and the error names $JIRA_URL."""
     line = load_error(tmp_path, MINIMAL, env={"JIRA_URL": "http://jira.corp"})
     assert "$JIRA_URL" in line
+
+
+def test_credentials_in_the_url_are_refused_without_echoing_them(tmp_path):
+    """A URL with user:password@ is refused, and the password is not repeated in the error."""
+    line = load_error(tmp_path, MINIMAL.replace("https://", "https://bob:hunter2@"))
+    assert "[jira] url" in line and "hunter2" not in line
 
 
 def test_a_bad_token_value_is_not_echoed(tmp_path):

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
+import requests.adapters
 import tenacity
 import urllib3.exceptions
 from requests.auth import AuthBase, HTTPBasicAuth
@@ -278,7 +279,13 @@ class JiraHttp:
         self._jitter = jitter
         self._count_lock = threading.Lock()
         self.requests_sent = 0
-        self.session = session or requests.Session()
+        if session is None:
+            session = requests.Session()
+            # Room for max_parallel (<= 16) threads; urllib3's own retries stay off: ours rule.
+            adapter = requests.adapters.HTTPAdapter(pool_maxsize=16, max_retries=0)
+            session.mount("https://", adapter)
+            session.mount("http://", adapter)
+        self.session = session
         self.session.auth = auth
         self.session.verify = verify
         self.session.headers.update({
