@@ -47,6 +47,7 @@ from jira_pm.mapping import (
     map_issue,
     map_status,
     map_version,
+    parse_jira_datetime,
     sprints_of,
 )
 from jira_pm.store.issues import (
@@ -196,7 +197,6 @@ class Syncer:
     def run(self, *, full: bool = False, reconcile: bool | None = None) -> SyncResult:
         started_clock = time.monotonic()
         requests_before = self._requests()
-        started = self.now()
         state = get_sync_state(self.conn, self.scope)
         checkpoint = state.checkpoint
         if full and checkpoint and checkpoint.get("mode") != "full":
@@ -207,6 +207,9 @@ class Syncer:
         result = SyncResult(mode=mode, resumed=bool(checkpoint))
 
         fields = self._site_facts(refresh=mode == "full" and not checkpoint)
+        # Cursors are instants on Jira's clock (see _site_facts), so a skewed local
+        # clock cannot make an incremental sync miss changes.
+        started = self._jira_now()
         base = scope_jql(self.settings)
         if checkpoint:
             since = checkpoint.get("since")
@@ -220,6 +223,14 @@ class Syncer:
             after_id = None
             run_started = started
         self._fetch_issues(result, fields, base, since, after_id, mode, run_started)
+        if checkpoint:
+            # Issues below the checkpoint may have changed while the run was down:
+            # catch up from the interrupted run's start before moving the cursor.
+            set_sync_state(self.conn, self.scope, cursor=run_started, checkpoint=None)
+            overlap = timedelta(minutes=float(self.settings.sync.overlap_minutes))
+            catch_up = jql_since(run_started - overlap, get_meta(self.conn, "user_timezone"))
+            self._fetch_issues(result, fields, base, catch_up, None, "incremental", started)
+            run_started = started
         self._sync_versions(result)
 
         set_sync_state(
@@ -254,12 +265,17 @@ class Syncer:
         cached = get_meta(self.conn, "field_map")
         if not refresh and cached and cached.get("overrides") == override_key:
             return FieldMap.from_dict(cached["map"])
-        deployment = self.client.deployment()
+        info = self.client.server_info()
+        kind = str(info.get("deploymentType") or "Server")
+        deployment = "Cloud" if kind.lower() == "cloud" else "Server"
+        server_time = parse_jira_datetime(info.get("serverTime"))
+        skew = (server_time - self.now()).total_seconds() if server_time else 0.0
         me = self.client.myself()
         field_map = discover_fields(self.client.fields(), overrides)
         statuses = [map_status(s) for s in self.client.statuses()]
         with transaction(self.conn):
             set_meta(self.conn, "deployment", deployment)
+            set_meta(self.conn, "clock_skew", skew)
             set_meta(self.conn, "user_timezone", me.get("timeZone") or "UTC")
             set_meta(
                 self.conn, "field_map", {"map": field_map.as_dict(), "overrides": override_key}
@@ -285,6 +301,7 @@ class Syncer:
     ) -> None:
         jql = page_jql(base, since, after_id)
         wanted = list(BASE_FIELDS) + [f for f in fields.ids() if f not in BASE_FIELDS]
+        sprint_ids: set[int] = set()
         if self.progress is not None:
             self.progress.start(self._approximate_count(jql))
         try:
@@ -309,7 +326,8 @@ class Syncer:
                 result.issues += len(issues)
                 result.changes += sum(len(i.changes) for i in issues)
                 result.worklogs += sum(len(i.worklogs) for i in issues)
-                result.sprints += len({s.id for s in sprints})
+                sprint_ids.update(s.id for s in sprints)
+                result.sprints = len(sprint_ids)
                 for issue in issues:
                     key = issue.project_key
                     result.projects[key] = result.projects.get(key, 0) + 1
@@ -393,7 +411,10 @@ class Syncer:
         hours = float(getattr(self.settings.sync, "reconcile_every_hours", 0) or 0)
         if hours <= 0 or state.last_reconcile is None:
             return False
-        return self.now() - state.last_reconcile >= timedelta(hours=hours)
+        return self._jira_now() - state.last_reconcile >= timedelta(hours=hours)
+
+    def _jira_now(self) -> datetime:
+        return self.now() + timedelta(seconds=float(get_meta(self.conn, "clock_skew", 0.0)))
 
     def reconcile(self, result: SyncResult, base: str) -> None:
         """Remove stored issues Jira no longer returns for the scope (after a GET confirms)."""

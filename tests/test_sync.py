@@ -93,6 +93,10 @@ class FakeJira:
     def deployment(self) -> str:
         return self._deployment
 
+    def server_info(self) -> dict:
+        self._count()
+        return {"deploymentType": self._deployment, "serverTime": jira_time(NOW)}
+
     def myself(self) -> dict:
         self._count()
         return {"accountId": "me", "timeZone": self.timezone}
@@ -258,10 +262,24 @@ def test_an_interrupted_sync_resumes_after_its_checkpoint_and_ends_complete(tmp_
     jira.fail_after_pages = None
     result = sync(settings(tmp_path), conn, jira, now=lambda: NOW + timedelta(minutes=3))
     assert result.resumed and result.mode == "full"
-    assert "id > 10006" in jira.jqls[-1]
+    assert "id > 10006" in jira.jqls[-2]
+    # Then a catch-up pass from the interrupted run's start (Berlin time, 5 minutes overlap).
+    assert 'updated >= "2026/11/21 12:55"' in jira.jqls[-1] and "id >" not in jira.jqls[-1]
     assert_store_matches(conn, jira)
     state = get_sync_state(conn, result_scope(tmp_path))
-    assert state.checkpoint is None and state.cursor == NOW  # the interrupted run's start
+    assert state.checkpoint is None and state.cursor == NOW + timedelta(minutes=3)
+
+
+def test_a_resumed_sync_also_fetches_issues_changed_below_its_checkpoint(tmp_path, jira):
+    """An issue already saved before the kill but changed while sync was down is caught up."""
+    conn = connect(tmp_path / "s.sqlite")
+    jira.fail_after_pages = 2
+    with pytest.raises(KeyboardInterrupt):
+        sync(settings(tmp_path), conn, jira, now=lambda: NOW)
+    jira.fail_after_pages = None
+    jira.touch(10002, NOW + timedelta(minutes=1), points=13.0)
+    sync(settings(tmp_path), conn, jira, now=lambda: NOW + timedelta(minutes=3))
+    assert load_site(conn).issues[10002].story_points == 13.0
 
 
 def test_reconcile_removes_deleted_and_moved_out_issues_and_rekeys_moved_ones(tmp_path, jira):
