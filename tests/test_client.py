@@ -357,3 +357,25 @@ def test_comment_properties(mock):
     client.set_comment_property(100, "jira-pm", {"fp": "abc"})
     assert client.get_comment_property(100, "jira-pm") == {"fp": "abc"}
     assert client.get_comment_property(101, "jira-pm") is None
+
+
+def test_search_id_ranges_split_the_matching_ids(mock):
+    """search_id_ranges reads the lowest and highest id and returns disjoint covering ranges."""
+    url = f"{BASE}/rest/api/3/search/jql"
+    mock.get(url, json={"issues": [{"id": "100"}], "nextPageToken": "x"},
+             match=[matchers.query_param_matcher(
+                 {"jql": "(project = PM) ORDER BY id ASC", "maxResults": "1", "fields": "id"})])
+    mock.get(url, json={"issues": [{"id": "109"}], "nextPageToken": "y"},
+             match=[matchers.query_param_matcher(
+                 {"jql": "(project = PM) ORDER BY id DESC", "maxResults": "1", "fields": "id"})])
+    ranges = make_client("cloud").search_id_ranges("project = PM ORDER BY key", 3)
+    assert ranges == ["(project = PM) AND id >= 100 AND id < 103",
+                      "(project = PM) AND id >= 103 AND id < 107",
+                      "(project = PM) AND id >= 107 AND id < 110"]
+
+
+def test_search_id_ranges_of_nothing(mock):
+    """No matching issue gives no ranges."""
+    mock.get(f"{BASE}/rest/api/2/search", json={"issues": [], "total": 0})
+    mock.get(f"{BASE}/rest/api/2/search", json={"issues": [], "total": 0})
+    assert make_client("server").search_id_ranges("project = PM", 4) == []

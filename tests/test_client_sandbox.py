@@ -216,3 +216,12 @@ def test_dropped_connections_are_retried_for_reads(site):
     finally:
         site.set_faults(drop_rate=0.0)
     assert client.http.requests_sent > len(list(client.search(scope(site), ["id"])))
+
+
+def test_id_ranges_cover_every_issue_once(site):
+    """The id-range queries, searched one by one, return every issue exactly once."""
+    client = client_for(site, deployment=site.flavor)
+    ranges = client.search_id_ranges(scope(site), 4)
+    assert len(ranges) == 4
+    ids = [i for q in ranges for page in client.search_ids(q) for i in page]
+    assert sorted(ids) == all_ids(site, client) and len(ids) == 300

@@ -125,6 +125,33 @@ class JiraClient:
         for page in self.search(jql, ["id"]):
             yield [int(issue["id"]) for issue in page]
 
+    def search_id_ranges(self, jql: str, parts: int) -> list[str]:
+        """Up to ``parts`` JQL queries over disjoint id ranges that together cover ``jql``.
+
+        Cloud's token pages cannot be fetched in parallel, but disjoint id ranges
+        can: search each returned query in its own thread. Ids are split evenly
+        between the lowest and highest match (two 1-issue requests).
+        """
+        low, high = self._edge_id(jql, descending=False), self._edge_id(jql, descending=True)
+        if low is None or high is None:
+            return []
+        base = _search.strip_order_by(jql)
+        parts = max(1, min(int(parts), high - low + 1))
+        step = (high - low + 1) / parts
+        bounds = [low + round(step * i) for i in range(parts)] + [high + 1]
+        prefix = f"({base}) AND " if base else ""
+        pairs = zip(bounds, bounds[1:], strict=False)
+        return [f"{prefix}id >= {a} AND id < {b}" for a, b in pairs if a < b]
+
+    def _edge_id(self, jql: str, *, descending: bool) -> int | None:
+        """The lowest (or highest) issue id matching ``jql``, or None when nothing matches."""
+        base = _search.strip_order_by(jql)
+        query = (f"({base}) " if base else "") + f"ORDER BY id {'DESC' if descending else 'ASC'}"
+        path = _search.CLOUD_SEARCH if self.is_cloud else _search.SERVER_SEARCH
+        page = self.http.get(path, params={"jql": query, "maxResults": 1, "fields": "id"}) or {}
+        found = page.get("issues") or []
+        return int(found[0]["id"]) if found else None
+
     def approximate_count(self, jql: str) -> int | None:
         """Cloud's approximate number of matches; None on Server/DC or when unsupported."""
         if not self.is_cloud:
