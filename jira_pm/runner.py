@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -121,7 +120,6 @@ def run_pipeline(
     log_json: Path | None = None,
     pack: Any = None,
     fault: FaultHook | None = None,
-    on_stage: Callable[[str], None] | None = None,
 ) -> RunReport:
     """Lock, sync, evaluate and apply; raises LockBusy when another run holds the lock."""
     run_id = new_run_id()
@@ -141,8 +139,7 @@ def run_pipeline(
         conn = connect(settings.store_path)
         try:
             return _run_locked(conn, settings, client, run_id, log, dry_run=dry_run,
-                               as_of=as_of, full_sync=full_sync, pack=pack, fault=fault,
-                               on_stage=on_stage or (lambda stage: None))
+                               as_of=as_of, full_sync=full_sync, pack=pack, fault=fault)
         finally:
             conn.close()
     finally:
@@ -151,8 +148,7 @@ def run_pipeline(
 
 def _run_locked(conn: sqlite3.Connection, settings: Any, client: Any, run_id: str,
                 log: JsonLog, *, dry_run: bool, as_of: datetime | None, full_sync: bool,
-                pack: Any, fault: FaultHook | None,
-                on_stage: Callable[[str], None]) -> RunReport:
+                pack: Any, fault: FaultHook | None) -> RunReport:
     from jira_pm.engine import evaluate_store
     from jira_pm.rulepack import load_pack
     from jira_pm.sync import sync
@@ -164,7 +160,6 @@ def _run_locked(conn: sqlite3.Connection, settings: Any, client: Any, run_id: st
     try:
         pack = pack or load_pack(settings)
 
-        on_stage("sync")
         clock = time.monotonic()
         synced = sync(settings, conn, client, full=full_sync)
         report.stages["sync"] = time.monotonic() - clock
@@ -172,7 +167,6 @@ def _run_locked(conn: sqlite3.Connection, settings: Any, client: Any, run_id: st
         log.event("sync", issues=synced.issues, requests=synced.requests,
                   seconds=round(report.stages["sync"], 3), mode=synced.mode)
 
-        on_stage("evaluate")
         clock = time.monotonic()
         evaluation = evaluate_store(conn, settings, pack, as_of, record=not dry_run)
         report.stages["evaluate"] = time.monotonic() - clock
@@ -181,7 +175,6 @@ def _run_locked(conn: sqlite3.Connection, settings: Any, client: Any, run_id: st
         log.event("evaluate", findings=report.findings, new=report.new,
                   resolved=report.resolved, seconds=round(report.stages["evaluate"], 3))
 
-        on_stage("apply")
         clock = time.monotonic()
         report.writeback = apply_from_store(
             conn, client, settings, findings=evaluation.findings,

@@ -276,3 +276,12 @@ def test_on_change_comment_is_edited_in_place_and_marked_resolved(store_path):
     writes = len(jira.writes)
     apply(conn, jira, [])
     assert len(jira.writes) == writes
+
+
+def test_issues_of_a_project_outside_the_scope_are_never_written(store_path):
+    """A stored issue of a project no longer in [scope] keeps its labels: nothing is written."""
+    conn = store_with(store_path, {1: ["pm-overdue"]})
+    conn.execute("UPDATE issues SET project_key = 'OLD', key = 'OLD-1' WHERE id = 1")
+    jira = FakeJira({1: ["pm-overdue"]})
+    result = apply(conn, jira, [])
+    assert result.plan.writes == [] and jira.writes == []

@@ -46,7 +46,13 @@ def build_plan(conn: sqlite3.Connection, client: Any, settings: Any, findings: S
     records = ledger.comment_records(conn)
     open_prints = {f.fingerprint for f in findings}
     resolved = resolved_findings(conn, {fp for fp, _ in records if fp not in open_prints})
-    candidates = plan_candidates(issue_states(conn), findings, records, policy, resolved)
+    issues = issue_states(conn)
+    in_scope = set(settings.scope.projects)
+    if in_scope:
+        # The store may still hold issues of a project since dropped from the scope:
+        # nothing outside the configured scope is ever written.
+        issues = {i: s for i, s in issues.items() if s.project_key in in_scope}
+    candidates = plan_candidates(issues, findings, records, policy, resolved)
     return finalize(candidates, client, settings.writeback.max_writes)
 
 
