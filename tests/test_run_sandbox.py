@@ -278,3 +278,29 @@ def test_silent_edits_refused_fall_back_to_notifying_and_say_so_once(flavor, tmp
         notices = report.writeback.outcome.notices
         assert len(notices) == 1 and "notify_users = false" in notices[0]
         assert labels(app) == EXPECTED_LABELS
+
+
+@pytest.mark.parametrize("flavor", FLAVORS)
+def test_on_change_comment_is_edited_in_place_then_marked_resolved(flavor, tmp_path):
+    """With policy on-change, a changed finding edits its one comment, and clearing it says so."""
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "od.toml").write_text(
+        '[[rule]]\nid = "OD001"\ncheck = "version_overdue"\nseverity = "high"\n'
+        'comment_policy = "on-change"\n[rule.params]\ngrace_days = 0\n', encoding="utf-8")
+    with site(flavor, tmp_path, rules={"paths": [str(rules)]}) as (app, settings):
+        run(settings)
+        first = [c.body for c in app.state.get_issue("ABC-1").comments]
+        app.release_version("ABC", "1.0", released=False, release_date=_day(-20))
+        run(settings)
+        edited = [c.body for c in app.state.get_issue("ABC-1").comments]
+        assert len(edited) == 1 and edited != first
+        app.release_version("ABC", "1.0")
+        run(settings)
+        (resolved,) = [c.body for c in app.state.get_issue("ABC-1").comments]
+        text = resolved if isinstance(resolved, str) else json.dumps(resolved)
+        assert "Resolved (OD001)" in text and "[jira-pm OD001" in text.replace("\\", "")
+        assert labels(app)["ABC-1"] == ["backend"]
+        before = writes(app)
+        run(settings)
+        assert writes(app) == before
