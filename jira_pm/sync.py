@@ -44,6 +44,7 @@ from jira_pm.errors import ConfigError, JiraBadRequest, JiraNotFound
 from jira_pm.mapping import (
     FieldMap,
     discover_fields,
+    map_changelog,
     map_issue,
     map_status,
     map_version,
@@ -55,6 +56,7 @@ from jira_pm.store.issues import (
     get_meta,
     get_sync_state,
     issue_ids,
+    replace_changes,
     save_issues,
     save_sprints,
     save_statuses,
@@ -73,6 +75,7 @@ BASE_FIELDS = (
     "timeoriginalestimate", "timeestimate", "timespent", "assignee", "worklog",
 )
 JQL_DATE_FORMAT = "%Y/%m/%d %H:%M"
+BULKFETCH_BATCH = 1000  # issues per POST /changelog/bulkfetch (Jira's limit)
 
 
 class Progress(Protocol):
@@ -191,6 +194,8 @@ class Syncer:
         self.now = now
         self.scope = scope_key(settings)
         self.parallel = max(1, min(16, int(getattr(settings.jira, "max_parallel", 4) or 1)))
+        # Issues saved with a truncated changelog, awaiting one bulkfetch (Cloud).
+        self._pending: list[int] = []
 
     # -- entry point
 
@@ -212,6 +217,7 @@ class Syncer:
         started = self._jira_now()
         base = scope_jql(self.settings)
         if checkpoint:
+            self._pending = [int(i) for i in checkpoint.get("pending_changelogs") or []]
             since = checkpoint.get("since")
             after_id = checkpoint.get("after_id")
             run_started = datetime.fromisoformat(checkpoint["started"])
@@ -302,26 +308,24 @@ class Syncer:
         jql = page_jql(base, since, after_id)
         wanted = list(BASE_FIELDS) + [f for f in fields.ids() if f not in BASE_FIELDS]
         sprint_ids: set[int] = set()
+        checkpoint = {"mode": mode, "since": since, "after_id": after_id,
+                      "started": run_started.isoformat()}
         if self.progress is not None:
             self.progress.start(self._approximate_count(jql))
         try:
             for page in _prefetched(self.client.search(jql, wanted, expand=["changelog"])):
                 if not page:
                     continue
-                self._complete(page, result)
+                deferred = self._complete(page, result)
                 issues = [map_issue(raw, fields) for raw in page]
                 sprints = [s for raw in page for s in sprints_of(raw, fields)]
-                last_id = max(issue.id for issue in issues)
+                checkpoint["after_id"] = max(issue.id for issue in issues)
+                self._pending.extend(deferred)
+                checkpoint["pending_changelogs"] = self._pending
                 with transaction(self.conn):
                     save_issues(self.conn, issues, page, self.now())
                     save_sprints(self.conn, sprints)
-                    set_sync_state(
-                        self.conn, self.scope,
-                        checkpoint={
-                            "mode": mode, "since": since, "after_id": last_id,
-                            "started": run_started.isoformat(),
-                        },
-                    )
+                    set_sync_state(self.conn, self.scope, checkpoint=checkpoint)
                 result.pages += 1
                 result.issues += len(issues)
                 result.changes += sum(len(i.changes) for i in issues)
@@ -333,6 +337,9 @@ class Syncer:
                     result.projects[key] = result.projects.get(key, 0) + 1
                 if self.progress is not None:
                     self.progress.advance(len(issues))
+                if len(self._pending) >= BULKFETCH_BATCH:
+                    self._flush_changelogs(result, checkpoint)
+            self._flush_changelogs(result, checkpoint)
         except JiraBadRequest as exc:
             raise ConfigError(
                 f"Jira rejected the sync query: {exc.message}",
@@ -353,11 +360,19 @@ class Syncer:
             log.debug("approximate count failed", exc_info=True)
             return None
 
-    def _complete(self, page: list[dict], result: SyncResult) -> None:
-        """Replace truncated changelogs and worklog lists in ``page`` with complete ones."""
+    def _complete(self, page: list[dict], result: SyncResult) -> list[int]:
+        """Complete truncated worklog lists and changelogs in ``page``.
+
+        On Cloud, truncated changelogs are only returned (their ids), to be
+        bulkfetched later in batches of up to 1000 issues across pages: one
+        request instead of one per page that has such an issue.
+        """
         short_changelogs = [int(raw["id"]) for raw in page if _changelog_truncated(raw)]
         short_worklogs = [int(raw["id"]) for raw in page if _worklogs_truncated(raw)]
         by_id = {int(raw["id"]): raw for raw in page}
+        deferred: list[int] = []
+        if short_changelogs and self._is_cloud():
+            deferred, short_changelogs = short_changelogs, []
         if short_changelogs:
             histories = self._changelogs(short_changelogs)
             for issue_id, items in histories.items():
@@ -375,6 +390,23 @@ class Syncer:
                     "worklogs": worklogs,
                 }
             result.worklogs_completed += len(short_worklogs)
+        return deferred
+
+    def _flush_changelogs(self, result: SyncResult, checkpoint: dict[str, Any]) -> None:
+        """Bulkfetch the deferred changelogs and replace the partial ones saved with their pages."""
+        if not self._pending:
+            return
+        ids = list(dict.fromkeys(self._pending))
+        histories = self._changelogs(ids)
+        changes = {issue_id: map_changelog(issue_id, histories.get(issue_id, []))
+                   for issue_id in ids}
+        self._pending = []
+        checkpoint["pending_changelogs"] = self._pending
+        with transaction(self.conn):
+            replaced = replace_changes(self.conn, changes)
+            set_sync_state(self.conn, self.scope, checkpoint=checkpoint)
+        result.changes += sum(len(c) for c in changes.values()) - replaced
+        result.changelogs_completed += len(ids)
 
     def _changelogs(self, ids: list[int]) -> dict[int, list[dict]]:
         if self._is_cloud():

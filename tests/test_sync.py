@@ -335,3 +335,22 @@ def test_the_scope_jql_combines_projects_and_the_filter_without_its_order_by(tmp
     assert page_jql("project in (PM)", "2026/11/21 10:00", 7) == (
         '(project in (PM)) AND updated >= "2026/11/21 10:00" AND id > 7'
     )
+
+
+def test_cloud_bulkfetches_truncated_changelogs_once_and_a_kill_keeps_them_pending(tmp_path):
+    """Truncated Cloud changelogs wait in the checkpoint for one bulkfetch, even across a kill."""
+    jira = FakeJira(deployment="Cloud")
+    for issue_id in range(10000, 10009):
+        jira.add(issue_id, histories=45 if issue_id in (10000, 10004) else 2)
+    conn = connect(tmp_path / "s.sqlite")
+    jira.fail_after_pages = 2
+    with pytest.raises(KeyboardInterrupt):
+        sync(settings(tmp_path), conn, jira, now=lambda: NOW)
+    state = get_sync_state(conn, result_scope(tmp_path))
+    assert state.checkpoint["pending_changelogs"] == [10000, 10004]
+    assert len(load_site(conn).issues[10000].changes) == 40  # saved as search gave it
+    jira.fail_after_pages = None
+    result = sync(settings(tmp_path), conn, jira, now=lambda: NOW + timedelta(minutes=3))
+    assert result.changelogs_completed == 2
+    assert_store_matches(conn, jira)
+    assert get_sync_state(conn, result_scope(tmp_path)).checkpoint is None

@@ -33,6 +33,7 @@ __all__ = [
     "get_sync_state",
     "issue_ids",
     "load_site",
+    "replace_changes",
     "save_issues",
     "save_sprints",
     "save_statuses",
@@ -133,16 +134,7 @@ def save_issues(
         )
         conn.executemany(
             "INSERT OR REPLACE INTO changes VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            [
-                (
-                    c.issue_id, c.history_id, c.item_index, _iso(c.at),
-                    c.author.id if c.author else None,
-                    c.author.display_name if c.author else None,
-                    c.field, c.field_id, c.from_value, c.from_string, c.to_value, c.to_string,
-                )
-                for i in issues
-                for c in i.changes
-            ],
+            [_change_row(c) for i in issues for c in i.changes],
         )
         conn.executemany(
             "INSERT OR REPLACE INTO worklogs VALUES (?,?,?,?,?,?,?)",
@@ -165,6 +157,32 @@ def save_issues(
             "INSERT OR IGNORE INTO issue_sprints VALUES (?, ?)",
             [(i.id, s) for i in issues for s in i.sprint_ids],
         )
+
+
+def replace_changes(conn: sqlite3.Connection, changes: dict[int, list[Change]]) -> int:
+    """Replace the stored changelog of these issues; returns how many items were removed."""
+    ids = list(changes)
+    removed = 0
+    with transaction(conn):
+        for chunk in _chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            removed += conn.execute(
+                f"DELETE FROM changes WHERE issue_id IN ({marks})", chunk
+            ).rowcount
+        conn.executemany(
+            "INSERT OR REPLACE INTO changes VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            [_change_row(c) for items in changes.values() for c in items],
+        )
+    return removed
+
+
+def _change_row(c: Change) -> tuple:
+    return (
+        c.issue_id, c.history_id, c.item_index, _iso(c.at),
+        c.author.id if c.author else None,
+        c.author.display_name if c.author else None,
+        c.field, c.field_id, c.from_value, c.from_string, c.to_value, c.to_string,
+    )
 
 
 def save_versions(conn: sqlite3.Connection, versions: Iterable[Version]) -> None:
