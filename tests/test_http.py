@@ -441,8 +441,9 @@ def test_redact_masks_known_secrets_and_authorization_values():
     """redact masks registered secrets, Basic/Bearer values and URL passwords."""
     register_secret("s3cret-value-1")
     text = ("x s3cret-value-1 Authorization: Basic YWJjOmRlZmdoaQ== "
-            "bearer abcdefghijklmnop https://bob:hunter2@jira.example.test/")
+            "bearer abcdefgh1jklmnop https://bob:hunter2@jira.example.test/")
     cleaned = redact(text)
-    for leaked in ("s3cret-value-1", "YWJjOmRlZmdoaQ==", "abcdefghijklmnop", "hunter2"):
+    for leaked in ("s3cret-value-1", "YWJjOmRlZmdoaQ==", "abcdefgh1jklmnop", "hunter2"):
         assert leaked not in cleaned
     assert "https://bob:***@jira.example.test/" in cleaned
+    assert redact("Basic authentication is disabled") == "Basic authentication is disabled"

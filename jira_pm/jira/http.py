@@ -67,7 +67,8 @@ _known_secrets: set[str] = set()
 _known_lock = threading.Lock()
 _SECRET_PATTERNS = [
     re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?)(basic|bearer)?\s*[^\s'\",}]+"),
-    re.compile(r"(?i)\b(basic|bearer)\s+[A-Za-z0-9+/=._~-]{8,}"),
+    # Token-like words only (a digit or base64 padding), so "Basic authentication" survives.
+    re.compile(r"(?i)\b(basic|bearer)\s+(?=[A-Za-z0-9+/=._~-]*[0-9+/=])[A-Za-z0-9+/=._~-]{8,}"),
     re.compile(r"(?i)(//[^/\s:@]+:)[^@\s/]+@"),  # user:password@ in URLs
 ]
 
