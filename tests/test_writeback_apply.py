@@ -7,7 +7,12 @@ import json
 import pytest
 
 from jira_pm.config import Settings
-from jira_pm.errors import AmbiguousWriteError, JiraBadRequest, JiraPermissionError
+from jira_pm.errors import (
+    AmbiguousWriteError,
+    JiraBadRequest,
+    JiraNotFound,
+    JiraPermissionError,
+)
 from jira_pm.jira.format import find_markers
 from jira_pm.model import Finding
 from jira_pm.store import ledger
@@ -57,10 +62,12 @@ class FakeJira:
         return {"id": str(self._next_id)}
 
     def update_comment(self, issue_id, comment_id, body):
-        self.writes.append(("edit", issue_id, comment_id))
         for comment in self.comment_list[issue_id]:
             if comment["id"] == comment_id:
+                self.writes.append(("edit", issue_id, comment_id))
                 comment["body"] = body
+                return {"id": comment_id}
+        raise JiraNotFound("Can not find a comment for the id", status=404)
 
     def set_comment_property(self, comment_id, key, value):
         self.writes.append(("property", comment_id))
@@ -285,3 +292,16 @@ def test_issues_of_a_project_outside_the_scope_are_never_written(store_path):
     jira = FakeJira({1: ["pm-overdue"]})
     result = apply(conn, jira, [])
     assert result.plan.writes == [] and jira.writes == []
+
+
+def test_on_change_comment_deleted_by_a_person_is_not_posted_again(store_path):
+    """An edit of a comment a person deleted is a notice, posts nothing, and is not retried."""
+    conn = store_with(store_path, {2: []})
+    jira = FakeJira({2: []})
+    apply(conn, jira, [finding(issues=(2,), policy="on-change")])
+    jira.comment_list[2].clear()
+    changed = [finding(issues=(2,), policy="on-change", message="6 days late")]
+    result = apply(conn, jira, changed)
+    assert result.exit_code == 0 and jira.comment_list[2] == []
+    assert "was deleted in Jira" in result.outcome.notices[0]
+    assert apply(conn, jira, changed).plan.writes == []

@@ -46,6 +46,9 @@ REFUSED = (JiraPermissionError, JiraBadRequest, JiraNotFound)
 
 COMMENT_PROPERTY_KEY = "jira-pm"
 
+# An edit whose comment a person has deleted.
+_DELETED = object()
+
 # A test seam: called with a point name and the write, e.g. to simulate a crash.
 FaultHook = Callable[[str, Write], None]
 
@@ -163,6 +166,29 @@ class Applier:
                 self._edit_comment(write, outcome)
         return outcome
 
+    def _send(self, entry: int, write: Write, call: Callable[[], Any],
+              outcome: Outcome) -> tuple[bool, Any]:
+        """One request for one write: ``(True, answer)``, or ``(False, None)`` if Jira refused it.
+
+        A refusal is recorded and reported and the run goes on; any other Jira
+        error is recorded and raised, since it means Jira as a whole is unusable.
+        """
+        self.fault("before-request", write)
+        try:
+            answer = call()
+        except REFUSED as exc:
+            ledger.record_result(self.conn, entry, ledger.FAILED, http_status=exc.status,
+                                 detail=exc.one_line())
+            outcome.failed.append(Failure(write.issue_key, write.operation, exc.one_line(),
+                                          exc.status))
+            return False, None
+        except JiraError as exc:
+            ledger.record_result(self.conn, entry, ledger.FAILED, http_status=exc.status,
+                                 detail=exc.one_line())
+            raise
+        self.fault("after-request", write)
+        return True, answer
+
     # ---- labels -------------------------------------------------------------------------
 
     def _labels(self, write: LabelWrite, outcome: Outcome) -> None:
@@ -173,17 +199,9 @@ class Applier:
             rule_id=first.rule_id, fingerprint=first.fingerprint,
             detail="; ".join(f"{r.action} {r.label}: {r.why}" for r in write.reasons),
         )
-        self.fault("before-request", write)
-        try:
-            self._edit_labels(write, outcome)
-        except REFUSED as exc:
-            self._refused(entry, write, ledger.OP_LABELS, exc, outcome)
+        sent, _ = self._send(entry, write, lambda: self._edit_labels(write, outcome), outcome)
+        if not sent:
             return
-        except JiraError as exc:
-            ledger.record_result(self.conn, entry, ledger.FAILED, http_status=exc.status,
-                                 detail=exc.one_line())
-            raise
-        self.fault("after-request", write)
         ledger.record_result(self.conn, entry, ledger.DONE)
         if self.on_labels_written:
             self.on_labels_written(write.issue_id, write.add, write.remove)
@@ -216,37 +234,34 @@ class Applier:
             operation=ledger.OP_COMMENT, rule_id=write.rule_id, fingerprint=write.fingerprint,
             content_hash=content_hash, detail=write.why,
         )
-        self.fault("before-request", write)
-        try:
-            created = self.client.add_comment(write.issue_id, render(write.text, self.adf))
-        except AmbiguousWriteError as exc:
-            found = self._find_after_ambiguous(write)
-            if found is None:
-                ledger.record_result(self.conn, entry, ledger.FAILED, detail=exc.one_line())
-                outcome.failed.append(Failure(write.issue_key, write.operation,
-                                              f"{exc.one_line()} (not found on the issue; the "
-                                              "next run searches again before posting)"))
-                return
-            created = {"id": found}
-        except REFUSED as exc:
-            self._refused(entry, write, ledger.OP_COMMENT, exc, outcome)
+        sent, comment_id = self._send(entry, write, lambda: self._add_comment(write), outcome)
+        if not sent:
             return
-        except JiraError as exc:
-            ledger.record_result(self.conn, entry, ledger.FAILED, http_status=exc.status,
-                                 detail=exc.one_line())
-            raise
-        comment_id = str(created.get("id"))
-        self.fault("after-request", write)
+        if comment_id is None:
+            message = ("the comment POST's outcome is unknown and the comment is not on the "
+                       "issue; the next run searches again before posting")
+            ledger.record_result(self.conn, entry, ledger.FAILED, detail=message)
+            outcome.failed.append(Failure(write.issue_key, write.operation, message))
+            return
         ledger.record_result(self.conn, entry, ledger.DONE, comment_id=comment_id)
         outcome.done.append(write)
         self._set_property(write, comment_id, content_hash, outcome)
 
-    def _find_after_ambiguous(self, write: CommentWrite) -> str | None:
+    def _add_comment(self, write: CommentWrite) -> str | None:
+        """POST the comment; after an ambiguous POST, the id found by marker (or None)."""
         try:
-            return self.finder.find(write.issue_id, write.rule_id, write.fingerprint, fresh=True)
-        except JiraError as exc:
-            log.warning("marker search on %s failed: %s", write.issue_key, exc.one_line())
-            return None
+            created = self.client.add_comment(write.issue_id, render(write.text, self.adf))
+        except AmbiguousWriteError as exc:
+            log.warning("%s: %s; searching the issue for the comment", write.issue_key,
+                        exc.one_line())
+            try:
+                return self.finder.find(write.issue_id, write.rule_id, write.fingerprint,
+                                        fresh=True)
+            except JiraError as search_exc:
+                log.warning("marker search on %s failed: %s", write.issue_key,
+                            search_exc.one_line())
+                return None
+        return str(created.get("id"))
 
     def _edit_comment(self, write: CommentWrite, outcome: Outcome) -> None:
         content_hash = write.text.content_hash()
@@ -256,27 +271,25 @@ class Applier:
             fingerprint=write.fingerprint, comment_id=write.comment_id,
             content_hash=content_hash, detail=write.why,
         )
-        self.fault("before-request", write)
-        try:
-            self.client.update_comment(write.issue_id, write.comment_id,
-                                       render(write.text, self.adf))
-        except JiraNotFound as exc:
+        sent, answer = self._send(entry, write, lambda: self._update_comment(write), outcome)
+        if not sent:
+            return
+        if answer is _DELETED:
             # A person deleted the comment: respect that, do not post it again.
-            ledger.record_result(self.conn, entry, ledger.FAILED, http_status=exc.status or 404,
+            ledger.record_result(self.conn, entry, ledger.FAILED, http_status=404,
                                  detail="the comment no longer exists; not posted again")
             outcome.notices.append(f"{write.issue_key}: jira-pm's comment {write.comment_id} "
                                    "was deleted in Jira; it is not posted again")
             return
-        except REFUSED as exc:
-            self._refused(entry, write, ledger.OP_EDIT_COMMENT, exc, outcome)
-            return
-        except JiraError as exc:
-            ledger.record_result(self.conn, entry, ledger.FAILED, http_status=exc.status,
-                                 detail=exc.one_line())
-            raise
-        self.fault("after-request", write)
         ledger.record_result(self.conn, entry, ledger.DONE)
         outcome.done.append(write)
+
+    def _update_comment(self, write: CommentWrite) -> object:
+        try:
+            return self.client.update_comment(write.issue_id, write.comment_id,
+                                              render(write.text, self.adf))
+        except JiraNotFound:
+            return _DELETED
 
     def _set_property(self, write: CommentWrite, comment_id: str, content_hash: str,
                       outcome: Outcome) -> None:
@@ -298,9 +311,3 @@ class Applier:
                 outcome.notices.append(notice)
             return
         ledger.record_result(self.conn, entry, ledger.DONE)
-
-    def _refused(self, entry: int, write: Write, operation: str, exc: JiraError,
-                 outcome: Outcome) -> None:
-        ledger.record_result(self.conn, entry, ledger.FAILED, http_status=exc.status,
-                             detail=exc.one_line())
-        outcome.failed.append(Failure(write.issue_key, operation, exc.one_line(), exc.status))
