@@ -1,0 +1,150 @@
+"""Benchmark `jira-pm sync` against the sandbox: requests vs the lower bound, wall time, peak RSS.
+
+    .venv/bin/python bench/bench_sync.py                               # 10k, both flavours
+    .venv/bin/python bench/bench_sync.py --issues 10000 100000 --latency-ms 20
+
+The sandbox runs in this process; the sync runs as a `jira-pm sync` subprocess
+(so its peak RSS is its own, sampled with psutil). The lower bound is what the
+API cannot go below: search pages at the largest size the server grants, one
+bulkfetch per 1,000 truncated Cloud changelogs (DC: one request per truncated
+changelog), one worklog request per truncated worklog list, the four site facts
+(serverInfo, myself, field, status) and one versions request per project.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+from jira_pm.sandbox import Sandbox
+from jira_pm.store import connect
+from jira_pm.store.issues import load_site
+
+CLOUD_PAGE = 100  # what Cloud (and the sandbox) grant for search pages with fields
+BULKFETCH = 1000
+
+
+def lower_bound(site: Sandbox, page: int) -> tuple[int, dict]:
+    state = site.state
+    with state.lock:
+        issues = list(state.issues.values())
+        projects = len(state.projects)
+    long_changelogs = sum(1 for i in issues if len(i.histories) > 40)
+    long_worklogs = sum(1 for i in issues if len(i.worklogs) > 20)
+    pages = math.ceil(len(issues) / page)
+    if site.flavor == "cloud":
+        changelog_requests = math.ceil(long_changelogs / BULKFETCH)
+    else:
+        changelog_requests = 0  # DC's expand=changelog returns them whole
+    parts = {"pages": pages, "changelogs": changelog_requests, "worklogs": long_worklogs,
+             "facts": 4, "versions": projects}
+    return sum(parts.values()), parts
+
+
+def run_sync(config: Path, env: dict, *extra: str) -> tuple[float, int, str]:
+    """Wall seconds, peak RSS bytes and the summary line of one `jira-pm sync`."""
+    command = [str(Path(sys.executable).with_name("jira-pm")), "--config", str(config), "sync",
+               *extra]
+    started = time.perf_counter()
+    process = psutil.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True)
+    peak = 0
+    while process.poll() is None:
+        try:
+            peak = max(peak, process.memory_info().rss)
+        except psutil.NoSuchProcess:
+            break
+        time.sleep(0.02)
+    out, err = process.communicate()
+    elapsed = time.perf_counter() - started
+    if process.returncode != 0:
+        raise SystemExit(f"jira-pm sync failed ({process.returncode}): {err.strip()}")
+    return elapsed, peak, out.strip()
+
+
+def bench(flavor: str, issues: int, latency_ms: float, folder: Path) -> dict:
+    ready = time.perf_counter()
+    site = Sandbox(flavor=flavor, issues=issues, seed=11, latency_ms=latency_ms).start()
+    ready = time.perf_counter() - ready
+    try:
+        credentials = site.credentials("admin")
+        config = folder / f"{flavor}-{issues}.toml"
+        store = folder / f"{flavor}-{issues}.sqlite"
+        projects = ", ".join(f'"{k}"' for k in sorted(site.state.projects))
+        config.write_text(
+            f'[jira]\nurl = "{site.url}"\nmax_parallel = 4\n'
+            f"[scope]\nprojects = [{projects}]\n"
+            f'[store]\npath = "{store.name}"\n',
+            encoding="utf-8",
+        )
+        env = {**os.environ, "JIRA_EMAIL": credentials["email"]}
+        if flavor == "cloud":
+            env["JIRA_API_TOKEN"] = credentials["api_token"]
+        else:
+            env["JIRA_PAT"] = credentials["pat"]
+        page = CLOUD_PAGE if flavor == "cloud" else 1000
+        bound, parts = lower_bound(site, page)
+
+        site.reset_stats()
+        elapsed, peak, summary = run_sync(config, env)
+        full_requests = site.stats()["total"]
+
+        site.reset_stats()
+        quiet_elapsed, _, _ = run_sync(config, env)
+        quiet_requests = site.stats()["total"]
+
+        conn = connect(store)
+        load = time.perf_counter()
+        snapshot = load_site(conn)
+        load = time.perf_counter() - load
+        changes = sum(len(i.changes) for i in snapshot.issues.values())
+        conn.close()
+        return {
+            "flavor": flavor, "issues": issues, "ready": ready, "elapsed": elapsed,
+            "peak_mb": peak / 2**20, "requests": full_requests, "bound": bound, "parts": parts,
+            "ratio": full_requests / bound, "quiet_requests": quiet_requests,
+            "quiet_elapsed": quiet_elapsed, "projects": len(site.state.projects),
+            "summary": summary, "load_site": load, "changes": changes,
+        }
+    finally:
+        site.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--issues", type=int, nargs="+", default=[10_000])
+    parser.add_argument("--flavors", nargs="+", default=["cloud", "server"])
+    parser.add_argument("--latency-ms", type=float, default=20)
+    args = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-sync-") as tmp:
+        for issues in args.issues:
+            for flavor in args.flavors:
+                row = bench(flavor, issues, args.latency_ms, Path(tmp))
+                rows.append(row)
+                print(f"# {flavor} {issues}: {row['summary']}", file=sys.stderr)
+    print(f"latency {args.latency_ms:g} ms per request\n")
+    print("| flavour | issues | requests / lower bound | ratio | wall s | peak RSS MB "
+          "| no-change requests (projects) | load_site s (changelog items) |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['flavor']} | {r['issues']:,} | {r['requests']:,} / {r['bound']:,} "
+              f"| {r['ratio']:.2f} | {r['elapsed']:.1f} | {r['peak_mb']:.0f} "
+              f"| {r['quiet_requests']} ({r['projects']}) "
+              f"| {r['load_site']:.1f} ({r['changes']:,}) |")
+    print()
+    for r in rows:
+        print(f"- {r['flavor']} {r['issues']:,}: lower bound parts {r['parts']}; "
+              f"sandbox ready in {r['ready']:.1f}s")
+
+
+if __name__ == "__main__":
+    main()
