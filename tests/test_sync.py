@@ -142,6 +142,10 @@ class FakeJira:
             self._count()
             yield [self._render(i, truncate=True) for i in found[start : start + self.PAGE]]
 
+    def approximate_count(self, jql):
+        self._count()
+        return len(self._matching(jql)) if self._deployment == "Cloud" else None
+
     def search_ids(self, jql):
         self._count()
         yield [i["id"] for i in self._matching(jql)]
@@ -354,3 +358,29 @@ def test_cloud_bulkfetches_truncated_changelogs_once_and_a_kill_keeps_them_pendi
     assert result.changelogs_completed == 2
     assert_store_matches(conn, jira)
     assert get_sync_state(conn, result_scope(tmp_path)).checkpoint is None
+
+
+class RecordingProgress:
+    def __init__(self):
+        self.events: list[tuple] = []
+
+    def start(self, total):
+        self.events.append(("start", total))
+
+    def advance(self, issues):
+        self.events.append(("advance", issues))
+
+    def finish(self):
+        self.events.append(("finish",))
+
+
+def test_progress_gets_cloud_approximate_count_and_every_page(tmp_path, jira):
+    """A progress bar is started with Cloud's approximate count and advanced once per page."""
+    progress = RecordingProgress()
+    sync(settings(tmp_path), connect(tmp_path / "s.sqlite"), jira, progress=progress,
+         now=lambda: NOW)
+    expected_total = 11 if jira.deployment() == "Cloud" else None
+    assert progress.events == [
+        ("start", expected_total), ("advance", 3), ("advance", 3), ("advance", 3),
+        ("advance", 2), ("finish",),
+    ]

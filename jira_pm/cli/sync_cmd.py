@@ -8,13 +8,8 @@ from typing import Any
 
 import click
 
+from jira_pm.cli.common import is_terminal, load_settings_from_ctx, open_store
 from jira_pm.cli.main import main
-
-
-def _settings(ctx: click.Context) -> Any:
-    from jira_pm.config import load_settings
-
-    return load_settings(ctx.find_root().obj.get("config_path"))
 
 
 def _cached_deployment(conn: Any, configured: str) -> str | None:
@@ -49,7 +44,7 @@ class BarProgress:
 
     @staticmethod
     def wanted() -> bool:
-        return sys.stderr.isatty()
+        return is_terminal(sys.stderr)
 
     def start(self, total: int | None) -> None:
         self._bar = click.progressbar(
@@ -76,11 +71,10 @@ class BarProgress:
 @click.pass_context
 def sync_command(ctx: click.Context, full: bool, reconcile: bool) -> None:
     """Pull the configured Jira scope into the local store."""
-    from jira_pm.store import connect
     from jira_pm.sync import sync
 
-    settings = _settings(ctx)
-    conn = connect(settings.store_path)
+    settings = load_settings_from_ctx(ctx)
+    conn = open_store(settings)
     try:
         client = make_sync_client(settings, conn)
         progress = BarProgress() if BarProgress.wanted() else None
@@ -99,13 +93,12 @@ def _when(value: datetime | None) -> str:
 @click.pass_context
 def status_command(ctx: click.Context) -> None:
     """Show the last sync, issue counts per project and open findings, from the store."""
-    from jira_pm.store import connect
     from jira_pm.store.issues import count_issues_by_project, get_meta
     from jira_pm.store.sync_state import all_sync_states
     from jira_pm.sync import scope_key
 
-    settings = _settings(ctx)
-    conn = connect(settings.store_path)
+    settings = load_settings_from_ctx(ctx)
+    conn = open_store(settings)
     try:
         states = {s.scope: s for s in all_sync_states(conn)}
         state = states.get(scope_key(settings))
