@@ -200,7 +200,7 @@ def budget_statuses(ctx: CheckContext) -> Iterator[BudgetStatus]:
             )
     field_unit = ctx.params.get("field_unit", "hours")
     warn_at = float(ctx.params.get("warn_at", 0.8))
-    for issue in sorted(ctx.site.issues.values(), key=lambda i: i.id):
+    for issue in ctx.site.issues.values():
         if issue.is_epic and issue.budget is not None and issue.id not in configured_epics:
             if issue.budget > 0:
                 yield _epic_status(ctx, issue, field_unit, float(issue.budget), warn_at, "field",

@@ -58,6 +58,16 @@ class SiteIndex:
         """Status name -> category, learnt from the issues (for changelog items without ids)."""
         return {issue.status: issue.status_category for issue in self.site.issues.values()}
 
+    @cached_property
+    def sprint_names(self) -> dict[str, int]:
+        """Sprint name -> id, for Sprint items that carry names only."""
+        return {s.name: s.id for s in self.site.sprints.values()}
+
+    def changes(self, issue: Issue, kind: str) -> list:
+        """The issue's changelog items of one field kind."""
+        kind_of = self.field_ids.kind_of
+        return [change for change in issue.changes if kind_of(change) == kind]
+
     def current_epic_id(self, issue: Issue) -> int | None:
         """The id of the epic ``issue`` belongs to now, or None (sub-tasks never do)."""
         if issue.is_subtask or issue.is_epic:
@@ -81,7 +91,7 @@ class SiteIndex:
         versions: dict[int, dict[int, Issue]] = defaultdict(dict)
         epics: dict[int, dict[int, Issue]] = defaultdict(dict)
         ids = self.field_ids
-        sprint_names = {s.name: s.id for s in self.site.sprints.values()}
+        sprint_names = self.sprint_names
         for issue in self.site.issues.values():
             if issue.is_subtask:
                 continue

@@ -43,7 +43,7 @@ def due_date_overdue(ctx: CheckContext) -> Iterator[Hit]:
     """
     grace = int(ctx.params["grace_days"])
     today = ctx.today
-    for issue in sorted(ctx.site.issues.values(), key=lambda i: i.id):
+    for issue in ctx.site.issues.values():  # the engine sorts the findings
         if issue.due_date is None or issue.is_resolved or not ctx.eligible(issue):
             continue
         due = deadline(ctx, issue.due_date, grace)

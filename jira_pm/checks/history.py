@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +27,7 @@ HOURS_NAMES = frozenset({"timeoriginalestimate"})
 STATUS_NAMES = frozenset({"status"})
 
 _LEGACY_SPRINT_ID = re.compile(r"\bid=(\d+)")
+_UNKNOWN = object()
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class FieldIds:
     story_points: str | None = None
     sprint: str | None = None
     epic_link: str | None = None
+    _cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
     def from_settings(cls, settings) -> FieldIds:
@@ -50,8 +52,15 @@ class FieldIds:
 
     def kind_of(self, change: Change) -> str | None:
         """"sprint", "version", "epic", "points", "hours", "status" or None."""
-        name = change.field.lower()
-        field_id = change.field_id
+        # Memoised per (field, field_id): a million items share a few dozen fields.
+        key = (change.field, change.field_id)
+        kind = self._cache.get(key, _UNKNOWN)
+        if kind is _UNKNOWN:
+            kind = self._cache[key] = self._kind(change.field, change.field_id)
+        return kind
+
+    def _kind(self, field: str, field_id: str | None) -> str | None:
+        name = field.lower()
         if name in SPRINT_NAMES or (field_id and field_id == self.sprint):
             return "sprint"
         if name in VERSION_NAMES:

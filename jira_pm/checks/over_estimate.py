@@ -43,7 +43,7 @@ def over_estimate(ctx: CheckContext) -> Iterator[Hit]:
         it is labelled pm-over-estimate. With 11.5 h it would not be.
     """
     tolerance = float(ctx.params["tolerance"])
-    for issue in sorted(ctx.site.issues.values(), key=lambda i: i.id):
+    for issue in ctx.site.issues.values():  # the engine sorts the findings
         estimate = issue.original_estimate_seconds
         if not estimate or not ctx.eligible(issue):
             continue

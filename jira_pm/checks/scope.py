@@ -35,11 +35,10 @@ _NOT_THERE = object()
 def membership_timeline(ctx: CheckContext, issue: Issue, kind: str) -> history.Timeline:
     """The container field's timeline for ``kind`` = "sprint", "version" or "epic"."""
     index = ctx.index
-    changes = history.changes_of(issue, kind, index.field_ids)
+    changes = index.changes(issue, kind)
     if kind == "sprint":
-        names = {s.name: s.id for s in ctx.site.sprints.values()}
         return history.rebuild(
-            issue, changes, frozenset(issue.sprint_ids), history.sprint_undo(names)
+            issue, changes, frozenset(issue.sprint_ids), history.sprint_undo(index.sprint_names)
         )
     if kind == "version":
         return history.rebuild(
@@ -51,13 +50,13 @@ def membership_timeline(ctx: CheckContext, issue: Issue, kind: str) -> history.T
 
 
 def estimate_timeline(ctx: CheckContext, issue: Issue, measure: str) -> history.Timeline:
-    ids = ctx.index.field_ids
+    """The estimate's timeline: story points, or original estimate in hours."""
+    index = ctx.index
     if measure == "hours":
         seconds = issue.original_estimate_seconds
         current = None if seconds is None else seconds / 3600.0
-        return history.rebuild(issue, history.changes_of(issue, "hours", ids), current,
-                               history.hours_undo)
-    return history.rebuild(issue, history.changes_of(issue, "points", ids), issue.story_points,
+        return history.rebuild(issue, index.changes(issue, "hours"), current, history.hours_undo)
+    return history.rebuild(issue, index.changes(issue, "points"), issue.story_points,
                            history.points_undo)
 
 

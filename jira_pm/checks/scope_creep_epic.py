@@ -54,7 +54,7 @@ def scope_creep_epic(ctx: CheckContext) -> Iterator[Hit]:
     """
     ever = ctx.index.ever_members("epic")
     by_name = ctx.index.status_names
-    for epic in sorted(ctx.site.issues.values(), key=lambda i: i.id):
+    for epic in ctx.site.issues.values():
         if not epic.is_epic or epic.status_category != CATEGORY_IN_PROGRESS:
             continue
         # The epic is the container: the rule's issue types select its children.

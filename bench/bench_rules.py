@@ -1,0 +1,197 @@
+"""Benchmark: evaluate the default rule pack on a 100k-issue site (~1M changelog items).
+
+    .venv/bin/python bench/bench_rules.py                 # synthetic site in memory
+    .venv/bin/python bench/bench_rules.py --store PATH    # also save it to a store and load_site it
+    .venv/bin/python bench/bench_rules.py --issues 20000  # smaller
+
+Prints build, (store save/load) and evaluation seconds, the findings per rule,
+and the process's peak RSS. Targets: evaluation under 10 s, peak under 500 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import sys
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from jira_pm.config import Settings  # noqa: E402
+from jira_pm.engine import evaluate  # noqa: E402
+from jira_pm.model import (  # noqa: E402
+    CATEGORY_DONE,
+    CATEGORY_IN_PROGRESS,
+    CATEGORY_TODO,
+    Change,
+    Issue,
+    Person,
+    Site,
+    Sprint,
+    Version,
+    Worklog,
+)
+from jira_pm.rulepack import load_pack  # noqa: E402
+
+AS_OF = datetime(2026, 6, 15, 12, tzinfo=UTC)
+PROJECTS = [f"P{n}" for n in range(10)]
+STATUSES = [("1", "To Do", CATEGORY_TODO), ("3", "In Progress", CATEGORY_IN_PROGRESS),
+            ("10002", "Done", CATEGORY_DONE)]
+
+
+def build_site(n_issues: int, changes_per_issue: int, seed: int = 7) -> Site:
+    """A deterministic synthetic site: epics, stories, sub-tasks, sprints, versions, worklogs."""
+    rnd = random.Random(seed)
+    people = [Person(f"user{n}", f"User {n}") for n in range(50)]
+    start = AS_OF - timedelta(days=200)
+    sprints = {}
+    for n in range(1, 201):
+        begin = start + timedelta(days=7 * (n % 28))
+        state = "active" if n % 5 == 0 else ("closed" if begin < AS_OF - timedelta(days=14)
+                                             else "future")
+        sprints[n] = Sprint(n, f"Sprint {n}", state, begin, begin + timedelta(days=14))
+    versions = {}
+    for n in range(1, 301):
+        release = (AS_OF + timedelta(days=rnd.randint(-60, 90))).date()
+        versions[n] = Version(n, PROJECTS[n % 10], f"v{n}",
+                              start_date=(AS_OF - timedelta(days=rnd.randint(10, 120))).date()
+                              if n % 2 else None,
+                              release_date=release, released=n % 3 == 0, archived=False,
+                              first_seen=start + timedelta(days=rnd.randint(0, 100)))
+    issues: dict[int, Issue] = {}
+    epics: list[Issue] = []
+    stories: list[Issue] = []
+    history_id = 1
+    for issue_id in range(1, n_issues + 1):
+        project = PROJECTS[issue_id % 10]
+        roll = rnd.random()
+        is_epic = roll < 0.02
+        is_subtask = not is_epic and roll < 0.17 and stories
+        created = start + timedelta(minutes=rnd.randint(0, 200 * 24 * 60))
+        status_id, status, category = rnd.choice(STATUSES)
+        parent_id = None
+        if is_subtask:
+            parent_id = rnd.choice(stories[-500:]).id
+        elif not is_epic and epics and rnd.random() < 0.7:
+            parent_id = rnd.choice(epics[-100:]).id
+        sprint_ids = (rnd.randint(1, 200),) if not is_epic and not is_subtask else ()
+        fix_versions = (rnd.randint(1, 300),) if not is_epic and rnd.random() < 0.6 else ()
+        points = float(rnd.choice([1, 2, 3, 5, 8, 13])) if not is_subtask else None
+        issue = Issue(
+            id=issue_id, key=f"{project}-{issue_id}", project_key=project,
+            issue_type="Epic" if is_epic else ("Sub-task" if is_subtask else "Story"),
+            summary="", status=status, status_category=category, created=created,
+            updated=created, is_subtask=bool(is_subtask), is_epic=is_epic, status_id=status_id,
+            resolution="Done" if category == CATEGORY_DONE else None,
+            resolved_at=created + timedelta(days=rnd.randint(1, 30))
+            if category == CATEGORY_DONE else None,
+            due_date=(created + timedelta(days=rnd.randint(5, 90))).date()
+            if rnd.random() < 0.3 else None,
+            fix_version_ids=fix_versions, sprint_ids=sprint_ids, parent_id=parent_id,
+            story_points=points,
+            original_estimate_seconds=rnd.choice([None, 3600 * rnd.randint(1, 40)]),
+            remaining_estimate_seconds=3600 * rnd.randint(0, 20),
+            budget=float(rnd.randint(50, 2000)) if is_epic and rnd.random() < 0.5 else None,
+            assignee=rnd.choice(people),
+        )
+        # The changelog: status flips, sprint moves, fix version and estimate changes,
+        # written so that replaying it ends at the current values.
+        changes = []
+        moment = created
+        sprint_value = ""
+        for k in range(changes_per_issue):
+            moment += timedelta(hours=rnd.randint(1, 72))
+            author = rnd.choice(people)
+            kind = k % 5
+            if kind == 4 and sprint_ids:
+                target = str(sprint_ids[0]) if k >= changes_per_issue - 5 else str(
+                    rnd.randint(1, 200))
+                changes.append(Change(issue_id, history_id, 0, moment, author, "Sprint",
+                                      "customfield_10020", sprint_value, None, target, None))
+                sprint_value = target
+            elif kind == 3 and points is not None:
+                changes.append(Change(issue_id, history_id, 0, moment, author, "Story Points",
+                                      "customfield_10016", None, str(rnd.randint(1, 13)), None,
+                                      str(points)))
+            else:
+                a, b = rnd.sample(STATUSES, 2)
+                changes.append(Change(issue_id, history_id, 0, moment, author, "status",
+                                      "status", a[0], a[1], b[0], b[1]))
+            history_id += 1
+        issue.changes = changes
+        issue.worklogs = [
+            Worklog(issue_id * 10 + w, issue_id, rnd.choice(people), created,
+                    1800 * rnd.randint(1, 16))
+            for w in range(rnd.randint(0, 3))
+        ]
+        issues[issue_id] = issue
+        if is_epic:
+            epics.append(issue)
+        elif not is_subtask:
+            stories.append(issue)
+    return Site(issues=issues, versions=versions, sprints=sprints,
+                status_categories={s[0]: s[2] for s in STATUSES})
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--issues", type=int, default=100_000)
+    parser.add_argument("--changes", type=int, default=10, help="changelog items per issue")
+    parser.add_argument("--store", type=Path, default=None,
+                        help="save the site to this store and evaluate what load_site reads")
+    args = parser.parse_args(argv)
+
+    clock = time.perf_counter()
+    site = build_site(args.issues, args.changes)
+    n_changes = sum(len(i.changes) for i in site.issues.values())
+    print(f"built {len(site.issues):,} issues, {n_changes:,} changelog items in "
+          f"{time.perf_counter() - clock:.1f} s (peak RSS {peak_rss_mb():.0f} MB)")
+
+    if args.store is not None:
+        from jira_pm.store import connect
+        from jira_pm.store.issues import load_site, save_issues, save_sprints, save_versions
+
+        conn = connect(args.store)
+        clock = time.perf_counter()
+        items = list(site.issues.values())
+        for offset in range(0, len(items), 5000):
+            page = items[offset:offset + 5000]
+            save_issues(conn, page, {i.id: {"id": str(i.id)} for i in page}, AS_OF)
+        save_versions(conn, site.versions.values())
+        save_sprints(conn, site.sprints.values())
+        print(f"saved to {args.store} in {time.perf_counter() - clock:.1f} s")
+        del site, items
+        clock = time.perf_counter()
+        site = load_site(conn)
+        print(f"load_site in {time.perf_counter() - clock:.1f} s "
+              f"(peak RSS {peak_rss_mb():.0f} MB)")
+
+    epic_keys = [i.key for i in site.issues.values() if i.is_epic][:100]
+    settings = Settings.for_tests(
+        projects=PROJECTS,
+        budget=[{"epic": key, "hours": 200} for key in epic_keys]
+        + [{"project": "P1", "amount": 500000}],
+        rates={"default": 90.0, "people": {"user1": 120.0}},
+        calendar={"timezone": "Europe/Berlin", "holidays_country": "DE"},
+    )
+    pack = load_pack(settings)
+    clock, cpu = time.perf_counter(), time.process_time()
+    findings = evaluate(site, pack, settings, AS_OF)
+    seconds, cpu = time.perf_counter() - clock, time.process_time() - cpu
+    print(f"evaluated {len(pack.enabled())} rules in {seconds:.2f} s wall, {cpu:.2f} s CPU: "
+          f"{len(findings):,} findings "
+          f"{dict(sorted(Counter(f.rule_id for f in findings).items()))}")
+    print(f"peak RSS {peak_rss_mb():.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
