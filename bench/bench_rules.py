@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_rules.py                 # synthetic site in memory
     .venv/bin/python bench/bench_rules.py --store PATH    # also save it to a store and load_site it
+    .venv/bin/python bench/bench_rules.py --load PATH     # a fresh process: load_site + evaluate
     .venv/bin/python bench/bench_rules.py --issues 20000  # smaller
 
 Prints build, (store save/load) and evaluation seconds, the findings per rule,
@@ -147,15 +148,27 @@ def main(argv=None) -> int:
     parser.add_argument("--changes", type=int, default=10, help="changelog items per issue")
     parser.add_argument("--store", type=Path, default=None,
                         help="save the site to this store and evaluate what load_site reads")
+    parser.add_argument("--load", type=Path, default=None,
+                        help="skip building: load_site this store (made with --store) and evaluate")
     args = parser.parse_args(argv)
 
-    clock = time.perf_counter()
-    site = build_site(args.issues, args.changes)
-    n_changes = sum(len(i.changes) for i in site.issues.values())
-    print(f"built {len(site.issues):,} issues, {n_changes:,} changelog items in "
-          f"{time.perf_counter() - clock:.1f} s (peak RSS {peak_rss_mb():.0f} MB)")
+    if args.load is not None:
+        from jira_pm.store import connect
+        from jira_pm.store.issues import load_site
 
-    if args.store is not None:
+        clock = time.perf_counter()
+        site = load_site(connect(args.load))
+        n_changes = sum(len(i.changes) for i in site.issues.values())
+        print(f"load_site: {len(site.issues):,} issues, {n_changes:,} changelog items in "
+              f"{time.perf_counter() - clock:.1f} s (peak RSS {peak_rss_mb():.0f} MB)")
+    else:
+        clock = time.perf_counter()
+        site = build_site(args.issues, args.changes)
+        n_changes = sum(len(i.changes) for i in site.issues.values())
+        print(f"built {len(site.issues):,} issues, {n_changes:,} changelog items in "
+              f"{time.perf_counter() - clock:.1f} s (peak RSS {peak_rss_mb():.0f} MB)")
+
+    if args.store is not None and args.load is None:
         from jira_pm.store import connect
         from jira_pm.store.issues import load_site, save_issues, save_sprints, save_versions
 
