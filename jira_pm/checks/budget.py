@@ -8,6 +8,7 @@ subject and all its descendants; money is hours x the author's rate.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +16,8 @@ from typing import Any
 from jira_pm.checks.context import CheckContext
 from jira_pm.checks.registry import Hit, Param
 from jira_pm.model import Issue
+
+log = logging.getLogger(__name__)
 
 BUDGET_PARAMS = (
     Param(
@@ -171,12 +174,19 @@ def budget_statuses(ctx: CheckContext) -> Iterator[BudgetStatus]:
         if entry.kind == "epic":
             epic = ctx.index.by_key.get(entry.ref)
             if epic is None:
+                log.warning("[[budget]] epic %s is not in the store: its budget is skipped",
+                            entry.ref)
                 continue
             configured_epics.add(epic.id)
             yield _epic_status(ctx, epic, unit, float(limit), entry.warn_at, "config", currency)
         elif entry.kind == "version":
             version = _find_version(ctx, entry.ref, entry.project)
-            if version is None or not ctx.project_in_scope(version.project_key):
+            if version is None:
+                log.warning("[[budget]] version %r (project %s) is not in the store, or its "
+                            "name is ambiguous without project: its budget is skipped",
+                            entry.ref, entry.project)
+                continue
+            if not ctx.project_in_scope(version.project_key):
                 continue
             issues = _with_subtasks(ctx, ctx.index.version_issues.get(version.id, []))
             issues = [i for i in issues if not ctx.exempt(i)]

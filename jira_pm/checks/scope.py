@@ -131,8 +131,6 @@ def scope_creep(
                 shrunk.append({"key": issue.key, "from": est_t0, "to": est_now, "decrease": -delta})
         else:
             entered_at, entered_by = members.last_entry(is_member)
-            if entered_at < issue.created:
-                entered_at = issue.created
             added.append(
                 {
                     "key": issue.key,

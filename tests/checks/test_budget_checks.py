@@ -155,3 +155,11 @@ def test_worklog_author_missing_uses_default_rate():
     [hit] = run_check("budget_breach", s, NOW, {"field_unit": "money"},
                       settings=settings(rates={"default": 150.0}))
     assert hit.evidence["actual"] == 150.0
+
+
+def test_budget_for_an_unknown_epic_is_skipped_with_a_warning(caplog):
+    """A [[budget]] naming an epic the store lacks yields no finding and logs why."""
+    s = epic_site([200], [], [])
+    cfg = settings(budget=[{"epic": "ABC-999", "hours": 10}])
+    assert run_check("budget_breach", s, NOW, settings=cfg) == []
+    assert "ABC-999 is not in the store" in caplog.text
