@@ -6,9 +6,10 @@
 The sandbox runs in this process; the sync runs as a `jira-pm sync` subprocess
 (so its peak RSS is its own, sampled with psutil). The lower bound is what the
 API cannot go below: search pages at the largest size the server grants, one
-bulkfetch per 1,000 truncated Cloud changelogs (DC: one request per truncated
-changelog), one worklog request per truncated worklog list, the four site facts
-(serverInfo, myself, field, status) and one versions request per project.
+bulkfetch per 1,000 truncated Cloud changelogs or 10,000 of their histories
+(DC: none, its expand=changelog is complete), one worklog request per
+truncated worklog list, the four site facts (serverInfo, myself, field,
+status) and one versions request per project.
 """
 
 from __future__ import annotations
@@ -37,11 +38,14 @@ def lower_bound(site: Sandbox, page: int) -> tuple[int, dict]:
     with state.lock:
         issues = list(state.issues.values())
         projects = len(state.projects)
-    long_changelogs = sum(1 for i in issues if len(i.histories) > 40)
+    long_changelogs = [i for i in issues if len(i.histories) > 40]
     long_worklogs = sum(1 for i in issues if len(i.worklogs) > 20)
     pages = math.ceil(len(issues) / page)
     if site.flavor == "cloud":
-        changelog_requests = math.ceil(long_changelogs / BULKFETCH)
+        # Bulkfetch takes 1,000 issues a request and answers at most 10,000 histories.
+        histories = sum(len(i.histories) for i in long_changelogs)
+        changelog_requests = max(math.ceil(len(long_changelogs) / BULKFETCH),
+                                 math.ceil(histories / 10_000))
     else:
         changelog_requests = 0  # DC's expand=changelog returns them whole
     parts = {"pages": pages, "changelogs": changelog_requests, "worklogs": long_worklogs,
