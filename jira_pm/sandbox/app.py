@@ -23,8 +23,9 @@ from jira_pm.sandbox import catalog
 from jira_pm.sandbox.adf import adf_problem
 from jira_pm.sandbox.changes import compute_items
 from jira_pm.sandbox.faults import Faults
-from jira_pm.sandbox.jql import default_order, parse, sort_issues
+from jira_pm.sandbox.jql import parse
 from jira_pm.sandbox.render import FieldSelection, Renderer
+from jira_pm.sandbox.search import SearchCache
 from jira_pm.sandbox.state import SandboxError, SiteState
 from jira_pm.sandbox.timeutil import jira_timestamp, parse_duration, parse_instant
 
@@ -182,7 +183,8 @@ class SandboxApp:
         self.faults = faults or Faults()
         self.stats = Stats()
         self.max_results_cap = max_results_cap
-        self._search_cache: dict = {}
+        self.searches = SearchCache()
+        self.fragments: dict = {}  # pre-encoded histories/worklogs/comments (render.py)
         self.base_url = ""
 
     # ---- WSGI ---------------------------------------------------------------------------
@@ -271,13 +273,16 @@ class SandboxApp:
         return None
 
     def handle(self, endpoint: str, request: Request, args: dict, user, api: int = 2):
-        renderer = Renderer(self.state, self.base_url or request.host_url, api)
+        renderer = Renderer(self.state, self.base_url or request.host_url, api, self.fragments)
         handler = getattr(self, f"do_{endpoint}")
         try:
             with self.state.lock:
-                return handler(request=request, user=user, r=renderer, **args)
+                response = handler(request=request, user=user, r=renderer, **args)
         except SandboxError as exc:
             return json_response(exc.body, exc.status, exc.headers)
+        if renderer.raw:
+            response.set_data(renderer.finish(response.get_data(as_text=True)))
+        return response
 
     # ---- helpers --------------------------------------------------------------------------
     @staticmethod
@@ -306,32 +311,12 @@ class SandboxApp:
         size = _int(request, "maxResults", default)
         return start, max(0, min(size, cap))
 
-    def search_ids(self, jql: str, user) -> list[int]:
-        """The ids an JQL query matches, in order; cached per site revision."""
+    def search_ids(self, jql: str, user, need: int | None = None) -> tuple[list[int], bool]:
+        """Ids the query matches, in order (at least ``need`` of them), and whether that is all."""
         key = (jql, user.timezone, self.state.revision)
-        cached = self._search_cache.get(key)
-        if cached is not None:
-            return cached
-        query = parse(jql, self.state, user.timezone)
-        state = self.state
-        ids = state.ids
-        if query.id_floor and (not query.order or query.order[0][0] == "id"):
-            import bisect
-
-            op, floor = query.id_floor
-            start = bisect.bisect_right(ids, floor) if op == ">" else bisect.bisect_left(ids,
-                                                                                          floor)
-            ids = ids[start:]
-        matched = [state.issues[i] for i in ids if query.predicate(state.issues[i])]
-        order = query.order or default_order(state)
-        if order == [("id", False)]:
-            result = [i.id for i in matched]
-        else:
-            result = [i.id for i in sort_issues(matched, order)]
-        if len(self._search_cache) > 64:
-            self._search_cache.clear()
-        self._search_cache[key] = result
-        return result
+        cursor = self.searches.cursor(
+            key, lambda: (parse(jql, self.state, user.timezone), self.state))
+        return cursor.take(need)
 
     # ---- site-wide ----------------------------------------------------------------------
     def do_server_info(self, request, user, r):
@@ -451,15 +436,15 @@ class SandboxApp:
         except (TypeError, ValueError):
             raise SandboxError(400, ["maxResults must be an integer."]) from None
         size = max(1, min(size, cap))
-        ids = self.search_ids(jql, user)
         token = data.get("nextPageToken")
         start = self._decode_token(token, jql) if token else 0
+        ids, done = self.search_ids(jql, user, start + size + 1)
         page = ids[start:start + size]
         with_changelog = "changelog" in expand.split(",")
         issues = [r.issue(self.state.issues[i], selection,
                           "search" if with_changelog else None) for i in page]
         body = {"issues": issues}
-        if start + size < len(ids):
+        if start + size < len(ids) or not done:
             body["nextPageToken"] = self._encode_token(start + size, jql)
             body["isLast"] = False
         else:
@@ -485,7 +470,7 @@ class SandboxApp:
 
     def do_approximate_count(self, request, user, r):
         data = self.body(request)
-        return json_response({"count": len(self.search_ids(data.get("jql", ""), user))})
+        return json_response({"count": len(self.search_ids(data.get("jql", ""), user)[0])})
 
     def do_search(self, request, user, r):
         if self.state.flavor == "cloud":
@@ -503,7 +488,7 @@ class SandboxApp:
                 f"The requested page (startAt={start}, maxResults={size}) reaches past the "
                 f"result window of {SERVER_RESULT_WINDOW} issues. Narrow the query, e.g. "
                 "'id > N ORDER BY id', and page from startAt=0."])
-        ids = self.search_ids(jql, user)
+        ids, _ = self.search_ids(jql, user)
         selection = FieldSelection(fields, "*navigable")
         with_changelog = "changelog" in str(expand).split(",")
         issues = [r.issue(self.state.issues[i], selection, "full" if with_changelog else None)
@@ -624,7 +609,7 @@ class SandboxApp:
         last = start + size >= len(histories)
         body = {"self": request.url, "maxResults": size, "startAt": start,
                 "total": len(histories), "isLast": last,
-                "values": [r.history(h) for h in page]}
+                "values": [r.history_out(h) for h in page]}
         if not last:
             body["nextPage"] = (f"{r.rest}/issue/{issue.id}/changelog?"
                                 + urlencode({"startAt": start + size, "maxResults": size}))
@@ -670,7 +655,7 @@ class SandboxApp:
             page = issue.worklogs[start:start + size]
             return json_response({"startAt": start, "maxResults": size,
                                   "total": len(issue.worklogs),
-                                  "worklogs": [r.worklog(w) for w in page]})
+                                  "worklogs": [r.worklog_out(w) for w in page]})
         self.require_write(user, "You do not have the permission to log work on this issue.")
         self.check_notify(request, user)
         data = self.body(request)
@@ -748,7 +733,7 @@ class SandboxApp:
             page = comments[start:start + size]
             return json_response({"startAt": start, "maxResults": size,
                                   "total": len(comments),
-                                  "comments": [r.comment(c) for c in page]})
+                                  "comments": [r.comment_out(c) for c in page]})
         self.require_write(user, "You do not have the permission to comment on this issue.")
         self.check_notify(request, user)
         body = self._comment_body(r, self.body(request))

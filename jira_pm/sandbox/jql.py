@@ -68,10 +68,12 @@ def tokenize(query: str) -> list[Token]:
 class Query:
     """A compiled query: ``matches(issue)`` and ``sort_key`` list."""
 
-    def __init__(self, predicate: Callable, order: list[tuple[str, bool]], id_floor=None):
+    def __init__(self, predicate: Callable, order: list[tuple[str, bool]], id_floor=None,
+                 floor_only: bool = False):
         self.predicate = predicate
         self.order = order  # [(field, descending)]
         self.id_floor = id_floor  # (op, value) from a top-level `id > N` for keyset scans
+        self.floor_only = floor_only  # the whole condition is that floor
 
 
 def parse(query: str, state, timezone: str) -> Query:
@@ -99,6 +101,7 @@ class _Parser:
         self.tokens, self.state, self.tz, self.text = tokens, state, timezone, text
         self.i = 0
         self.id_floor = None
+        self.floor_clause = None
 
     def peek(self, offset=0):
         j = self.i + offset
@@ -143,7 +146,8 @@ class _Parser:
             token = self.peek()
             raise jql_error(f"Error in the JQL Query: Expecting either 'OR' or 'AND' but got "
                             f"'{token.text}'. (line 1, character {token.pos + 1})")
-        return Query(predicate, order, self.id_floor)
+        floor_only = self.id_floor is not None and predicate is self.floor_clause
+        return Query(predicate, order, self.id_floor, floor_only)
 
     def or_expr(self, top=False):
         parts = [self.and_expr(top)]
@@ -162,6 +166,9 @@ class _Parser:
             parts.append(self.term(top))
         if len(parts) == 1:
             return parts[0]
+        if len(parts) == 2:
+            first, second = parts
+            return lambda issue: first(issue) and second(issue)
         return lambda issue: all(p(issue) for p in parts)
 
     def term(self, top):
@@ -301,9 +308,10 @@ class _Parser:
         target = ids[0]
         compare = _COMPARE[op]
         if field == "id":
-            if top:
-                self.id_floor = (op, target) if op in (">", ">=") else self.id_floor
-            return lambda issue: compare(issue.id, target)
+            clause = lambda issue: compare(issue.id, target)  # noqa: E731
+            if top and op in (">", ">="):
+                self.id_floor, self.floor_clause = (op, target), clause
+            return clause
         # key comparisons order within the key's project, as Jira does.
         if isinstance(target, tuple):
             project, number = target[1]

@@ -6,6 +6,9 @@ someone asks; each function builds only the fields requested.
 
 from __future__ import annotations
 
+import json
+import re
+
 from jira_pm.sandbox import catalog
 from jira_pm.sandbox.adf import adf_to_text, text_to_adf
 from jira_pm.sandbox.timeutil import agile_timestamp, format_duration, jira_timestamp
@@ -17,6 +20,9 @@ WORKLOG_FIELD_CAP = 20
 COMMENT_FIELD_CAP = 50
 
 NAVIGABLE_EXCLUDED = {"worklog", "comment", "timetracking"}
+# Pre-encoded fragments stand in the page skeleton as this marker (see Renderer.finish).
+_MARKER = re.compile(r'"\\u0000jps(\d+)\\u0000"')
+FRAGMENT_CACHE_LIMIT = 300_000
 _AVATARS = {s: f"https://avatar.example.invalid/{s}.png" for s in ("48x48", "24x24", "16x16",
                                                                     "32x32")}
 
@@ -24,18 +30,96 @@ _AVATARS = {s: f"https://avatar.example.invalid/{s}.png" for s in ("48x48", "24x
 class Renderer:
     """JSON shapes for one site, base URL and API version."""
 
-    def __init__(self, state, base_url: str, api: int):
+    def __init__(self, state, base_url: str, api: int, fragments: dict | None = None):
         self.state = state
+        # With a fragment cache (the HTTP path), histories, worklogs and comments are encoded
+        # once and spliced into pages as text: they dominate page size, and histories never
+        # change. Without one (the Python API), plain dicts are returned.
+        self.fragments = fragments
+        self.raw: list[str] = []
         self.base = base_url.rstrip("/")
         self.api = api
         self.cloud = state.flavor == "cloud"
         self.fields = state.fields
         self.rest = f"{self.base}/rest/api/{api}"
+        # One request renders the same users, statuses and versions many times: build each once.
+        self._memo: dict = {}
+
+    # ---- pre-encoded fragments ----------------------------------------------------------
+    def _fragment(self, key: tuple, build, encode=None):
+        if self.fragments is None:
+            return build()
+        text = self.fragments.get(key)
+        if text is None:
+            if len(self.fragments) > FRAGMENT_CACHE_LIMIT:
+                self.fragments.clear()
+            text = encode() if encode else json.dumps(build(), separators=(",", ":"))
+            self.fragments[key] = text
+        self.raw.append(text)
+        return f"\x00jps{len(self.raw) - 1}\x00"
+
+    def _encoded(self, key: tuple, build) -> str:
+        """A cached JSON text (users, small shared objects) for composing fragments."""
+        text = self.fragments.get(key)
+        if text is None:
+            text = self.fragments[key] = json.dumps(build(), separators=(",", ":"))
+        return text
+
+    def history_out(self, history):
+        return self._fragment(("h", history.id, self.api, self.base, self.cloud),
+                              lambda: self.history(history), lambda: self._history_text(history))
+
+    def worklog_out(self, worklog):
+        return self._fragment(("w", worklog.id, worklog.updated, self.api, self.base,
+                               self.cloud), lambda: self.worklog(worklog),
+                              lambda: self._worklog_text(worklog))
+
+    def _worklog_text(self, worklog) -> str:
+        """json.dumps(self.worklog(w)) composed from pre-encoded users (same text, faster)."""
+        author = self._encoded(("u", worklog.author, self.api, self.base, self.cloud),
+                               lambda: self.user(worklog.author))
+        issue_id = worklog.issue_id
+        text = (f'{{"self":"{self.rest}/issue/{issue_id}/worklog/{worklog.id}",'
+                f'"author":{author},"updateAuthor":{author},'
+                f'"created":"{jira_timestamp(worklog.created)}",'
+                f'"updated":"{jira_timestamp(worklog.updated)}",'
+                f'"started":"{jira_timestamp(worklog.started)}",'
+                f'"timeSpent":"{format_duration(worklog.seconds)}",'
+                f'"timeSpentSeconds":{worklog.seconds},"id":"{worklog.id}",'
+                f'"issueId":"{issue_id}"')
+        if worklog.comment:
+            text += ',"comment":' + json.dumps(self.text(worklog.comment), separators=(",", ":"))
+        return text + "}"
+
+    def _history_text(self, history) -> str:
+        """json.dumps(self.history(h)) composed from a pre-encoded author (same text, faster)."""
+        author = self._encoded(("u", history.author, self.api, self.base, self.cloud),
+                               lambda: self.user(history.author))
+        items = json.dumps([self.change_item(i) for i in history.items], separators=(",", ":"))
+        return (f'{{"id":"{history.id}","author":{author},'
+                f'"created":"{jira_timestamp(history.at)}","items":{items}}}')
+
+    def comment_out(self, comment):
+        return self._fragment(("c", comment.id, comment.updated, self.api, self.base,
+                               self.cloud), lambda: self.comment(comment))
+
+    def finish(self, text: str) -> str:
+        """Splice the pre-encoded fragments into an encoded page."""
+        if not self.raw:
+            return text
+        raw = self.raw
+        return _MARKER.sub(lambda m: raw[int(m.group(1))], text)
 
     # ---- small objects ------------------------------------------------------------------
     def user(self, name: str | None):
         if name is None:
             return None
+        memo = self._memo.get(("user", name))
+        if memo is None:
+            memo = self._memo[("user", name)] = self._user(name)
+        return memo
+
+    def _user(self, name: str):
         user = self.state.users.get(name)
         if user is None:
             return None
@@ -49,6 +133,12 @@ class Renderer:
                 "displayName": user.display, "active": True, "timeZone": user.timezone}
 
     def status(self, status: catalog.Status) -> dict:
+        memo = self._memo.get(("status", status.id))
+        if memo is None:
+            memo = self._memo[("status", status.id)] = self._status(status)
+        return memo
+
+    def _status(self, status: catalog.Status) -> dict:
         cat = status.category
         return {"self": f"{self.rest}/status/{status.id}", "description": "",
                 "iconUrl": f"{self.base}/images/icons/statuses/generic.png",
@@ -57,6 +147,12 @@ class Renderer:
                                    "key": cat.key, "colorName": cat.color, "name": cat.name}}
 
     def issue_type(self, kind: catalog.IssueType) -> dict:
+        memo = self._memo.get(("type", kind.id))
+        if memo is None:
+            memo = self._memo[("type", kind.id)] = self._issue_type(kind)
+        return memo
+
+    def _issue_type(self, kind: catalog.IssueType) -> dict:
         body = {"self": f"{self.rest}/issuetype/{kind.id}", "id": kind.id, "description": "",
                 "iconUrl": f"{self.base}/images/icons/issuetypes/{kind.name.lower()}.svg",
                 "name": kind.name, "subtask": kind.subtask, "avatarId": 10300}
@@ -215,88 +311,119 @@ class Renderer:
                 f"{self.base}/images/icons/priorities/{name.lower()}.svg", "name": name,
                 "id": pid}
 
-    def field_value(self, issue, field_id: str):
-        """The value of one field of ``issue`` as Jira renders it (KeyError if unknown)."""
-        state = self.state
-        f = self.fields
-        if field_id == "summary":
-            return issue.summary
-        if field_id == "issuetype":
-            return self.issue_type(issue.type)
-        if field_id == "status":
-            return self.status(issue.status)
-        if field_id == "resolution":
+    def _shared(self, key: tuple, build):
+        """A small object repeated across a page (status, user, version...): encoded once."""
+        if self.fragments is None:
+            return build()
+        text = self.fragments.get(key)
+        if text is None:
+            text = self.fragments[key] = json.dumps(build(), separators=(",", ":"))
+        self.raw.append(text)
+        return f"\x00jps{len(self.raw) - 1}\x00"
+
+    def _getters(self) -> dict:
+        """field id -> function(issue) giving the rendered value (built once per renderer)."""
+        getters = self._memo.get("getters")
+        if getters is not None:
+            return getters
+        state, f, ctx = self.state, self.fields, (self.api, self.base, self.cloud)
+        shared = self._shared
+
+        def user(name):
+            if name is None:
+                return None
+            return shared(("u", name, *ctx), lambda: self.user(name))
+
+        def resolution(issue):
             if issue.resolution is None:
                 return None
             rid, name = issue.resolution
             return {"self": f"{self.rest}/resolution/{rid}", "id": rid,
                     "description": "Work has been completed on this issue.", "name": name}
-        if field_id == "resolutiondate":
-            return jira_timestamp(issue.resolved) if issue.resolved else None
-        if field_id == "created":
-            return jira_timestamp(issue.created)
-        if field_id == "updated":
-            return jira_timestamp(issue.updated)
-        if field_id == "duedate":
-            return issue.due
-        if field_id == "project":
-            return self.project(state.projects[issue.project_key])
-        if field_id == "labels":
-            return list(issue.labels)
-        if field_id == "fixVersions":
-            return [self.version(state.versions[v]) for v in issue.fix_versions]
-        if field_id == "timetracking":
-            return self.timetracking(issue)
-        if field_id == "timeoriginalestimate":
-            return issue.original
-        if field_id == "timeestimate":
-            return issue.remaining
-        if field_id == "timespent":
-            return issue.time_spent
-        if field_id == "worklog":
+
+        def version(vid):
+            v = state.versions[vid]
+            key = ("v", vid, v.name, v.released, v.archived, v.release, v.start, *ctx)
+            return shared(key, lambda: self.version(v))
+
+        def worklog_field(issue):
             shown = issue.worklogs[:WORKLOG_FIELD_CAP]
             return {"startAt": 0, "maxResults": WORKLOG_FIELD_CAP, "total": len(issue.worklogs),
-                    "worklogs": [self.worklog(w) for w in shown]}
-        if field_id == "comment":
+                    "worklogs": [self.worklog_out(w) for w in shown]}
+
+        def comment_field(issue):
             shown = issue.comments[:COMMENT_FIELD_CAP]
-            return {"comments": [self.comment(c) for c in shown],
+            return {"comments": [self.comment_out(c) for c in shown],
                     "self": f"{self.rest}/issue/{issue.id}/comment",
                     "maxResults": len(shown), "total": len(issue.comments), "startAt": 0}
-        if field_id == "assignee":
-            return self.user(issue.assignee)
-        if field_id == "reporter":
-            return self.user(issue.reporter)
-        if field_id == "description":
-            return self.text(f"{issue.summary}.") if self.api == 3 else f"{issue.summary}."
-        if field_id == "subtasks":
-            return [self.parent_ref(c) for c in state.children(issue) if c.type.subtask]
-        if field_id == "priority":
-            return self.priority(issue.priority)
-        if field_id == "parent":
+
+        def parent_of(other):
+            return shared(("p", other.id, other.key, other.updated, *ctx),
+                          lambda: self.parent_ref(other))
+
+        def parent(issue):
             parent_id = issue.parent_id or (issue.epic_id if self.cloud else None)
-            parent = state.issues.get(parent_id) if parent_id else None
-            return self.parent_ref(parent) if parent else None
-        if field_id == f["points"].id:
-            return issue.points
-        if field_id == f["sprint"].id:
+            found = state.issues.get(parent_id) if parent_id else None
+            return parent_of(found) if found else None
+
+        def sprint(issue):
             if not issue.sprints:
                 return None
-            sprints = [state.sprints[s] for s in issue.sprints]
             if self.cloud:
-                return [self.sprint_cloud(s) for s in sprints]
-            return [self.sprint_legacy(s) for s in sprints]
-        if field_id == f["epic_link"].id:
+                return [shared(("s", s, *ctx), lambda s=s: self.sprint_cloud(state.sprints[s]))
+                        for s in issue.sprints]
+            return [self.sprint_legacy(state.sprints[s]) for s in issue.sprints]
+
+        def epic_link(issue):
             if self.cloud or not issue.epic_id:
                 return None
             epic = state.issues.get(issue.epic_id)
             return epic.key if epic else None
-        if field_id == f["start_date"].id:
-            return issue.start_date
-        if field_id == f["budget"].id:
-            return issue.budget
-        if field_id in f:  # listed fields the sandbox never fills (Cloud "Story Points")
-            return None
-        raise KeyError(field_id)
+
+        def description(issue):
+            return self.text(f"{issue.summary}.") if self.api == 3 else f"{issue.summary}."
+
+        getters = {
+            "summary": lambda i: i.summary,
+            "issuetype": lambda i: shared(("t", i.type.id, *ctx),
+                                          lambda: self.issue_type(i.type)),
+            "status": lambda i: shared(("st", i.status.id, *ctx), lambda: self.status(i.status)),
+            "resolution": resolution,
+            "resolutiondate": lambda i: jira_timestamp(i.resolved) if i.resolved else None,
+            "created": lambda i: jira_timestamp(i.created),
+            "updated": lambda i: jira_timestamp(i.updated),
+            "duedate": lambda i: i.due,
+            "project": lambda i: shared(("pr", i.project_key, *ctx),
+                                        lambda: self.project(state.projects[i.project_key])),
+            "labels": lambda i: list(i.labels),
+            "fixVersions": lambda i: [version(v) for v in i.fix_versions],
+            "timetracking": self.timetracking,
+            "timeoriginalestimate": lambda i: i.original,
+            "timeestimate": lambda i: i.remaining,
+            "timespent": lambda i: i.time_spent,
+            "worklog": worklog_field,
+            "comment": comment_field,
+            "assignee": lambda i: user(i.assignee),
+            "reporter": lambda i: user(i.reporter),
+            "description": description,
+            "subtasks": lambda i: [parent_of(c) for c in state.children(i) if c.type.subtask],
+            "priority": lambda i: shared(("pri", i.priority, *ctx),
+                                         lambda: self.priority(i.priority)),
+            "parent": parent,
+            f["points"].id: lambda i: i.points,
+            f["sprint"].id: sprint,
+            f["epic_link"].id: epic_link,
+            f["start_date"].id: lambda i: i.start_date,
+            f["budget"].id: lambda i: i.budget,
+        }
+        for cf in f.values():  # listed fields the sandbox never fills (Cloud "Story Points")
+            getters.setdefault(cf.id, lambda i: None)
+        self._memo["getters"] = getters
+        return getters
+
+    def field_value(self, issue, field_id: str):
+        """The value of one field of ``issue`` as Jira renders it (KeyError if unknown)."""
+        return self._getters()[field_id](issue)
 
     def all_field_ids(self) -> list[str]:
         ids = [fid for fid, _name, _type in catalog.SYSTEM_FIELDS]
@@ -315,15 +442,17 @@ class Renderer:
                     slim["key"] = issue.key
                 return slim
             return body
-        wanted = fields.resolve(self)
+        key = ("wanted", tuple(fields.parts))
+        wanted = self._memo.get(key)
+        if wanted is None:
+            getters = self._getters()
+            wanted = self._memo[key] = [(f, getters[f]) for f in fields.resolve(self)
+                                        if f in getters]
         rendered = {}
-        for field_id in wanted:
+        for field_id, getter in wanted:
             if field_id == "parent" and not (issue.parent_id or (self.cloud and issue.epic_id)):
                 continue  # Jira omits `parent` when there is none
-            try:
-                rendered[field_id] = self.field_value(issue, field_id)
-            except KeyError:
-                continue
+            rendered[field_id] = getter(issue)
         body["fields"] = rendered
         if changelog:
             body["changelog"] = self.changelog_envelope(issue, changelog)
@@ -337,9 +466,9 @@ class Renderer:
             # Cloud lists the newest first, and only the newest `cap` of them.
             shown = list(reversed(histories))[:cap]
             return {"startAt": 0, "maxResults": min(cap, total) if total else 0, "total": total,
-                    "histories": [self.history(h) for h in shown]}
+                    "histories": [self.history_out(h) for h in shown]}
         return {"startAt": 0, "maxResults": total, "total": total,
-                "histories": [self.history(h) for h in histories]}
+                "histories": [self.history_out(h) for h in histories]}
 
 
 class FieldSelection:

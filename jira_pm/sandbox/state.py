@@ -215,6 +215,7 @@ class SiteState:
         self.deleted_worklogs: list[tuple[int, int]] = []  # (worklog id, deleted at ms)
         self.worklog_index: dict[int, Worklog] = {}
         self.revision = 0  # bumped on every change; caches of search results key on it
+        self._children: dict[int, list[int]] | None = None  # parent id -> child ids, lazily
         self._next = {"issue": 10000, "history": 100000, "worklog": 50000, "comment": 70000,
                       "version": 10100, "sprint": 1, "project": 10000}
 
@@ -271,7 +272,14 @@ class SiteState:
         raise KeyError(f"no sprint named {name!r}")
 
     def children(self, issue: Issue) -> list[Issue]:
-        return [i for i in self.issues.values() if i.parent_id == issue.id]
+        """Sub-tasks of ``issue`` (an index built on first use, dropped when issues change)."""
+        if self._children is None:
+            index: dict[int, list[int]] = {}
+            for candidate in self.issues.values():
+                if candidate.parent_id is not None:
+                    index.setdefault(candidate.parent_id, []).append(candidate.id)
+            self._children = index
+        return [self.issues[i] for i in self._children.get(issue.id, ()) if i in self.issues]
 
     # ---- building -----------------------------------------------------------------------
     def add_user(self, name: str, display: str | None = None, email: str | None = None,
@@ -311,6 +319,7 @@ class SiteState:
             bisect.insort(self.ids, issue.id)
         self.keys[issue.key] = issue.id
         self.revision += 1
+        self._children = None
         return issue
 
     def new_issue_id_and_key(self, project_key: str) -> tuple[int, str]:
@@ -379,6 +388,7 @@ class SiteState:
         self.ids.remove(issue.id)
         for key in [k for k, v in self.keys.items() if v == issue.id]:
             del self.keys[key]
+        self._children = None
         for worklog in issue.worklogs:
             self.worklog_index.pop(worklog.id, None)
             self.deleted_worklogs.append((worklog.id, self.now()))

@@ -7,6 +7,7 @@ cheap to compare for 100,000 generated issues.
 from __future__ import annotations
 
 import re
+import time
 from datetime import UTC, date, datetime, timedelta
 from email.utils import format_datetime
 from zoneinfo import ZoneInfo
@@ -51,16 +52,29 @@ def to_datetime(ms: int, tz: str = "UTC") -> datetime:
     return datetime.fromtimestamp(ms / 1000, tz=ZoneInfo(tz) if tz != "UTC" else UTC)
 
 
+_DAYS: dict[int, str] = {}
+
+
+def _utc_parts(ms: int) -> tuple[str, int, int, int]:
+    # Every rendered date goes through here (hundreds per page): the calendar day is
+    # cached, the time of day is plain arithmetic.
+    day, second = divmod(ms // 1000, 86_400)
+    text = _DAYS.get(day)
+    if text is None:
+        text = _DAYS[day] = time.strftime("%Y-%m-%d", time.gmtime(day * 86_400))
+    hour, rest = divmod(second, 3600)
+    return text, hour, rest // 60, rest % 60
+
+
 def jira_timestamp(ms: int) -> str:
     """Jira's rendering of an instant: ``2026-11-20T10:00:00.000+0000`` (offset without colon)."""
-    moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}+0000"
+    day, hour, minute, second = _utc_parts(ms)
+    return f"{day}T{hour:02d}:{minute:02d}:{second:02d}.{ms % 1000:03d}+0000"
 
 
 def agile_timestamp(ms: int) -> str:
     """The sprint-date rendering Jira Software uses: ``2026-11-09T09:00:00.000Z``."""
-    moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+    return time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(ms // 1000)) + f"{ms % 1000:03d}Z"
 
 
 def http_date(ms: int) -> str:

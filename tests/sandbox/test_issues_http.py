@@ -132,3 +132,14 @@ def test_admin_http_routes_move_update_and_delete(cloud_shop):
     assert requests.post(f"{base}/SHOP-11/delete").status_code == 204
     assert login(cloud_shop).get(f"{cloud_shop.url}/rest/api/3/issue/SHOP-11").status_code \
         == 404
+
+
+def test_http_rendering_equals_the_python_rendering(server_shop):
+    """Pages spliced from cached fragments equal the plain rendering, before and after a write."""
+    http = login(server_shop)
+    for _ in range(2):
+        over_http = http.get(f"{server_shop.url}/rest/api/2/issue/SHOP-1",
+                             params={"expand": "changelog"}).json()
+        assert over_http == server_shop.issue_json("SHOP-1")
+        server_shop.add_worklog("SHOP-1", spent="2h", comment='with "quotes" and \\ slashes')
+        server_shop.update_issue("SHOP-1", add_labels=["pm-overdue"])

@@ -1,0 +1,142 @@
+"""Benchmark the Jira sandbox: time to ready for a large site, and per-page serve time.
+
+    .venv/bin/python bench/bench_sandbox.py                 # 100,000 issues, both measures
+    .venv/bin/python bench/bench_sandbox.py --issues 20000 --pages 50
+
+Time to ready is measured twice: in-process (``Sandbox(issues=N).start()``) and
+end to end for ``jira-pm sandbox serve --issues N`` (process start until
+/rest/api/2/serverInfo answers). Serve time is the server-side time of one
+100-issue search page with ``fields=*all`` and ``expand=changelog`` (called
+through the WSGI app, no socket), and the same page over HTTP on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+from werkzeug.test import Client
+
+from jira_pm.sandbox import Sandbox
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def time_to_ready_in_process(issues: int, flavor: str) -> tuple[float, Sandbox]:
+    started = time.perf_counter()
+    site = Sandbox(flavor=flavor, issues=issues, seed=1).start()
+    return time.perf_counter() - started, site
+
+
+def time_to_ready_cli(issues: int) -> float:
+    """Seconds from launching `jira-pm sandbox serve` until serverInfo answers."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [str(ROOT / ".venv" / "bin" / "jira-pm"), "sandbox", "serve", "--issues",
+               str(issues), "--port", str(port)]
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        auth = ("pm-bot@example.com", "sandbox-token-admin")
+        while True:
+            try:
+                answer = requests.get(f"http://127.0.0.1:{port}/rest/api/2/serverInfo",
+                                      auth=auth, timeout=1)
+                if answer.status_code == 200:
+                    return time.perf_counter() - started
+            except requests.ConnectionError:
+                pass
+            if process.poll() is not None:
+                raise RuntimeError("jira-pm sandbox serve exited before it was ready")
+            time.sleep(0.05)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+# What jira-pm's sync asks for (jira_pm/sync.py BASE_FIELDS) plus the custom fields it maps.
+SYNC_FIELDS = (
+    "summary,issuetype,status,project,created,updated,resolution,resolutiondate,duedate,labels,"
+    "fixVersions,parent,timetracking,timeoriginalestimate,timeestimate,timespent,assignee,"
+    "worklog")
+
+
+def page_requests(site: Sandbox, pages: int, fields: str):
+    """(path, query) of `pages` 100-issue pages with changelog, spread over the site."""
+    ids = site.state.ids
+    step = max(1, len(ids) // (pages + 1))
+    custom = ",".join(f.id for f in site.state.fields.values() if f.role != "other")
+    wanted = fields if fields == "*all" else f"{fields},{custom}"
+    path = "/rest/api/3/search/jql" if site.flavor == "cloud" else "/rest/api/2/search"
+    for n in range(pages):
+        jql = f"id > {ids[n * step]} ORDER BY id"
+        yield path, {"jql": jql, "fields": wanted, "expand": "changelog", "maxResults": 100}
+
+
+def serve_times(site: Sandbox, pages: int, fields: str) -> dict[str, list[float]]:
+    """Seconds per page: first render (cold caches), repeat (warm), and over HTTP (warm)."""
+    creds = site.credentials("admin")
+    token = base64.b64encode(f"{creds['email']}:{creds['api_token']}".encode()).decode()
+    headers = {"Authorization": f"Basic {token}"}
+    client = Client(site.app)
+    session = requests.Session()
+    session.auth = (creds["email"], creds["api_token"])
+    site.app.fragments.clear()  # cold: no history/worklog encoded yet
+    times: dict[str, list[float]] = {"cold": [], "warm": [], "http": [], "size": []}
+    for path, query in page_requests(site, pages, fields):
+        for label in ("cold", "warm"):
+            started = time.perf_counter()
+            answer = client.get(path, query_string=query, headers=headers)
+            times[label].append(time.perf_counter() - started)
+            assert answer.status_code == 200, answer.get_data(as_text=True)[:200]
+        times["size"].append(len(answer.get_data()))
+        started = time.perf_counter()
+        assert session.get(site.url + path, params=query).status_code == 200
+        times["http"].append(time.perf_counter() - started)
+    return times
+
+
+def ms(values: list[float]) -> str:
+    ordered = sorted(values)
+    p95 = ordered[max(0, int(len(ordered) * 0.95) - 1)]
+    return f"{statistics.median(ordered) * 1000:.1f} / {p95 * 1000:.1f}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--issues", type=int, default=100_000)
+    parser.add_argument("--pages", type=int, default=30)
+    parser.add_argument("--skip-cli", action="store_true", help="skip the subprocess timing")
+    args = parser.parse_args()
+    print(f"sandbox benchmark: {args.issues} issues, {args.pages} pages of 100 with changelog")
+    if not args.skip_cli:
+        print(f"  jira-pm sandbox serve --issues {args.issues}: ready in "
+              f"{time_to_ready_cli(args.issues):.2f} s")
+    for flavor in ("cloud", "server"):
+        ready, site = time_to_ready_in_process(args.issues, flavor)
+        try:
+            histories = sum(len(i.histories) for i in site.state.issues.values())
+            worklogs = sum(len(i.worklogs) for i in site.state.issues.values())
+            print(f"  {flavor}: ready in {ready:.2f} s ({histories} histories, "
+                  f"{worklogs} worklogs)")
+            for label, fields in (("sync fields", SYNC_FIELDS), ("*all", "*all")):
+                t = serve_times(site, args.pages, fields)
+                print(f"    100-issue page, {label} + changelog, median / p95 ms: in app cold "
+                      f"{ms(t['cold'])}, warm {ms(t['warm'])}; over HTTP {ms(t['http'])}; "
+                      f"median {statistics.median(t['size']) / 1024:.0f} KiB")
+        finally:
+            site.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
