@@ -161,16 +161,24 @@ class Timeline:
             value = step.after
         return value
 
-    def last_entry(self, member: Callable[[Any], bool]) -> tuple[datetime, Person | None]:
-        """When (and by whom) ``member`` last became true; creation if it always was."""
+    def last_entry(
+        self, member: Callable[[Any], bool], until: datetime | None = None
+    ) -> tuple[datetime, Person | None]:
+        """When (and by whom) ``member`` last became true by ``until``; else creation."""
         for step in reversed(self.steps):
+            if until is not None and step.at > until:
+                continue
             if member(step.after) and not member(step.before):
                 return step.at, step.author
         return self.created, None
 
-    def last_exit(self, member: Callable[[Any], bool]) -> tuple[datetime, Person | None] | None:
-        """When (and by whom) ``member`` last became false, or None."""
+    def last_exit(
+        self, member: Callable[[Any], bool], until: datetime | None = None
+    ) -> tuple[datetime, Person | None] | None:
+        """When (and by whom) ``member`` last became false by ``until``, or None."""
         for step in reversed(self.steps):
+            if until is not None and step.at > until:
+                continue
             if member(step.before) and not member(step.after):
                 return step.at, step.author
         return None

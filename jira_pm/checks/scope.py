@@ -90,6 +90,7 @@ def scope_creep(
     """The scope-creep finding of one container, or None when growth is within threshold."""
     threshold = float(ctx.params["threshold"])
     measure = ctx.params["measure"]
+    as_of = ctx.as_of
     baseline: list[tuple[Issue, float]] = []
     added: list[dict[str, Any]] = []
     added_ids: list[int] = []
@@ -104,16 +105,17 @@ def scope_creep(
             continue
         members = membership_timeline(ctx, issue, kind)
         at_t0 = is_member(members.value_at(t0, _NOT_THERE)) if issue.created <= t0 else False
-        now = is_member(members.current)
+        # "Now" is --as-of: the changelog replays the snapshot back to that moment too.
+        now = is_member(members.value_at(as_of, _NOT_THERE))
         if not at_t0 and not now:
             continue  # added then removed after T0, or never in: not scope
         estimates = estimate_timeline(ctx, issue, "hours" if measure == "hours" else "points")
-        est_now = estimates.current
+        est_now = estimates.value_at(as_of)
         if at_t0:
             est_t0 = estimates.value_at(t0)
             baseline.append((issue, est_t0 or 0.0))
             if not now:
-                exit_info = members.last_exit(is_member)
+                exit_info = members.last_exit(is_member, as_of)
                 removed.append(
                     {
                         "key": issue.key,
@@ -130,7 +132,7 @@ def scope_creep(
             elif delta < 0:
                 shrunk.append({"key": issue.key, "from": est_t0, "to": est_now, "decrease": -delta})
         else:
-            entered_at, entered_by = members.last_entry(is_member)
+            entered_at, entered_by = members.last_entry(is_member, as_of)
             added.append(
                 {
                     "key": issue.key,

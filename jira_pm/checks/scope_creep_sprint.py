@@ -41,7 +41,8 @@ def scope_creep_sprint(ctx: CheckContext) -> Iterator[Hit]:
         added. Sub-tasks are ignored: they carry no points. Growth = (estimates
         of added issues + estimate increases) / baseline estimate; with no
         estimates in the baseline it falls back to the issue count. A sprint
-        that was empty at its start is not flagged.
+        that was empty at its start is not flagged. With --as-of, "now" is
+        also replayed from the changelog: the sprint is judged as it stood then.
 
     Configuration:
         threshold (float, default 0.10): flag when growth exceeds this fraction.
