@@ -293,7 +293,7 @@ def _params(raw, spec: CheckSpec, fail) -> dict[str, Any]:
         allowed = PARAM_TYPES[param.type]
         if isinstance(value, bool) and param.type != "bool" or not isinstance(value, allowed):
             raise fail(f"params.{key}", f"must be {param.type}, not {type(value).__name__}",
-                       f"e.g. {key} = {_toml(param.default)}")
+                       f"e.g. {key} = {toml_value(param.default)}")
         if param.choices is not None and value not in param.choices:
             raise fail(f"params.{key}", f"is {value!r}",
                        f"use one of {', '.join(map(str, param.choices))}")
@@ -303,7 +303,8 @@ def _params(raw, spec: CheckSpec, fail) -> dict[str, Any]:
     return params
 
 
-def _toml(value: Any) -> str:
+def toml_value(value: Any) -> str:
+    """A parameter value as it is written in TOML."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):

@@ -57,6 +57,8 @@ def explain(rule) -> str:
 
 def rule_page(rule) -> str:
     """The Markdown page of one built-in rule (docs/rules/ID.md)."""
+    from jira_pm.rulepack import toml_value
+
     spec = rule.spec
     title = spec.doc.splitlines()[0].rstrip(".") if spec.doc else spec.name
     lines = [f"# {rule.id}: {title}", "",
@@ -68,18 +70,10 @@ def rule_page(rule) -> str:
               f'check = "{rule.check}"', f'severity = "{rule.severity}"',
               f'comment_policy = "{rule.comment_policy}"', "[rule.params]"]
     for key, value in sorted(rule.params.items()):
-        lines.append(f"{key} = {_toml(value)}")
+        lines.append(f"{key} = {toml_value(value)}")
     lines += ["```", "", "_Generated from the check's docstring by "
               "`python -m jira_pm.checks.docs docs/rules`._", ""]
     return "\n".join(lines)
-
-
-def _toml(value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return f'"{value}"'
-    return repr(value)
 
 
 def _indent(text: str) -> str:

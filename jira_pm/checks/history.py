@@ -225,25 +225,23 @@ def sprint_apply(names: Mapping[str, int] | None = None) -> Undo:
     return apply
 
 
-def version_undo(value: frozenset[int], change: Change) -> frozenset[int]:
-    """A Fix Version item adds ``to`` and/or removes ``from``; undo it."""
+def _move(value: frozenset[int], add: str | None, remove: str | None) -> frozenset[int]:
     result = set(value)
-    added, removed = parse_int(change.to_value), parse_int(change.from_value)
-    if added is not None:
-        result.discard(added)
-    if removed is not None:
-        result.add(removed)
-    return frozenset(result)
-
-
-def version_apply(value: frozenset[int], change: Change) -> frozenset[int]:
-    result = set(value)
-    added, removed = parse_int(change.to_value), parse_int(change.from_value)
+    removed, added = parse_int(remove), parse_int(add)
     if removed is not None:
         result.discard(removed)
     if added is not None:
         result.add(added)
     return frozenset(result)
+
+
+def version_undo(value: frozenset[int], change: Change) -> frozenset[int]:
+    """A Fix Version item adds ``to`` and/or removes ``from``; undo it."""
+    return _move(value, add=change.from_value, remove=change.to_value)
+
+
+def version_apply(value: frozenset[int], change: Change) -> frozenset[int]:
+    return _move(value, add=change.to_value, remove=change.from_value)
 
 
 def epic_undo(by_key: Mapping[str, Issue]) -> Undo:
