@@ -1,0 +1,61 @@
+"""`jira-pm sandbox serve`: a foreground server that prints its URL and credentials."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+from click.testing import CliRunner
+
+from jira_pm.cli import main
+
+pytestmark = pytest.mark.integration
+
+
+def test_serve_prints_url_and_answers_until_stopped(tmp_path: Path):
+    """The served site answers with the printed credentials; the process stops on terminate."""
+    scenario = tmp_path / "site.toml"
+    scenario.write_text('[[projects]]\nkey = "ABC"\nname = "Alpha"\n'
+                        '[[issues]]\nkey = "ABC-1"\nsummary = "Only issue"\n', encoding="utf-8")
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("jira-pm")), "sandbox", "serve", "--flavor",
+         "server", "--port", "0", "--data", str(scenario)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = process.stdout.readline()
+        assert "Jira sandbox (server) with 1 issues at http://127.0.0.1:" in first
+        url = first.split(" at ")[1].split()[0]
+        credentials = process.stdout.readline()
+        assert "JIRA_PAT=sandbox-pat-admin" in credentials
+        answer = requests.get(f"{url}/rest/api/2/issue/ABC-1",
+                              headers={"Authorization": "Bearer sandbox-pat-admin"}, timeout=5)
+        assert answer.json()["fields"]["summary"] == "Only issue"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--rate-limit", "fast"], "--rate-limit 'fast' is not a rate"),
+    (["--data", "missing.toml"], "does not exist"),
+])
+def test_serve_refuses_bad_options_in_one_line(args, message):
+    """Bad options exit 2 with one line naming the problem."""
+    result = CliRunner().invoke(main, ["sandbox", "serve", "--port", "0", *args])
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_serve_reports_a_broken_scenario_as_a_config_error(tmp_path: Path):
+    """An inconsistent scenario stops `serve` with the loader's one-line error (exit 2)."""
+    scenario = tmp_path / "bad.toml"
+    scenario.write_text('[[issues]]\nkey = "ABC-1"\nstatus = "Done"\n'
+                        'history = [{ at = "2026-11-02T09:00:00Z", field = "status", '
+                        'from = "To Do", to = "In Progress" }]\n', encoding="utf-8")
+    result = CliRunner().invoke(main, ["sandbox", "serve", "--port", "0", "--data",
+                                       str(scenario)])
+    assert result.exit_code == 2
+    assert "ABC-1" in result.output and "status" in result.output
