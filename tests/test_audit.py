@@ -57,9 +57,9 @@ def test_audit_json_lists_findings_and_marks_them_new_then_open(workdir):
     assert first.exit_code == 0, first.output
     data = json.loads(first.output)
     assert [(f["rule_id"], f["subject"], f["status"]) for f in data["findings"]] == [
-        ("BU004", "ABC-3", "new"), ("OD001", "2.0", "new"), ("OD002", "OPS-2", "new"),
+        ("OD001", "2.0", "new"), ("OD002", "OPS-2", "new"), ("BU004", "ABC-3", "new"),
     ]
-    assert data["findings"][0]["evidence"]["over_fraction"] == 1.0
+    assert data["findings"][2]["evidence"]["over_fraction"] == 1.0
     second = json.loads(run("audit", "--format", "json").output)
     assert {f["status"] for f in second["findings"]} == {"open"}
 
@@ -85,7 +85,7 @@ def test_as_of_evaluates_another_day_without_recording(workdir):
     """--as-of before the due dates finds nothing and leaves the store's findings alone."""
     run("audit")
     early = json.loads(run("audit", "--format", "json", "--as-of", "2026-03-01").output)
-    assert [f["rule_id"] for f in early["findings"]] == ["BU004", "OD003"]
+    assert [f["rule_id"] for f in early["findings"]] == ["OD003", "BU004"]
     again = json.loads(run("audit", "--format", "json").output)
     assert {f["status"] for f in again["findings"]} == {"open"}
 
@@ -95,8 +95,8 @@ def test_table_csv_and_markdown_outputs(workdir):
     table = run("audit").output
     assert "OD001" in table and "version 2.0" in table and "3 finding(s): 3 new" in table
     rows = list(csv.DictReader(io.StringIO(run("audit", "--format", "csv").output)))
-    assert [r["rule_id"] for r in rows] == ["BU004", "OD001", "OD002"]
-    assert json.loads(rows[1]["evidence"])["unresolved_keys"] == ["ABC-1"]
+    assert [r["rule_id"] for r in rows] == ["OD001", "OD002", "BU004"]  # most severe first
+    assert json.loads(rows[0]["evidence"])["unresolved_keys"] == ["ABC-1"]
     markdown = run("audit", "--format", "markdown").output
     assert markdown.startswith("# jira-pm audit") and "| high | OD001 |" in markdown
 

@@ -41,3 +41,12 @@ def test_long_subjects_are_trimmed_in_the_table():
     """A very long subject name is shortened so the table stays readable."""
     text = render([finding(subject="X" * 80)], "table")
     assert "X" * 80 not in text and "…" in text
+
+
+def test_outputs_list_the_most_severe_first():
+    """Findings are ordered by severity (highest first), then rule."""
+    low = finding(rule="BU004", fp="a")
+    high = Finding("OD001", "version_overdue", "version", "5", "2.0", "ABC", "high", "late", {},
+                   (), "pm-overdue", "once", "b")
+    data = json.loads(render([low, high], "json"))
+    assert [f["rule_id"] for f in data["findings"]] == ["OD001", "BU004"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
-from jira_pm.model import Finding
+from jira_pm.model import Finding, severity_rank
 from jira_pm.report.csv_out import render_csv
 from jira_pm.report.json_out import render_json
 from jira_pm.report.markdown import render_markdown
@@ -30,8 +30,10 @@ def render(
     resolved: Sequence[Finding] = (),
     as_of: str | None = None,
 ) -> str:
-    """The findings in format ``fmt`` (one of FORMATS)."""
-    return FORMATS[fmt](list(findings), status=dict(status or {}), resolved=list(resolved),
+    """The findings in format ``fmt`` (one of FORMATS), most severe first."""
+    ordered = sorted(findings, key=lambda f: (-severity_rank(f.severity), f.rule_id,
+                                              f.project_key or "", f.subject_name))
+    return FORMATS[fmt](ordered, status=dict(status or {}), resolved=list(resolved),
                         as_of=as_of)
 
 

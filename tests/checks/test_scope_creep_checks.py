@@ -352,3 +352,18 @@ def test_epic_not_in_progress_is_not_checked():
     s = site(epic, issue(1, story_points=5, parent_id=100),
              issue(2, story_points=5, parent_id=100, created="2026-02-02"))
     assert run_check("scope_creep_epic", s, "2026-02-10") == []
+
+
+def test_hours_measure_reads_original_estimate_items():
+    """measure = hours uses timeoriginalestimate items (seconds) for baseline and growth."""
+    s = site(
+        sprint_issue(1, original_estimate_seconds=36000, changes=[
+            change(1, "2026-03-03", "timeoriginalestimate", "18000", "36000",
+                   field_id="timeoriginalestimate")]),
+        sprint_issue(2, original_estimate_seconds=7200, changes=[joined(2, "2026-03-04")]),
+        sprints=[SPRINT],
+    )
+    [hit] = run_check("scope_creep_sprint", s, NOW, {"measure": "hours"})
+    assert hit.evidence["baseline_amount"] == 5.0
+    assert hit.evidence["growth_amount"] == 7.0  # +5 h re-estimate, +2 h added
+    assert hit.issue_ids == (1, 2)
