@@ -62,6 +62,7 @@ URLS = Map([
     _r(f"{API}/myself", "myself"),
     _r(f"{API}/field", "fields"),
     _r(f"{API}/project", "projects"),
+    _r(f"{API}/project/search", "project_search"),
     _r(f"{API}/project/<key>", "project"),
     _r(f"{API}/project/<key>/versions", "project_versions"),
     _r(f"{API}/project/<key>/version", "project_versions_paged"),
@@ -97,7 +98,8 @@ URLS = Map([
     _r("/__sandbox/admin/issue/<id_or_key>/update", "admin_update", ("POST",)),
 ], strict_slashes=False)
 
-CLOUD_ONLY = {"search_jql", "approximate_count", "changelog", "changelog_bulkfetch"}
+CLOUD_ONLY = {"search_jql", "approximate_count", "changelog", "changelog_bulkfetch",
+              "project_search"}
 
 
 def route_name(rule: Rule, api: str | None) -> str:
@@ -358,6 +360,23 @@ class SandboxApp:
 
     def do_projects(self, request, user, r):
         return json_response([r.project(p) for p in self.state.projects.values()])
+
+    def do_project_search(self, request, user, r):
+        projects = list(self.state.projects.values())
+        wanted = request.args.getlist("keys")
+        if wanted:
+            projects = [p for p in projects if p.key in {k.upper() for k in wanted}]
+        query = request.args.get("query", "").lower()
+        if query:
+            projects = [p for p in projects if query in p.key.lower() or query in p.name.lower()]
+        start, size = self.paged(request, 50, 100)
+        page = projects[start:start + size]
+        last = start + size >= len(projects)
+        body = {"self": request.url, "maxResults": size, "startAt": start,
+                "total": len(projects), "isLast": last, "values": [r.project(p) for p in page]}
+        if not last:
+            body["nextPage"] = f"{r.rest}/project/search?startAt={start + size}&maxResults={size}"
+        return json_response(body)
 
     def _project(self, key: str):
         project = self.state.projects.get(key.upper())

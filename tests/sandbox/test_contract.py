@@ -31,6 +31,8 @@ CLOUD_CASES = [
     ("/rest/api/3/myself", "GET", "/rest/api/3/myself", None, None),
     ("/rest/api/3/field", "GET", "/rest/api/3/field", None, None),
     ("/rest/api/3/project/{projectIdOrKey}", "GET", "/rest/api/3/project/SHOP", None, None),
+    ("/rest/api/3/project/search", "GET", "/rest/api/3/project/search", {"maxResults": 1},
+     None),
     ("/rest/api/3/project/{projectIdOrKey}/versions", "GET", "/rest/api/3/project/SHOP/versions",
      None, None),
     ("/rest/api/3/project/{projectIdOrKey}/version", "GET", "/rest/api/3/project/SHOP/version",

@@ -175,3 +175,13 @@ def test_agile_sprints_list_with_dates(cloud_shop):
     [sprint] = page["values"]
     assert sprint["name"] == "SHOP Sprint 7"
     assert sprint["startDate"] == "2026-11-09T09:00:00.000Z"
+
+
+def test_cloud_project_search_pages_projects(cloud_shop):
+    """/project/search pages projects with total and isLast, and filters by key."""
+    http = login(cloud_shop)
+    first = http.get(f"{cloud_shop.url}/rest/api/3/project/search",
+                     params={"maxResults": 1}).json()
+    assert first["total"] == 2 and first["isLast"] is False and len(first["values"]) == 1
+    only = http.get(f"{cloud_shop.url}/rest/api/3/project/search", params={"keys": "OPS"}).json()
+    assert [p["key"] for p in only["values"]] == ["OPS"]
