@@ -193,8 +193,11 @@ class SandboxApp:
     def __call__(self, environ, start_response):
         request = Request(environ)
         response = self.dispatch(request, environ)
-        if response is None:  # a dropped connection: nothing more is written
-            return []
+        if response is None:
+            # A dropped connection: the socket is already shut down, so this write fails
+            # with a ConnectionError, which the server treats as a client gone away (quietly).
+            start_response("500 Internal Server Error", [("Content-Length", "1")])
+            return [b" "]
         return response(environ, start_response)
 
     def dispatch(self, request: Request, environ) -> Response | None:
