@@ -157,6 +157,16 @@ def test_label_prefix_from_settings_applies_to_built_in_labels(tmp_path):
         load_pack(acme, extra_paths=[tmp_path / "r"])
 
 
+def test_rule_description_is_shown_by_explain(tmp_path):
+    """A rule's description is printed under its title by `rules explain`."""
+    from jira_pm.checks.docs import explain
+
+    path = write(tmp_path, "a.toml",
+                 '[[rule]]\nid = "R1"\ncheck = "over_estimate"\ndescription = "For ACME"')
+    [rule] = read_rule_file(path)
+    assert explain(rule).splitlines()[2] == "For ACME"
+
+
 def test_empty_label_means_report_only(tmp_path):
     """label = "" makes a rule that reports without labelling."""
     path = write(tmp_path, "a.toml", '[[rule]]\nid = "R1"\ncheck = "over_estimate"\nlabel = ""')

@@ -49,6 +49,8 @@ def explain(rule) -> str:
     spec = rule.spec
     title = spec.doc.splitlines()[0].rstrip(".") if spec.doc else spec.name
     parts = [f"{rule.id} — {title}", ""]
+    if rule.description:
+        parts += [rule.description, ""]
     for heading, text in sections(spec).items():
         parts += [f"{heading}:", _indent(text), ""]
     parts += ["This rule:", *("  " + line for line in settings_lines(rule))]
