@@ -163,12 +163,11 @@ def scope_creep(
     if growth <= threshold or not to_label:
         return None
 
-    unit = {"points": "points", "hours": "hours", "issues": "issues"}[used]
     message = (
-        f"{label_name} grew {growth:.0%} since {t0.date().isoformat()} "
+        f"{label_name} grew {growth:.0%} since {ctx.calendar.local_date(t0).isoformat()} "
         f"(threshold {threshold:.0%}): {len(added)} added"
         + (f", {len(grown)} re-estimated" if used != "issues" and grown else "")
-        + f"; +{_fmt(growth_amount)} on a baseline of {_fmt(base_amount)} {unit}"
+        + f"; +{_fmt(growth_amount)} on a baseline of {_fmt(base_amount)} {used}"
     )
     evidence = {
         "baseline_at": _iso(t0),

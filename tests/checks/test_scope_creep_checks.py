@@ -367,3 +367,19 @@ def test_hours_measure_reads_original_estimate_items():
     assert hit.evidence["baseline_amount"] == 5.0
     assert hit.evidence["growth_amount"] == 7.0  # +5 h re-estimate, +2 h added
     assert hit.issue_ids == (1, 2)
+
+
+def test_message_dates_the_baseline_in_the_configured_zone():
+    """The message names the baseline day as the configured zone sees it."""
+    v = version(start_date=day("2026-03-02"))
+    s = site(
+        issue(1, story_points=5, fix_version_ids=(50,), changes=[in_version(1, "2026-02-20")]),
+        issue(2, story_points=5, fix_version_ids=(50,), changes=[in_version(2, "2026-03-03")]),
+        versions=[v],
+    )
+    [hit] = run_check("scope_creep_version", s, "2026-03-05",
+                      calendar=WorkingCalendar(timezone="Europe/Berlin"))
+    assert hit.message == (
+        "Version ABC '1.4' grew 100% since 2026-03-02 (threshold 10%): 1 added; "
+        "+5 on a baseline of 5 points"
+    )
