@@ -60,14 +60,18 @@ class FieldIds:
         return kind
 
     def _kind(self, field: str, field_id: str | None) -> str | None:
+        # [fields] settings may hold a field id or the field's exact name.
+        def configured(setting: str | None) -> bool:
+            return setting is not None and setting in (field_id, field)
+
         name = field.lower()
-        if name in SPRINT_NAMES or (field_id and field_id == self.sprint):
+        if name in SPRINT_NAMES or configured(self.sprint):
             return "sprint"
         if name in VERSION_NAMES:
             return "version"
-        if name in EPIC_NAMES or (field_id and field_id == self.epic_link):
+        if name in EPIC_NAMES or configured(self.epic_link):
             return "epic"
-        if name in POINTS_NAMES or (field_id and field_id == self.story_points):
+        if name in POINTS_NAMES or configured(self.story_points):
             return "points"
         if name in HOURS_NAMES:
             return "hours"

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from jira_pm.calendar import WorkingCalendar
 from jira_pm.checks.testing import at, change, day, issue, run_check, site
+from jira_pm.config import Settings
 from jira_pm.model import CATEGORY_DONE, CATEGORY_IN_PROGRESS, Sprint, Version
 
 START = "2026-03-02T09:00"
@@ -383,3 +384,20 @@ def test_message_dates_the_baseline_in_the_configured_zone():
         "Version ABC '1.4' grew 100% since 2026-03-02 (threshold 10%): 1 added; "
         "+5 on a baseline of 5 points"
     )
+
+
+def test_configured_story_point_field_by_id_or_name():
+    """A site's own story point field is read when [fields] names it by id or by name."""
+    def grown_site():
+        return site(
+            sprint_issue(1, 8, changes=[change(1, "2026-03-03", "Effort", "2", "8",
+                                               field_id="customfield_10099")]),
+            sprint_issue(2, 2),
+            sprints=[SPRINT],
+        )
+
+    assert run_check("scope_creep_sprint", grown_site(), NOW) == []  # unknown field: ignored
+    for setting in ("customfield_10099", "Effort"):
+        cfg = Settings.for_tests(fields={"story_points": setting})
+        [hit] = run_check("scope_creep_sprint", grown_site(), NOW, settings=cfg)
+        assert hit.evidence["re_estimated"][0]["increase"] == 6.0
