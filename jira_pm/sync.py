@@ -76,6 +76,7 @@ BASE_FIELDS = (
 )
 JQL_DATE_FORMAT = "%Y/%m/%d %H:%M"
 BULKFETCH_BATCH = 1000  # issues per POST /changelog/bulkfetch (Jira's limit)
+MIN_ISSUES_PER_CHAIN = 1000  # ten Cloud pages: below that, a parallel chain is not worth its ids
 
 
 class Progress(Protocol):
@@ -196,6 +197,8 @@ class Syncer:
         self.parallel = max(1, min(16, int(getattr(settings.jira, "max_parallel", 4) or 1)))
         # Issues saved with a truncated changelog, awaiting one bulkfetch (Cloud).
         self._pending: list[int] = []
+        # A Cloud full sync splits into parallel id ranges only above this many issues each.
+        self.min_issues_per_chain = MIN_ISSUES_PER_CHAIN
 
     # -- entry point
 
@@ -219,16 +222,16 @@ class Syncer:
         if checkpoint:
             self._pending = [int(i) for i in checkpoint.get("pending_changelogs") or []]
             since = checkpoint.get("since")
-            after_id = checkpoint.get("after_id")
+            chains = checkpoint.get("chains") or [_chain()]
             run_started = datetime.fromisoformat(checkpoint["started"])
         else:
             since = None
             if mode == "incremental":
                 overlap = timedelta(minutes=float(self.settings.sync.overlap_minutes))
                 since = jql_since(state.cursor - overlap, get_meta(self.conn, "user_timezone"))
-            after_id = None
+            chains = None
             run_started = started
-        self._fetch_issues(result, fields, base, since, after_id, mode, run_started)
+        self._fetch_issues(result, fields, base, since, chains, mode, run_started)
         if checkpoint:
             # Issues below the checkpoint may have changed while the run was down:
             # catch up from the interrupted run's start before moving the cursor.
@@ -301,25 +304,41 @@ class Syncer:
         fields: FieldMap,
         base: str,
         since: str | None,
-        after_id: int | None,
+        chains: list[dict[str, Any]] | None,
         mode: str,
         run_started: datetime,
     ) -> None:
-        jql = page_jql(base, since, after_id)
+        """Page through the query (in one or several id-range chains) and save each page."""
         wanted = list(BASE_FIELDS) + [f for f in fields.ids() if f not in BASE_FIELDS]
         sprint_ids: set[int] = set()
-        checkpoint = {"mode": mode, "since": since, "after_id": after_id,
-                      "started": run_started.isoformat()}
-        if self.progress is not None:
-            self.progress.start(self._approximate_count(jql))
+        checkpoint: dict[str, Any] = {"mode": mode, "since": since,
+                                      "started": run_started.isoformat()}
         try:
-            for page in _prefetched(self.client.search(jql, wanted, expand=["changelog"])):
+            total: int | None = None
+            if chains is None:
+                chains, total = self._plan_chains(base, since)
+            checkpoint["chains"] = chains
+            if self.progress is not None:
+                if total is None:
+                    total = self._approximate_count(page_jql(base, since, None))
+                self.progress.start(total)
+            streams = [
+                (index, self.client.search(_chain_jql(base, since, chain), wanted,
+                                           expand=["changelog"]))
+                for index, chain in enumerate(chains) if not chain["done"]
+            ]
+            for index, page in _merged(streams):
+                chain = chains[index]
+                if page is None:  # this chain reached its end
+                    chain["done"] = True
+                    set_sync_state(self.conn, self.scope, checkpoint=checkpoint)
+                    continue
                 if not page:
                     continue
                 deferred = self._complete(page, result)
                 issues = [map_issue(raw, fields) for raw in page]
                 sprints = [s for raw in page for s in sprints_of(raw, fields)]
-                checkpoint["after_id"] = max(issue.id for issue in issues)
+                chain["after"] = max(issue.id for issue in issues)
                 self._pending.extend(deferred)
                 checkpoint["pending_changelogs"] = self._pending
                 with transaction(self.conn):
@@ -349,6 +368,28 @@ class Syncer:
         finally:
             if self.progress is not None:
                 self.progress.finish()
+
+    def _plan_chains(self, base: str, since: str | None) -> tuple[list[dict], int | None]:
+        """One search chain, or (a large Cloud full sync) several over disjoint id ranges.
+
+        Cloud's nextPageToken chain is strictly sequential, so a big full sync
+        first reads the ids (5,000 a request) and splits them into up to
+        ``max_parallel`` ranges of equal size, paged concurrently. The first range
+        is open below and the last open above, so nothing created meanwhile is lost.
+        """
+        if since is not None or self.parallel < 2 or not self._is_cloud():
+            return [_chain()], None
+        ids = sorted({i for page in self.client.search_ids(base) for i in page})
+        count = min(self.parallel, len(ids) // self.min_issues_per_chain)
+        if count < 2:
+            return [_chain()], len(ids)
+        size = -(-len(ids) // count)
+        chains = []
+        for n in range(count):
+            low = None if n == 0 else ids[n * size]
+            high = None if n == count - 1 else ids[(n + 1) * size] - 1
+            chains.append(_chain(low, high))
+        return chains, len(ids)
 
     def _approximate_count(self, jql: str) -> int | None:
         counter = getattr(self.client, "approximate_count", None)
@@ -511,45 +552,70 @@ def _worklogs_truncated(raw: dict) -> bool:
     return total is not None and int(total) > len(worklog.get("worklogs") or [])
 
 
-_DONE = object()
+def _chain(low: int | None = None, high: int | None = None) -> dict[str, Any]:
+    """One search chain over ids in [low, high] (None: open); ``after`` = last id saved."""
+    return {"low": low, "high": high, "after": None, "done": False}
 
 
-def _prefetched(pages: Iterable[list[dict]], depth: int = 2) -> Iterator[list[dict]]:
-    """Iterate ``pages`` one page ahead in a thread, so the next request overlaps the save.
+def _chain_jql(base: str, since: str | None, chain: dict[str, Any]) -> str:
+    jql = page_jql(base, since, chain.get("after"))
+    if chain.get("low") is not None:
+        jql += f" AND id >= {int(chain['low'])}"
+    if chain.get("high") is not None:
+        jql += f" AND id <= {int(chain['high'])}"
+    return jql
 
-    Search pagination is a chain (each page names the next), so this is the
-    parallelism it allows; errors are re-raised in the caller's thread.
+
+_END = object()
+
+
+def _merged(
+    streams: list[tuple[int, Iterable[list[dict]]]], depth: int = 2
+) -> Iterator[tuple[int, list[dict] | None]]:
+    """Run each page iterator in its own thread; yield (index, page), then (index, None) at its end.
+
+    With one stream this just fetches one page ahead, so the next request
+    overlaps the save. Errors are re-raised in the caller's thread; on exit the
+    threads are told to stop and drained.
     """
-    buffer: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    if not streams:
+        return
+    buffer: queue.Queue[Any] = queue.Queue(maxsize=depth * len(streams))
     stop = threading.Event()
 
-    def produce() -> None:
+    def produce(index: int, pages: Iterable[list[dict]]) -> None:
         try:
             for page in pages:
                 if stop.is_set():
                     return
-                buffer.put(page)
-            buffer.put(_DONE)
+                buffer.put((index, page))
+            buffer.put((index, _END))
         except BaseException as exc:  # handed to the consumer
-            buffer.put(exc)
+            buffer.put((index, exc))
 
-    worker = threading.Thread(target=produce, name="jira-pm-search", daemon=True)
-    worker.start()
+    workers = [
+        threading.Thread(target=produce, args=stream, name=f"jira-pm-search-{stream[0]}",
+                         daemon=True)
+        for stream in streams
+    ]
+    for worker in workers:
+        worker.start()
+    running = len(workers)
     try:
-        while True:
-            item = buffer.get()
-            if item is _DONE:
-                return
-            if isinstance(item, BaseException):
+        while running:
+            index, item = buffer.get()
+            if item is _END:
+                running -= 1
+                yield index, None
+            elif isinstance(item, BaseException):
                 raise item
-            yield item
+            else:
+                yield index, item
     finally:
         stop.set()
-        # Unblock a producer waiting on a full buffer so the thread can end.
-        while worker.is_alive():
+        # Unblock producers waiting on a full buffer so their threads can end.
+        while any(worker.is_alive() for worker in workers):
             try:
                 buffer.get(timeout=0.05)
             except queue.Empty:
                 pass
-
-

@@ -128,9 +128,11 @@ class FakeJira:
             local = datetime.strptime(since.group(1), "%Y/%m/%d %H:%M")
             instant = local.replace(tzinfo=ZoneInfo(self.timezone))
             found = [i for i in found if i["updated"] >= instant]
-        after = re.search(r"id > (\d+)", jql)
-        if after:
-            found = [i for i in found if i["id"] > int(after.group(1))]
+        for operator, number in re.findall(r"\bid (>=|<=|>) (\d+)", jql):
+            bound = int(number)
+            found = [i for i in found if (i["id"] > bound if operator == ">" else
+                                          i["id"] >= bound if operator == ">=" else
+                                          i["id"] <= bound)]
         return sorted(found, key=lambda i: i["id"])
 
     def search(self, jql, fields, expand=(), page_size=None):
@@ -262,7 +264,7 @@ def test_an_interrupted_sync_resumes_after_its_checkpoint_and_ends_complete(tmp_
     site = load_site(conn)
     assert sorted(site.issues) == sorted(jira.issues)[: 2 * FakeJira.PAGE]
     state = get_sync_state(conn, result_scope(tmp_path))
-    assert state.checkpoint["after_id"] == 10006 and state.cursor is None
+    assert state.checkpoint["chains"][0]["after"] == 10006 and state.cursor is None
     jira.fail_after_pages = None
     result = sync(settings(tmp_path), conn, jira, now=lambda: NOW + timedelta(minutes=3))
     assert result.resumed and result.mode == "full"
@@ -384,3 +386,30 @@ def test_progress_gets_cloud_approximate_count_and_every_page(tmp_path, jira):
         ("start", expected_total), ("advance", 3), ("advance", 3), ("advance", 3),
         ("advance", 2), ("finish",),
     ]
+
+
+def test_a_large_cloud_full_sync_pages_disjoint_id_ranges_concurrently_and_resumes(tmp_path):
+    """A big Cloud full sync splits into id ranges; a killed one resumes each of its ranges."""
+    from jira_pm.sync import Syncer
+
+    jira = FakeJira(deployment="Cloud")
+    for issue_id in range(10001, 10031):
+        jira.add(issue_id, histories=45 if issue_id == 10017 else 2)
+    conn = connect(tmp_path / "s.sqlite")
+    syncer = Syncer(settings(tmp_path), conn, jira, now=lambda: NOW)
+    syncer.min_issues_per_chain = 10
+    jira.fail_after_pages = 2
+    with pytest.raises(KeyboardInterrupt):
+        syncer.run()
+    chains = get_sync_state(conn, result_scope(tmp_path)).checkpoint["chains"]
+    assert [(c["low"], c["high"]) for c in chains] == [
+        (None, 10010), (10011, 10020), (10021, None),
+    ]
+    ranged = [j for j in jira.jqls if "id >= 10011" in j and "id <= 10020" in j]
+    assert ranged, jira.jqls
+    jira.fail_after_pages = None
+    resumed = Syncer(settings(tmp_path), conn, jira, now=lambda: NOW + timedelta(minutes=2))
+    result = resumed.run()
+    assert result.resumed
+    assert_store_matches(conn, jira)
+    assert get_sync_state(conn, result_scope(tmp_path)).checkpoint is None
