@@ -278,7 +278,8 @@ class SandboxApp:
         return None
 
     def handle(self, endpoint: str, request: Request, args: dict, user, api: int = 2):
-        renderer = Renderer(self.state, self.base_url or request.host_url, api, self.fragments)
+        renderer = Renderer(self.state, self.base_url or request.host_url, api, self.fragments,
+                            tz=user.timezone if user else "UTC")
         handler = getattr(self, f"do_{endpoint}")
         try:
             with self.state.lock:

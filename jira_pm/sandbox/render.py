@@ -30,8 +30,10 @@ _AVATARS = {s: f"https://avatar.example.invalid/{s}.png" for s in ("48x48", "24x
 class Renderer:
     """JSON shapes for one site, base URL and API version."""
 
-    def __init__(self, state, base_url: str, api: int, fragments: dict | None = None):
+    def __init__(self, state, base_url: str, api: int, fragments: dict | None = None,
+                 tz: str = "UTC"):
         self.state = state
+        self.tz = tz  # the calling user's zone: Jira renders timestamps in it
         # With a fragment cache (the HTTP path), histories, worklogs and comments are encoded
         # once and spliced into pages as text: they dominate page size, and histories never
         # change. Without one (the Python API), plain dicts are returned.
@@ -44,6 +46,9 @@ class Renderer:
         self.rest = f"{self.base}/rest/api/{api}"
         # One request renders the same users, statuses and versions many times: build each once.
         self._memo: dict = {}
+
+    def ts(self, ms: int) -> str:
+        return jira_timestamp(ms, self.tz)
 
     # ---- pre-encoded fragments ----------------------------------------------------------
     def _fragment(self, key: tuple, build, encode=None):
@@ -66,24 +71,24 @@ class Renderer:
         return text
 
     def history_out(self, history):
-        return self._fragment(("h", history.id, self.api, self.base, self.cloud),
+        return self._fragment(("h", history.id, self.api, self.base, self.cloud, self.tz),
                               lambda: self.history(history), lambda: self._history_text(history))
 
     def worklog_out(self, worklog):
         return self._fragment(("w", worklog.id, worklog.updated, self.api, self.base,
-                               self.cloud), lambda: self.worklog(worklog),
+                               self.cloud, self.tz), lambda: self.worklog(worklog),
                               lambda: self._worklog_text(worklog))
 
     def _worklog_text(self, worklog) -> str:
         """json.dumps(self.worklog(w)) composed from pre-encoded users (same text, faster)."""
-        author = self._encoded(("u", worklog.author, self.api, self.base, self.cloud),
+        author = self._encoded(("u", worklog.author, self.api, self.base, self.cloud, self.tz),
                                lambda: self.user(worklog.author))
         issue_id = worklog.issue_id
         text = (f'{{"self":"{self.rest}/issue/{issue_id}/worklog/{worklog.id}",'
                 f'"author":{author},"updateAuthor":{author},'
-                f'"created":"{jira_timestamp(worklog.created)}",'
-                f'"updated":"{jira_timestamp(worklog.updated)}",'
-                f'"started":"{jira_timestamp(worklog.started)}",'
+                f'"created":"{self.ts(worklog.created)}",'
+                f'"updated":"{self.ts(worklog.updated)}",'
+                f'"started":"{self.ts(worklog.started)}",'
                 f'"timeSpent":"{format_duration(worklog.seconds)}",'
                 f'"timeSpentSeconds":{worklog.seconds},"id":"{worklog.id}",'
                 f'"issueId":"{issue_id}"')
@@ -93,15 +98,15 @@ class Renderer:
 
     def _history_text(self, history) -> str:
         """json.dumps(self.history(h)) composed from a pre-encoded author (same text, faster)."""
-        author = self._encoded(("u", history.author, self.api, self.base, self.cloud),
+        author = self._encoded(("u", history.author, self.api, self.base, self.cloud, self.tz),
                                lambda: self.user(history.author))
         items = json.dumps([self.change_item(i) for i in history.items], separators=(",", ":"))
         return (f'{{"id":"{history.id}","author":{author},'
-                f'"created":"{jira_timestamp(history.at)}","items":{items}}}')
+                f'"created":"{self.ts(history.at)}","items":{items}}}')
 
     def comment_out(self, comment):
         return self._fragment(("c", comment.id, comment.updated, self.api, self.base,
-                               self.cloud), lambda: self.comment(comment))
+                               self.cloud, self.tz), lambda: self.comment(comment))
 
     def finish(self, text: str) -> str:
         """Splice the pre-encoded fragments into an encoded page."""
@@ -230,7 +235,7 @@ class Renderer:
     # ---- issue parts ---------------------------------------------------------------------
     def history(self, history) -> dict:
         return {"id": str(history.id), "author": self.user(history.author),
-                "created": jira_timestamp(history.at),
+                "created": self.ts(history.at),
                 "items": [self.change_item(item) for item in history.items]}
 
     def change_item(self, item) -> dict:
@@ -262,9 +267,9 @@ class Renderer:
         issue_id = str(worklog.issue_id)
         body = {"self": f"{self.rest}/issue/{issue_id}/worklog/{worklog.id}",
                 "author": self.user(worklog.author), "updateAuthor": self.user(worklog.author),
-                "created": jira_timestamp(worklog.created),
-                "updated": jira_timestamp(worklog.updated),
-                "started": jira_timestamp(worklog.started),
+                "created": self.ts(worklog.created),
+                "updated": self.ts(worklog.updated),
+                "started": self.ts(worklog.started),
                 "timeSpent": format_duration(worklog.seconds),
                 "timeSpentSeconds": worklog.seconds, "id": str(worklog.id), "issueId": issue_id}
         if worklog.comment:
@@ -275,8 +280,8 @@ class Renderer:
         body = {"self": f"{self.rest}/issue/{comment.issue_id}/comment/{comment.id}",
                 "id": str(comment.id), "author": self.user(comment.author),
                 "body": self.text(comment.body), "updateAuthor": self.user(comment.update_author),
-                "created": jira_timestamp(comment.created),
-                "updated": jira_timestamp(comment.updated)}
+                "created": self.ts(comment.created),
+                "updated": self.ts(comment.updated)}
         if self.cloud:
             body["jsdPublic"] = True
         return body
@@ -326,7 +331,7 @@ class Renderer:
         getters = self._memo.get("getters")
         if getters is not None:
             return getters
-        state, f, ctx = self.state, self.fields, (self.api, self.base, self.cloud)
+        state, f, ctx = self.state, self.fields, (self.api, self.base, self.cloud, self.tz)
         shared = self._shared
 
         def user(name):
@@ -389,9 +394,9 @@ class Renderer:
                                           lambda: self.issue_type(i.type)),
             "status": lambda i: shared(("st", i.status.id, *ctx), lambda: self.status(i.status)),
             "resolution": resolution,
-            "resolutiondate": lambda i: jira_timestamp(i.resolved) if i.resolved else None,
-            "created": lambda i: jira_timestamp(i.created),
-            "updated": lambda i: jira_timestamp(i.updated),
+            "resolutiondate": lambda i: self.ts(i.resolved) if i.resolved else None,
+            "created": lambda i: self.ts(i.created),
+            "updated": lambda i: self.ts(i.updated),
             "duedate": lambda i: i.due,
             "project": lambda i: shared(("pr", i.project_key, *ctx),
                                         lambda: self.project(state.projects[i.project_key])),

@@ -142,7 +142,9 @@ class Sandbox:
 
     def _renderer(self, api: int | None) -> Renderer:
         api = api or (3 if self.flavor == "cloud" else 2)
-        return Renderer(self.state, self.url or "http://127.0.0.1", api)
+        # As the admin bot sees it over HTTP (timestamps in its time zone).
+        return Renderer(self.state, self.url or "http://127.0.0.1", api,
+                        tz=self.state.users["admin"].timezone)
 
     # ---- admin changes ----------------------------------------------------------------------
     def update_issue(self, id_or_key, author: str = "admin", **changes) -> None:

@@ -66,10 +66,34 @@ def _utc_parts(ms: int) -> tuple[str, int, int, int]:
     return text, hour, rest // 60, rest % 60
 
 
-def jira_timestamp(ms: int) -> str:
-    """Jira's rendering of an instant: ``2026-11-20T10:00:00.000+0000`` (offset without colon)."""
-    day, hour, minute, second = _utc_parts(ms)
-    return f"{day}T{hour:02d}:{minute:02d}:{second:02d}.{ms % 1000:03d}+0000"
+_OFFSETS: dict[tuple[str, int], int] = {}
+
+
+def _offset_ms(ms: int, tz: str) -> int:
+    # Zone offsets change at most on whole hours: cache them per zone and UTC hour.
+    key = (tz, ms // 3_600_000)
+    offset = _OFFSETS.get(key)
+    if offset is None:
+        moment = datetime.fromtimestamp(ms / 1000, tz=UTC).astimezone(ZoneInfo(tz))
+        offset = _OFFSETS[key] = int(moment.utcoffset().total_seconds() * 1000)
+    return offset
+
+
+def jira_timestamp(ms: int, tz: str = "UTC") -> str:
+    """Jira's rendering of an instant in a user's zone: ``2026-11-20T11:00:00.000+0100``.
+
+    Jira renders timestamps in the calling user's time zone, with the offset
+    written without a colon.
+    """
+    if tz == "UTC":
+        day, hour, minute, second = _utc_parts(ms)
+        return f"{day}T{hour:02d}:{minute:02d}:{second:02d}.{ms % 1000:03d}+0000"
+    offset = _offset_ms(ms, tz)
+    day, hour, minute, second = _utc_parts(ms + offset)
+    sign = "-" if offset < 0 else "+"
+    off_h, off_m = divmod(abs(offset) // 60_000, 60)
+    return (f"{day}T{hour:02d}:{minute:02d}:{second:02d}.{ms % 1000:03d}"
+            f"{sign}{off_h:02d}{off_m:02d}")
 
 
 def agile_timestamp(ms: int) -> str:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 import requests
-from sandbox_support import cloud_shop_fixture, login, server_shop_fixture  # noqa: F401
+from sandbox_support import cloud_shop_fixture, login, server_shop_fixture, shop  # noqa: F401
+
+from jira_pm.sandbox import Sandbox
 
 pytestmark = pytest.mark.integration
 
@@ -143,3 +145,18 @@ def test_http_rendering_equals_the_python_rendering(server_shop):
         assert over_http == server_shop.issue_json("SHOP-1")
         server_shop.add_worklog("SHOP-1", spent="2h", comment='with "quotes" and \\ slashes')
         server_shop.update_issue("SHOP-1", add_labels=["pm-overdue"])
+
+
+def test_timestamps_are_rendered_in_the_callers_time_zone():
+    """Jira renders instants in the calling user's zone: +0200 in Berlin summer, +0000 in UTC."""
+    data = shop()
+    data["users"].append({"name": "utc.user", "timezone": "UTC"})
+    with Sandbox(scenario=data) as site:
+        berlin = login(site).get(f"{site.url}/rest/api/2/issue/SHOP-1",
+                                 params={"expand": "changelog"}).json()
+        utc = login(site, "utc.user").get(f"{site.url}/rest/api/2/issue/SHOP-1",
+                                          params={"expand": "changelog"}).json()
+    assert berlin["fields"]["created"] == "2026-10-01T12:00:00.000+0200"
+    assert utc["fields"]["created"] == "2026-10-01T10:00:00.000+0000"
+    assert berlin["changelog"]["histories"][0]["created"] == "2026-11-13T11:00:00.000+0100"
+    assert utc["changelog"]["histories"][0]["created"] == "2026-11-13T10:00:00.000+0000"

@@ -56,3 +56,18 @@ def test_bad_duration_is_refused():
 def test_format_duration_is_jiras_short_form(seconds, text):
     """Seconds render as Jira's short duration text."""
     assert format_duration(seconds) == text
+
+
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "Asia/Kolkata", "America/St_Johns",
+                                  "Australia/Lord_Howe", "UTC"])
+def test_jira_timestamp_in_a_zone_matches_zoneinfo(zone):
+    """In any zone (DST, half hours, negative offsets) the text equals zoneinfo's, colon-less."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    rng = random.Random(zone)
+    for ms in [rng.randrange(1_700_000_000_000, 1_900_000_000_000) for _ in range(1500)]:
+        local = datetime.fromtimestamp(ms / 1000, tz=UTC).astimezone(ZoneInfo(zone))
+        expected = local.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}" + local.strftime(
+            "%z")
+        assert jira_timestamp(ms, zone) == expected
