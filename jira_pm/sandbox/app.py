@@ -692,8 +692,14 @@ class SandboxApp:
         if not seconds:
             raise SandboxError(400, [], {"timeLogged": "You must indicate the time spent "
                                                        "working."})
-        worklog = self.state.add_worklog(issue, user.name, started, seconds,
-                                         data.get("comment") or "")
+        adjust = request.args.get("adjustEstimate", "auto")
+        try:
+            worklog = self.state.add_worklog(
+                issue, user.name, started, seconds, data.get("comment") or "", adjust=adjust,
+                new_estimate=parse_duration(request.args.get("newEstimate")),
+                reduce_by=parse_duration(request.args.get("reduceBy")))
+        except ValueError as exc:
+            raise SandboxError(400, [str(exc)]) from None
         return json_response(r.worklog(worklog), 201)
 
     def do_worklog(self, request, user, r, id_or_key, worklog_id):
@@ -704,7 +710,13 @@ class SandboxApp:
         if request.method == "GET":
             return json_response(r.worklog(worklog))
         self.require_write(user, "You do not have the permission to delete this worklog.")
-        self.state.delete_worklog(worklog.id)
+        try:
+            self.state.delete_worklog(
+                worklog.id, author=user.name, adjust=request.args.get("adjustEstimate", "auto"),
+                new_estimate=parse_duration(request.args.get("newEstimate")),
+                increase_by=parse_duration(request.args.get("increaseBy")))
+        except ValueError as exc:
+            raise SandboxError(400, [str(exc)]) from None
         return Response(status=204)
 
     def _since_page(self, request, r, entries, kind: str):

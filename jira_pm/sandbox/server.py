@@ -162,17 +162,22 @@ class Sandbox:
             return self.state.move_issue(self.state.get_issue(id_or_key), project_key, author)
 
     def add_worklog(self, id_or_key, author: str = "admin", spent="1h", started=None,
-                    comment: str = "") -> int:
-        """Log work on the issue; returns the worklog id."""
+                    comment: str = "", adjust_estimate: str | None = None) -> int:
+        """Log work on the issue; returns the worklog id.
+
+        ``adjust_estimate`` None (default) keeps the remaining estimate and adds no
+        changelog; "auto"/"leave" behave as POST /worklog does (changelog items added).
+        """
         with self.state.lock:
             issue = self.state.get_issue(id_or_key)
             start = parse_instant(started) if started is not None else self.state.now()
-            worklog = self.state.add_worklog(issue, author, start, parse_duration(spent), comment)
+            worklog = self.state.add_worklog(issue, author, start, parse_duration(spent),
+                                             comment, adjust=adjust_estimate)
             return worklog.id
 
-    def delete_worklog(self, worklog_id: int) -> None:
+    def delete_worklog(self, worklog_id: int, adjust_estimate: str | None = None) -> None:
         with self.state.lock:
-            self.state.delete_worklog(worklog_id)
+            self.state.delete_worklog(worklog_id, adjust=adjust_estimate)
 
     def add_comment(self, id_or_key, body, author: str = "admin") -> int:
         with self.state.lock:

@@ -174,6 +174,20 @@ class Issue:
         return total or None
 
 
+ADJUST_ESTIMATE = (None, "auto", "leave", "new", "manual")
+
+
+def _check_adjust(adjust: str | None) -> None:
+    if adjust not in ADJUST_ESTIMATE:
+        raise ValueError(f"adjustEstimate must be auto, leave, new or manual, not {adjust!r}")
+
+
+def _seconds_item(field: str, old: int | None, new: int | None) -> tuple:
+    old_s = None if old is None else str(old)
+    new_s = None if new is None else str(new)
+    return (field, old_s, old_s, new_s, new_s)
+
+
 class SandboxError(Exception):
     """A request the site refuses: carries the HTTP status and Jira's error body."""
 
@@ -358,23 +372,67 @@ class SiteState:
         self.update_issue(issue, author, labels=labels)
 
     def add_worklog(self, issue: Issue, author: str, started: int, seconds: int,
-                    comment: str = "", at: int | None = None, worklog_id: int | None = None
-                    ) -> Worklog:
+                    comment: str = "", at: int | None = None, worklog_id: int | None = None,
+                    adjust: str | None = None, new_estimate: int | None = None,
+                    reduce_by: int | None = None) -> Worklog:
+        """Log work. ``adjust`` (Jira's adjustEstimate) None means: no changelog, estimate kept.
+
+        With auto / leave / new / manual, Jira's changelog items are recorded in one
+        history: the remaining estimate (when it changes), time spent, and the worklog id.
+        """
+        _check_adjust(adjust)
         when = self.now() if at is None else at
         wid = worklog_id if worklog_id is not None else self.next_id("worklog")
+        spent_before = issue.time_spent
         worklog = Worklog(wid, issue.id, author, started, seconds, when, when, comment)
         issue.worklogs.append(worklog)
         self.worklog_index[wid] = worklog
-        self.touch(issue, when)
+        if adjust is None:
+            self.touch(issue, when)
+            return worklog
+        items = self._estimate_items(issue, adjust, -seconds, new_estimate, reduce_by)
+        items.append(_seconds_item("timespent", spent_before, issue.time_spent))
+        items.append(("WorklogId", None, None, str(wid), str(wid)))
+        self.record_change(issue, author, items, when)
         return worklog
 
-    def delete_worklog(self, worklog_id: int, at: int | None = None) -> None:
+    def delete_worklog(self, worklog_id: int, at: int | None = None, author: str = "admin",
+                       adjust: str | None = None, new_estimate: int | None = None,
+                       increase_by: int | None = None) -> None:
+        """Delete a worklog; ``adjust`` as in add_worklog (auto gives the time back)."""
+        _check_adjust(adjust)
         worklog = self.worklog_index.pop(int(worklog_id))
         issue = self.issues[worklog.issue_id]
+        spent_before = issue.time_spent
         issue.worklogs.remove(worklog)
         when = self.now() if at is None else at
         self.deleted_worklogs.append((worklog.id, when))
-        self.touch(issue, when)
+        if adjust is None:
+            self.touch(issue, when)
+            return
+        items = self._estimate_items(issue, adjust, worklog.seconds, new_estimate,
+                                     None if increase_by is None else -increase_by)
+        items.append(_seconds_item("timespent", spent_before, issue.time_spent))
+        items.append(("WorklogId", str(worklog.id), str(worklog.id), None, None))
+        self.record_change(issue, author, items, when)
+
+    @staticmethod
+    def _estimate_items(issue: Issue, adjust: str, auto_delta: int, new_estimate: int | None,
+                        manual_delta: int | None) -> list:
+        """Apply Jira's adjustEstimate to the remaining estimate; the item if it changed."""
+        old = issue.remaining
+        if adjust == "auto":
+            new = None if old is None else max(0, old + auto_delta)
+        elif adjust == "new":
+            new = new_estimate
+        elif adjust == "manual":
+            new = None if old is None else max(0, old - (manual_delta or 0))
+        else:  # leave
+            new = old
+        if new == old:
+            return []
+        issue.remaining = new
+        return [_seconds_item("timeestimate", old, new)]
 
     def add_comment(self, issue: Issue, author: str, body, at: int | None = None) -> Comment:
         when = self.now() if at is None else at

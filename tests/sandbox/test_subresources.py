@@ -185,3 +185,38 @@ def test_cloud_project_search_pages_projects(cloud_shop):
     assert first["total"] == 2 and first["isLast"] is False and len(first["values"]) == 1
     only = http.get(f"{cloud_shop.url}/rest/api/3/project/search", params={"keys": "OPS"}).json()
     assert [p["key"] for p in only["values"]] == ["OPS"]
+
+
+def test_logging_work_adjusts_the_estimate_and_records_history(cloud_shop):
+    """POST worklog (adjustEstimate=auto) lowers the remaining estimate and adds Jira's items."""
+    from jira_pm.sandbox.changes import replay_backward
+
+    http, base = login(cloud_shop), f"{cloud_shop.url}/rest/api/2/issue/SHOP-1"
+    assert http.post(f"{base}/worklog", json={"timeSpent": "2h"}).status_code == 201
+    fields = cloud_shop.issue_json("SHOP-1")["fields"]
+    assert fields["timeestimate"] == 6 * 3600 and fields["timespent"] == 8 * 3600
+    items = cloud_shop.issue_json("SHOP-1")["changelog"]["histories"][-1]["items"]
+    assert [(i["field"], i["fromString"], i["toString"]) for i in items] == [
+        ("timeestimate", "28800", "21600"), ("timespent", "21600", "28800"),
+        ("WorklogId", None, items[2]["toString"])]
+    left = http.post(f"{base}/worklog", params={"adjustEstimate": "leave"},
+                     json={"timeSpentSeconds": 600})
+    assert left.status_code == 201
+    assert cloud_shop.issue_json("SHOP-1")["fields"]["timeestimate"] == 6 * 3600
+    set_new = http.post(f"{base}/worklog", params={"adjustEstimate": "new", "newEstimate": "1h"},
+                        json={"timeSpentSeconds": 600})
+    assert set_new.status_code == 201
+    assert cloud_shop.issue_json("SHOP-1")["fields"]["timeestimate"] == 3600
+    deleted = http.delete(f"{base}/worklog/{left.json()['id']}")
+    assert deleted.status_code == 204
+    assert cloud_shop.issue_json("SHOP-1")["fields"]["timeestimate"] == 3600 + 600
+    replay_backward(cloud_shop.state.get_issue("SHOP-1"))  # still consistent
+
+
+def test_unknown_adjust_estimate_is_a_400(cloud_shop):
+    """An adjustEstimate outside auto/leave/new/manual is refused."""
+    answer = login(cloud_shop).post(f"{cloud_shop.url}/rest/api/2/issue/SHOP-1/worklog",
+                                    params={"adjustEstimate": "guess"},
+                                    json={"timeSpentSeconds": 60})
+    assert answer.status_code == 400 and "adjustEstimate" in answer.json()["errorMessages"][0]
+    assert len(cloud_shop.worklogs("SHOP-1")) == 1
