@@ -135,7 +135,7 @@ class _Generator:
                 new_labels = ([] if issue.labels else [rng.choice(LABELS)])
                 items.append(labels_item(issue.labels, new_labels))
                 issue.labels = new_labels
-            elif choice < 0.2 and issue.type.hierarchy_level == 0:
+            elif choice < 0.15 and issue.type.hierarchy_level == 0:
                 open_sprints = [s for s in sprints if s.state != "closed" or
                                 (s.end or 0) > at]
                 if open_sprints:
@@ -144,29 +144,45 @@ class _Generator:
                         new = issue.sprints + [sprint.id]
                         items.append(sprint_item(state, issue.sprints, new))
                         issue.sprints = new
-            elif choice < 0.35 and not issue.type.subtask:
+            elif choice < 0.2 and issue.sprints:
+                # Taken out of a sprint (scope removed), or carried over when it closed.
+                gone = rng.choice(issue.sprints)
+                if state.sprints[gone].state != "closed":
+                    new = [s for s in issue.sprints if s != gone]
+                    items.append(sprint_item(state, issue.sprints, new))
+                    issue.sprints = new
+            elif choice < 0.3 and not issue.type.subtask:
                 version = rng.choice(versions[1:])
                 if version.id not in issue.fix_versions:
                     issue.fix_versions = issue.fix_versions + [version.id]
                     items.append(("Fix Version", None, None, str(version.id), version.name))
-            elif choice < 0.45 and issue.type.hierarchy_level == 0 and epics:
+            elif choice < 0.33 and issue.fix_versions:
+                gone = rng.choice(issue.fix_versions)
+                issue.fix_versions = [v for v in issue.fix_versions if v != gone]
+                items.append(("Fix Version", str(gone), state.versions[gone].name, None, None))
+            elif choice < 0.43 and issue.type.hierarchy_level == 0 and epics:
                 epic = rng.choice(epics[-10:])
                 if epic.id != issue.epic_id:
                     old = state.issues.get(issue.epic_id) if issue.epic_id else None
                     items.append(("epic", str(old.id) if old else None, old.key if old else None,
                                   str(epic.id), epic.key))
                     issue.epic_id = epic.id
-            elif choice < 0.6 and issue.type.hierarchy_level == 0:
+            elif choice < 0.55 and issue.type.hierarchy_level == 0:
                 new_points = rng.choice((1.0, 2.0, 3.0, 5.0, 8.0, 13.0))
                 if new_points != issue.points:
                     items.append(("points", None, points_text(issue.points), None,
                                   points_text(new_points)))
                     issue.points = new_points
-            elif choice < 0.7 and issue.original is not None:
+            elif choice < 0.62 and issue.original is not None:
                 new = issue.original + rng.choice((4, 8, 16)) * HOUR_S
                 items.append(("timeoriginalestimate", str(issue.original), str(issue.original),
                               str(new), str(new)))
                 issue.original = new
+            elif choice < 0.7 and issue.remaining:
+                new = max(0, issue.remaining - rng.choice((2, 4, 8)) * HOUR_S)
+                items.append(("timeestimate", str(issue.remaining), str(issue.remaining),
+                              str(new), str(new)))
+                issue.remaining = new
             elif stage < 3:
                 stage += 1
                 old, new = issue.status, self.statuses[stage]
