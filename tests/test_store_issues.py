@@ -155,3 +155,17 @@ def test_a_failed_page_transaction_leaves_the_store_unchanged(store_path):
         raise RuntimeError("killed mid-page")
     assert issue_ids(conn) == set()
     assert get_sync_state(conn, "s").checkpoint is None
+
+
+def test_a_moved_epic_takes_its_dc_children_epic_links_along(store_path):
+    """When an epic is saved under a new key, stored children naming the old key follow it."""
+    epic = recorded("jrjc/issue_TST-2_all_expanded.json")
+    child = copy.deepcopy(recorded("jrjc/issue_HST-1_with_changelog.json"))
+    child["fields"]["customfield_10680"] = "TST-2"
+    fields = FieldMap(epic_link="customfield_10680")
+    conn = connect(store_path)
+    save_issues(conn, [map_issue(epic, fields), map_issue(child, fields)], [epic, child], SYNCED)
+    moved = copy.deepcopy(epic)
+    moved["key"] = "NEW-2"
+    save_issues(conn, [map_issue(moved, fields)], [moved], SYNCED)
+    assert load_site(conn).issues[int(child["id"])].epic_key == "NEW-2"

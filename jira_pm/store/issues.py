@@ -93,6 +93,7 @@ def save_issues(
     synced = _iso(synced_at)
     ids = [issue.id for issue in issues]
     with transaction(conn):
+        renamed = _renamed_keys(conn, issues)
         _delete_children(conn, ids)
         conn.executemany(
             """INSERT INTO issues(id, key, project_key, issue_type, is_subtask, is_epic, summary,
@@ -157,6 +158,23 @@ def save_issues(
             "INSERT OR IGNORE INTO issue_sprints VALUES (?, ?)",
             [(i.id, s) for i in issues for s in i.sprint_ids],
         )
+        # A moved epic keeps its id but not its key; DC children name it by key in
+        # Epic Link and Jira does not bump their `updated`, so follow the move here.
+        conn.executemany("UPDATE issues SET epic_key = ? WHERE epic_key = ?", renamed)
+
+
+def _renamed_keys(conn: sqlite3.Connection, issues: list[Issue]) -> list[tuple[str, str]]:
+    """(new key, old key) for the stored issues among ``issues`` whose key changed."""
+    new_keys = {issue.id: issue.key for issue in issues}
+    renamed = []
+    for chunk in _chunks(list(new_keys)):
+        marks = ",".join("?" * len(chunk))
+        for issue_id, old_key in conn.execute(
+            f"SELECT id, key FROM issues WHERE id IN ({marks})", chunk
+        ):
+            if new_keys[issue_id] != old_key:
+                renamed.append((new_keys[issue_id], old_key))
+    return renamed
 
 
 def replace_changes(conn: sqlite3.Connection, changes: dict[int, list[Change]]) -> int:
@@ -340,6 +358,8 @@ def load_site(conn: sqlite3.Connection) -> Site:
         current_id = None
         bucket: list[Change] = []
         new, parse, names = object.__new__, datetime.fromisoformat, _CHANGE_FIELDS
+        # The __dict__ shortcut needs a dict-backed dataclass (not slots=True).
+        fast = "__slots__" not in Change.__dict__
         field_names: dict[str, str] = {}  # one str object per field name, not one per row
         for row in conn.execute("SELECT * FROM changes"):  # primary-key order: by issue
             if row[0] != current_id:
@@ -350,16 +370,14 @@ def load_site(conn: sqlite3.Connection) -> Site:
             author = None
             if author_id is not None:
                 author = people.get((author_id, row[5])) or person(author_id, row[5])
-            change = new(Change)
-            change.__dict__.update(
-                zip(
-                    names,
-                    (row[0], row[1], row[2], parse(row[3]), author,
-                     field_names.setdefault(row[6], row[6]), row[7], row[8], row[9], row[10],
-                     row[11]),
-                    strict=True,
-                )
-            )
+            values = (row[0], row[1], row[2], parse(row[3]), author,
+                      field_names.setdefault(row[6], row[6]), row[7], row[8], row[9], row[10],
+                      row[11])
+            if fast:
+                change = new(Change)
+                change.__dict__.update(zip(names, values, strict=True))
+            else:
+                change = Change(*values)
             bucket.append(change)
         for r in conn.execute(
             "SELECT id, issue_id, author_id, author_name, started, seconds, updated "
