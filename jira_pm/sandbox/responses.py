@@ -1,0 +1,31 @@
+"""Small helpers shared by the handlers: JSON answers and request arguments."""
+
+from __future__ import annotations
+
+import json
+
+from werkzeug.wrappers import Response
+
+from jira_pm.sandbox.state import SandboxError
+
+
+def json_response(body, status: int = 200, headers: dict | None = None) -> Response:
+    return Response(json.dumps(body, separators=(",", ":")), status=status,
+                    headers=headers or {}, content_type="application/json;charset=UTF-8")
+
+
+def flag_arg(value: str | None, default: bool) -> bool:
+    if value is None:
+        return default
+    return value.lower() not in ("false", "0", "no")
+
+
+def int_arg(request, name: str, default: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SandboxError(400, [f"The value '{raw}' for '{name}' is not a valid integer."]
+                           ) from None
