@@ -160,3 +160,17 @@ def test_timestamps_are_rendered_in_the_callers_time_zone():
     assert utc["fields"]["created"] == "2026-10-01T10:00:00.000+0000"
     assert berlin["changelog"]["histories"][0]["created"] == "2026-11-13T11:00:00.000+0100"
     assert utc["changelog"]["histories"][0]["created"] == "2026-11-13T10:00:00.000+0000"
+
+
+def test_concurrent_label_edits_are_all_kept(cloud_shop):
+    """Eight clients adding different labels at once: every label and history is kept."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def add(n):
+        return login(cloud_shop).put(f"{cloud_shop.url}/rest/api/2/issue/OPS-1",
+                                     json={"update": {"labels": [{"add": f"l{n}"}]}}).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert set(pool.map(add, range(16))) == {204}
+    assert sorted(cloud_shop.labels("OPS-1")) == sorted(f"l{n}" for n in range(16))
+    assert len(cloud_shop.issue_json("OPS-1")["changelog"]["histories"]) == 16
