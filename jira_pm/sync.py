@@ -197,6 +197,7 @@ class Syncer:
         self.parallel = max(1, min(16, int(getattr(settings.jira, "max_parallel", 4) or 1)))
         # Issues saved with a truncated changelog, awaiting one bulkfetch (Cloud).
         self._pending: list[int] = []
+        self._seen: set[int] | None = None  # ids a full sync has fetched so far
         # A Cloud full sync splits into parallel id ranges only above this many issues each.
         self.min_issues_per_chain = MIN_ISSUES_PER_CHAIN
 
@@ -231,7 +232,11 @@ class Syncer:
                 since = jql_since(state.cursor - overlap, get_meta(self.conn, "user_timezone"))
             chains = None
             run_started = started
+        # An uninterrupted full sync sees every id in scope: what the store holds
+        # beyond that is a reconcile candidate, with no ids search needed.
+        self._seen = set() if mode == "full" and not checkpoint else None
         self._fetch_issues(result, fields, base, since, chains, mode, run_started)
+        seen, self._seen = self._seen, None
         if checkpoint:
             # Issues below the checkpoint may have changed while the run was down:
             # catch up from the interrupted run's start before moving the cursor.
@@ -246,11 +251,11 @@ class Syncer:
             self.conn, self.scope, cursor=run_started, checkpoint=None,
             **({"last_full": started} if mode == "full" else {}),
         )
-        if self._reconcile_due(state, reconcile, mode):
-            self.reconcile(result, base)
+        if seen is not None:
+            self._remove_missing(result, issue_ids(self.conn) - seen)
             set_sync_state(self.conn, self.scope, last_reconcile=started)
-        elif mode == "full" and state.last_reconcile is None:
-            # A full sync into an empty scope has nothing stale to remove.
+        elif self._reconcile_due(state, reconcile, mode):
+            self.reconcile(result, base)
             set_sync_state(self.conn, self.scope, last_reconcile=started)
 
         result.cursor = run_started
@@ -339,6 +344,8 @@ class Syncer:
                 issues = [map_issue(raw, fields) for raw in page]
                 sprints = [s for raw in page for s in sprints_of(raw, fields)]
                 chain["after"] = max(issue.id for issue in issues)
+                if self._seen is not None:
+                    self._seen.update(issue.id for issue in issues)
                 self._pending.extend(deferred)
                 checkpoint["pending_changelogs"] = self._pending
                 with transaction(self.conn):
@@ -494,8 +501,19 @@ class Syncer:
         present: set[int] = set()
         for ids in self.client.search_ids(base):
             present.update(int(i) for i in ids)
-        missing = sorted(issue_ids(self.conn) - present)
+        self._remove_missing(result, issue_ids(self.conn) - present)
+
+    def _remove_missing(self, result: SyncResult, candidates: set[int]) -> None:
+        """Delete the stored issues among ``candidates`` that left the scope, per GET /issue.
+
+        404 means deleted (or no longer visible). An issue still there is out of
+        scope when it now lives in a project outside ``[scope] projects``, or when
+        a JQL filter is configured (the search is authoritative for it). One in
+        a configured project with no filter is kept: Cloud search is eventually
+        consistent, and the next incremental sync would bring it back anyway.
+        """
         projects = set(self.settings.scope.projects)
+        filtered = bool(self.settings.scope.jql)
 
         def gone(issue_id: int) -> bool:
             try:
@@ -503,13 +521,13 @@ class Syncer:
             except JiraNotFound:
                 return True
             project = ((raw.get("fields") or {}).get("project") or {}).get("key")
-            # Still there: gone from the scope only if it moved to a project outside it.
-            return bool(projects) and project not in projects
+            return filtered or (bool(projects) and project not in projects)
 
+        missing = sorted(candidates)
         if missing:
             with ThreadPoolExecutor(self.parallel) as pool:
                 verdicts = list(pool.map(gone, missing))
-            result.deleted = delete_issues(
+            result.deleted += delete_issues(
                 self.conn, [i for i, g in zip(missing, verdicts, strict=True) if g]
             )
         result.reconciled = True

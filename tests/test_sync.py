@@ -39,6 +39,7 @@ class FakeJira:
         self.jqls: list[str] = []
         self.fail_after_pages: int | None = None
         self.bad_jql = False
+        self.server_now = NOW  # Jira's clock, as serverInfo reports it
 
     # -- test data
     def add(self, issue_id: int, project: str = "PM", histories: int = 2, worklogs: int = 1,
@@ -95,7 +96,7 @@ class FakeJira:
 
     def server_info(self) -> dict:
         self._count()
-        return {"deploymentType": self._deployment, "serverTime": jira_time(NOW)}
+        return {"deploymentType": self._deployment, "serverTime": jira_time(self.server_now)}
 
     def myself(self) -> dict:
         self._count()
@@ -323,6 +324,18 @@ def test_jira_rejecting_the_scope_jql_is_a_config_error_with_jiras_message(tmp_p
     assert caught.value.exit_code == 2
 
 
+def test_cursors_follow_jiras_clock_when_the_local_clock_is_off(tmp_path, jira):
+    """With the local clock a day ahead of Jira's, an incremental sync still sees new changes."""
+    conn = connect(tmp_path / "s.sqlite")
+    local_ahead = NOW + timedelta(days=1)
+    sync(settings(tmp_path), conn, jira, now=lambda: local_ahead)
+    assert get_sync_state(conn, result_scope(tmp_path)).cursor == NOW
+    jira.touch(10003, NOW + timedelta(minutes=2), points=21.0)
+    result = sync(settings(tmp_path), conn, jira, now=lambda: local_ahead + timedelta(minutes=5))
+    assert result.issues == 1
+    assert load_site(conn).issues[10003].story_points == 21.0
+
+
 def test_jql_dates_are_written_in_the_users_zone_at_minute_resolution():
     """The cursor instant is shown in the Jira user's zone, floored to the minute."""
     instant = datetime(2026, 7, 1, 22, 59, 59, tzinfo=UTC)
@@ -413,3 +426,17 @@ def test_a_large_cloud_full_sync_pages_disjoint_id_ranges_concurrently_and_resum
     assert result.resumed
     assert_store_matches(conn, jira)
     assert get_sync_state(conn, result_scope(tmp_path)).checkpoint is None
+
+
+def test_a_full_sync_also_removes_issues_it_no_longer_sees(tmp_path, jira):
+    """--full drops stored issues Jira now 404s or that moved out of scope, as a reconcile would."""
+    conn = connect(tmp_path / "s.sqlite")
+    sync(settings(tmp_path), conn, jira, now=lambda: NOW)
+    del jira.issues[10002]
+    jira.touch(10004, NOW + timedelta(minutes=1), project="OTHER", key="OTHER-1")
+    jira.server_now = NOW + timedelta(hours=1)
+    result = sync(settings(tmp_path), conn, jira, full=True, now=lambda: NOW + timedelta(hours=1))
+    assert result.reconciled and result.deleted == 2
+    assert set(load_site(conn).issues) == set(jira.issues) - {10004}
+    state = get_sync_state(conn, result_scope(tmp_path))
+    assert state.last_reconcile == NOW + timedelta(hours=1)
