@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from jira_pm.model import (
     CATEGORY_DONE,
@@ -25,6 +25,9 @@ from jira_pm.model import (
     Worklog,
 )
 
+if TYPE_CHECKING:
+    from jira_pm.config import FieldSettings  # the [fields] overrides: id or exact name
+
 # schema.custom keys of the Jira Software fields, the reliable way to find them.
 SPRINT_TYPE = "com.pyxis.greenhopper.jira:gh-sprint"
 EPIC_LINK_TYPE = "com.pyxis.greenhopper.jira:gh-epic-link"
@@ -34,16 +37,6 @@ START_DATE_NAMES = ("start date",)
 BUDGET_NAMES = ("budget",)
 
 _CATEGORIES = {CATEGORY_TODO, CATEGORY_IN_PROGRESS, CATEGORY_DONE}
-
-
-class FieldSettings(Protocol):
-    """The ``[fields]`` overrides: a field id or its exact name, or None."""
-
-    story_points: str | None
-    sprint: str | None
-    epic_link: str | None
-    start_date: str | None
-    budget: str | None
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jira_pm.errors import ConfigError, JiraBadRequest, JiraNotFound
+from jira_pm.jira.search import strip_order_by
 from jira_pm.mapping import (
     FieldMap,
     discover_fields,
@@ -144,14 +145,8 @@ def scope_jql(settings: Any) -> str:
         keys = ", ".join(_quote_key(k) for k in settings.scope.projects)
         parts.append(f"project in ({keys})")
     if settings.scope.jql:
-        parts.append(f"({_strip_order_by(settings.scope.jql)})")
+        parts.append(f"({strip_order_by(settings.scope.jql)})")
     return " AND ".join(parts)
-
-
-def _strip_order_by(jql: str) -> str:
-    lowered = jql.lower()
-    index = lowered.rfind("order by")
-    return jql[:index].strip() if index >= 0 else jql.strip()
 
 
 def jql_since(instant: datetime, timezone_name: str | None) -> str:
