@@ -85,7 +85,7 @@ class SandboxApp(SiteHandlers, SearchHandlers, IssueHandlers, WorklogHandlers,
         if decision.kind == "throttle":
             return self._finish(json_response(
                 {"errorMessages": ["The request has been rate-limited. Please try again later."],
-                 "errors": {}, "status": 429}, 429, {"Retry-After": decision.retry_after}))
+                 "errors": {}, "status": 429}, 429, decision.headers))
         if decision.kind == "error":
             headers = {"Retry-After": "1"} if decision.status == 503 else {}
             return self._finish(json_response(
@@ -93,8 +93,10 @@ class SandboxApp(SiteHandlers, SearchHandlers, IssueHandlers, WorklogHandlers,
                  "errors": {}}, decision.status, headers))
         user = self.authenticate(request)
         if user is None:
-            return self._finish(json_response(
-                UNAUTHORIZED, 401, {"WWW-Authenticate": 'Basic realm="protected-area"'}))
+            headers = {"WWW-Authenticate": 'Basic realm="protected-area"'}
+            if self.state.flavor == "server" and request.headers.get("Authorization"):
+                headers["X-Seraph-LoginReason"] = "AUTHENTICATED_FAILED"  # what DC sends
+            return self._finish(json_response(UNAUTHORIZED, 401, headers))
         api = args.pop("api", None)
         if api == "3" and self.state.flavor == "server":
             return self._finish(json_response(

@@ -20,11 +20,12 @@ SERVER_ERRORS = (500, 502, 503, 504)
 class Decision:
     """What to do with one request: ``kind`` is ok, drop, error or throttle."""
 
-    __slots__ = ("kind", "status", "retry_after", "delay")
+    __slots__ = ("kind", "status", "retry_after", "delay", "headers")
 
     def __init__(self, kind: str, status: int = 200, retry_after: str | None = None,
-                 delay: float = 0.0):
+                 delay: float = 0.0, headers: dict | None = None):
         self.kind, self.status, self.retry_after, self.delay = kind, status, retry_after, delay
+        self.headers = headers or {}
 
 
 class Faults:
@@ -70,7 +71,12 @@ class Faults:
                         header = http_date(int((now + wait) * 1000) // 1000 * 1000)
                     else:
                         header = str(wait)
-                    return Decision("throttle", 429, header, delay)
+                    # Jira Cloud's rate-limit headers; Reset is the window's end (ISO 8601).
+                    reset = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(window + 1))
+                    headers = {"Retry-After": header,
+                               "X-RateLimit-Limit": str(int(self.rate_limit)),
+                               "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset}
+                    return Decision("throttle", 429, header, delay, headers)
             draw_drop = self._random.random()
             draw_error = self._random.random()
             pick = self._random.randrange(len(SERVER_ERRORS))

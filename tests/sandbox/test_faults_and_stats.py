@@ -51,6 +51,9 @@ def test_rate_limit_answers_429_with_retry_after_seconds():
         answers = [login(site).get(f"{site.url}/rest/api/2/myself") for _ in range(5)]
     assert [a.status_code for a in answers] == [200, 200, 200, 429, 429]
     assert answers[3].headers["Retry-After"] == "1"
+    assert answers[3].headers["X-RateLimit-Limit"] == "3"
+    assert answers[3].headers["X-RateLimit-Remaining"] == "0"
+    assert answers[3].headers["X-RateLimit-Reset"] == "1970-01-01T00:16:41Z"
     assert answers[3].json()["errorMessages"] == [
         "The request has been rate-limited. Please try again later."]
 
