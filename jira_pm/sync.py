@@ -203,6 +203,10 @@ class Syncer:
         requests_before = self._requests()
         state = get_sync_state(self.conn, self.scope)
         checkpoint = state.checkpoint
+        cached = get_meta(self.conn, "field_map")
+        if cached and cached.get("overrides") != self._override_key():
+            # Stored issues were mapped with other [fields]: map them all again.
+            full, checkpoint = True, None
         if full and checkpoint and checkpoint.get("mode") != "full":
             checkpoint = None  # an interrupted incremental is superseded by this full run
         mode = "full" if full or state.cursor is None else "incremental"
@@ -267,10 +271,7 @@ class Syncer:
     def _site_facts(self, *, refresh: bool) -> FieldMap:
         """Deployment, time zone, field map and statuses: from ``meta``, or Jira when stale."""
         overrides = getattr(self.settings, "fields", None)
-        override_key = {
-            name: getattr(overrides, name, None)
-            for name in ("story_points", "sprint", "epic_link", "start_date", "budget")
-        }
+        override_key = self._override_key()
         cached = get_meta(self.conn, "field_map")
         if not refresh and cached and cached.get("overrides") == override_key:
             return FieldMap.from_dict(cached["map"])
@@ -291,6 +292,10 @@ class Syncer:
             )
             save_statuses(self.conn, statuses)
         return field_map
+
+    def _override_key(self) -> dict[str, str | None]:
+        overrides = getattr(self.settings, "fields", None)
+        return {name: getattr(overrides, name, None) for name in FieldMap.__dataclass_fields__}
 
     def _is_cloud(self) -> bool:
         deployment = get_meta(self.conn, "deployment") or self.client.deployment()

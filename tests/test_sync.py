@@ -440,3 +440,28 @@ def test_a_full_sync_also_removes_issues_it_no_longer_sees(tmp_path, jira):
     assert set(load_site(conn).issues) == set(jira.issues) - {10004}
     state = get_sync_state(conn, result_scope(tmp_path))
     assert state.last_reconcile == NOW + timedelta(hours=1)
+
+
+def test_changing_the_fields_overrides_remaps_every_issue_with_a_full_sync(tmp_path, jira):
+    """After [fields] story_points changes, the next sync is full and reads the new field."""
+    conn = connect(tmp_path / "s.sqlite")
+    sync(settings(tmp_path), conn, jira, now=lambda: NOW)
+    assert load_site(conn).issues[10003].story_points == 3.0
+    for data in jira.issues.values():
+        data["other_points"] = 42.0
+    original_render = jira._render
+
+    def render_with_other_field(data, truncate):
+        raw = original_render(data, truncate)
+        raw["fields"]["customfield_10099"] = data.get("other_points")
+        return raw
+
+    jira._render = render_with_other_field
+    changed = Settings.for_tests(
+        projects=("PM",), store_path=tmp_path / "s.sqlite",
+        sync={"overlap_minutes": 5, "reconcile_every_hours": 0},
+        fields={"story_points": "customfield_10099"},
+    )
+    result = sync(changed, conn, jira, now=lambda: NOW + timedelta(minutes=10))
+    assert result.mode == "full" and result.issues == len(jira.issues)
+    assert load_site(conn).issues[10003].story_points == 42.0
