@@ -116,13 +116,16 @@ class Renderer:
         return _MARKER.sub(lambda m: raw[int(m.group(1))], text)
 
     # ---- small objects ------------------------------------------------------------------
+    def _memoized(self, key: tuple, build):
+        memo = self._memo.get(key)
+        if memo is None:
+            memo = self._memo[key] = build()
+        return memo
+
     def user(self, name: str | None):
         if name is None:
             return None
-        memo = self._memo.get(("user", name))
-        if memo is None:
-            memo = self._memo[("user", name)] = self._user(name)
-        return memo
+        return self._memoized(("user", name), lambda: self._user(name))
 
     def _user(self, name: str):
         user = self.state.users.get(name)
@@ -138,10 +141,7 @@ class Renderer:
                 "displayName": user.display, "active": True, "timeZone": user.timezone}
 
     def status(self, status: catalog.Status) -> dict:
-        memo = self._memo.get(("status", status.id))
-        if memo is None:
-            memo = self._memo[("status", status.id)] = self._status(status)
-        return memo
+        return self._memoized(("status", status.id), lambda: self._status(status))
 
     def _status(self, status: catalog.Status) -> dict:
         cat = status.category
@@ -152,10 +152,7 @@ class Renderer:
                                    "key": cat.key, "colorName": cat.color, "name": cat.name}}
 
     def issue_type(self, kind: catalog.IssueType) -> dict:
-        memo = self._memo.get(("type", kind.id))
-        if memo is None:
-            memo = self._memo[("type", kind.id)] = self._issue_type(kind)
-        return memo
+        return self._memoized(("type", kind.id), lambda: self._issue_type(kind))
 
     def _issue_type(self, kind: catalog.IssueType) -> dict:
         body = {"self": f"{self.rest}/issuetype/{kind.id}", "id": kind.id, "description": "",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 
 from werkzeug.wrappers import Response
 
@@ -29,3 +30,19 @@ def int_arg(request, name: str, default: int) -> int:
     except ValueError:
         raise SandboxError(400, [f"The value '{raw}' for '{name}' is not a valid integer."]
                            ) from None
+
+
+def values_page(request, items: list, render, start: int, size: int, *,
+                next_url: str | None = None, with_self: bool = True,
+                with_total: bool = True) -> Response:
+    """Jira's paged ``values`` envelope (startAt, maxResults, total, isLast, nextPage)."""
+    last = start + size >= len(items)
+    body: dict = {"self": request.url} if with_self else {}
+    body.update({"maxResults": size, "startAt": start})
+    if with_total:
+        body["total"] = len(items)
+    body["isLast"] = last
+    body["values"] = [render(item) for item in items[start:start + size]]
+    if not last and next_url:
+        body["nextPage"] = f"{next_url}?{urlencode({'startAt': start + size, 'maxResults': size})}"
+    return json_response(body)

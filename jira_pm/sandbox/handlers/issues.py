@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from werkzeug.wrappers import Response
 
 from jira_pm.sandbox.changes import compute_items
 from jira_pm.sandbox.render import FieldSelection
-from jira_pm.sandbox.responses import json_response
+from jira_pm.sandbox.responses import json_response, values_page
 from jira_pm.sandbox.state import SandboxError
 
 
@@ -123,16 +121,8 @@ class IssueHandlers:
     def do_changelog(self, request, user, r, id_or_key):
         issue = self.state.get_issue(id_or_key)
         start, size = self.paged(request, 100, 100)
-        histories = issue.histories
-        page = histories[start:start + size]
-        last = start + size >= len(histories)
-        body = {"self": request.url, "maxResults": size, "startAt": start,
-                "total": len(histories), "isLast": last,
-                "values": [r.history_out(h) for h in page]}
-        if not last:
-            body["nextPage"] = (f"{r.rest}/issue/{issue.id}/changelog?"
-                                + urlencode({"startAt": start + size, "maxResults": size}))
-        return json_response(body)
+        return values_page(request, issue.histories, r.history_out, start, size,
+                           next_url=f"{r.rest}/issue/{issue.id}/changelog")
 
     def do_changelog_bulkfetch(self, request, user, r):
         data = self.body(request)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from jira_pm.sandbox import catalog
-from jira_pm.sandbox.responses import json_response
+from jira_pm.sandbox.responses import json_response, values_page
 from jira_pm.sandbox.state import SandboxError
 from jira_pm.sandbox.timeutil import jira_timestamp
 
@@ -72,13 +72,8 @@ class SiteHandlers:
         if query:
             projects = [p for p in projects if query in p.key.lower() or query in p.name.lower()]
         start, size = self.paged(request, 50, 100)
-        page = projects[start:start + size]
-        last = start + size >= len(projects)
-        body = {"self": request.url, "maxResults": size, "startAt": start,
-                "total": len(projects), "isLast": last, "values": [r.project(p) for p in page]}
-        if not last:
-            body["nextPage"] = f"{r.rest}/project/search?startAt={start + size}&maxResults={size}"
-        return json_response(body)
+        return values_page(request, projects, r.project, start, size,
+                           next_url=f"{r.rest}/project/search")
 
     def _project(self, key: str):
         project = self.state.projects.get(key.upper())
@@ -101,10 +96,8 @@ class SiteHandlers:
         project = self._project(key)
         versions = [v for v in self.state.versions.values() if v.project_key == project.key]
         start, size = self.paged(request, 50, 50)
-        page = versions[start:start + size]
-        return json_response({"self": request.url, "maxResults": size, "startAt": start,
-                              "total": len(versions), "isLast": start + size >= len(versions),
-                              "values": [r.version(v) for v in page]})
+        return values_page(request, versions, r.version, start, size,
+                           next_url=f"{r.rest}/project/{project.key}/version")
 
     def do_version(self, request, user, r, version_id):
         version = self.state.versions.get(version_id)
@@ -147,10 +140,9 @@ class SiteHandlers:
             allowed = {s.strip().lower() for s in states.split(",")}
             sprints = [s for s in sprints if s.state in allowed]
         start, size = self.paged(request, 50, 50)
-        page = sprints[start:start + size]
-        return json_response({"maxResults": size, "startAt": start,
-                              "isLast": start + size >= len(sprints),
-                              "values": [r.agile_sprint(s) for s in page]})
+        # The agile API pages without self or total.
+        return values_page(request, sprints, r.agile_sprint, start, size, with_self=False,
+                           with_total=False)
 
     def do_sprint(self, request, user, r, sprint_id):
         sprint = self.state.sprints.get(sprint_id)
