@@ -80,18 +80,6 @@ class Sandbox:
         self._thread.join(timeout=5)
         self._server = None
 
-    def serve_forever(self) -> None:
-        """Serve in the calling thread until interrupted (the CLI's foreground mode)."""
-        self._server = _make_server(self._host, self._port, self.app)
-        port = self._server.socket.getsockname()[1]
-        self.url = f"http://{self._host}:{port}"
-        self.app.base_url = self.url
-        try:
-            self._server.serve_forever()
-        finally:
-            self._server.server_close()
-            self._server = None
-
     def __enter__(self) -> Sandbox:
         return self.start()
 

@@ -22,9 +22,9 @@ from jira_pm.sandbox import catalog
 
 # Canonical changelog field names the sandbox records.
 CHANGE_FIELDS = (
-    "status", "resolution", "Sprint", "Fix Version", "epic", "parent", "points",
-    "timeoriginalestimate", "timeestimate", "labels", "duedate", "summary", "Key", "project",
-    "WorklogId",
+    "status", "resolution", "Sprint", "Fix Version", "epic", "points",
+    "timeoriginalestimate", "timeestimate", "timespent", "labels", "duedate", "summary", "Key",
+    "project", "WorklogId",
 )
 
 Item = tuple  # (field, from_id, from_string, to_id, to_string)
@@ -367,9 +367,6 @@ class SiteState:
         if not items and changes:
             # Fields without changelog (budget, start date) still bump updated.
             self.touch(issue, at)
-
-    def set_labels(self, issue: Issue, author: str, labels: list[str]) -> None:
-        self.update_issue(issue, author, labels=labels)
 
     def add_worklog(self, issue: Issue, author: str, started: int, seconds: int,
                     comment: str = "", at: int | None = None, worklog_id: int | None = None,

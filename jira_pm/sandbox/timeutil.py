@@ -47,11 +47,6 @@ def parse_day(text: str | date) -> str:
     return date.fromisoformat(str(text).strip()).isoformat()
 
 
-def to_datetime(ms: int, tz: str = "UTC") -> datetime:
-    """The instant as an aware datetime in ``tz``."""
-    return datetime.fromtimestamp(ms / 1000, tz=ZoneInfo(tz) if tz != "UTC" else UTC)
-
-
 _DAYS: dict[int, str] = {}
 
 
