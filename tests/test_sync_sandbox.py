@@ -51,10 +51,22 @@ def assert_store_equals_sandbox(conn, site: Sandbox) -> None:
     with site.state.lock:
         truth = {issue_id: (issue.key, issue) for issue_id, issue in site.state.issues.items()}
     assert set(stored.issues) == set(truth)
-    for issue_id, (key, _) in truth.items():
+    keys = {issue_id: key for issue_id, (key, _) in truth.items()}
+    for issue_id, (key, real) in truth.items():
         rendered = site.issue_json(issue_id)
         issue = stored.issues[issue_id]
         assert issue.key == key
+        assert issue.story_points == real.points, key
+        assert issue.labels == tuple(real.labels), key
+        assert set(issue.fix_version_ids) == set(real.fix_versions), key
+        assert set(issue.sprint_ids) == set(real.sprints), key
+        assert issue.original_estimate_seconds == real.original, key
+        assert issue.is_subtask == bool(real.type.subtask), key
+        epic_key = keys.get(real.epic_id) if real.epic_id else None
+        assert issue.epic_key == epic_key, key
+        if real.parent_id is not None or site.flavor == "cloud":
+            expected_parent = real.parent_id or (real.epic_id if site.flavor == "cloud" else None)
+            assert issue.parent_id == expected_parent, key
         histories = rendered["changelog"]["histories"]
         expected = sorted((int(h["id"]), i) for h in histories for i in range(len(h["items"])))
         assert sorted((c.history_id, c.item_index) for c in issue.changes) == expected, key
@@ -63,6 +75,10 @@ def assert_store_equals_sandbox(conn, site: Sandbox) -> None:
         assert sum(w.seconds for w in issue.worklogs) == sum(
             int(w["timeSpentSeconds"]) for w in worklogs
         )
+    with site.state.lock:
+        live_sprints = {s.id: s.state for s in site.state.sprints.values()}
+    for sprint_id, sprint in stored.sprints.items():
+        assert sprint.state == str(live_sprints[sprint_id]).lower()
 
 
 @pytest.fixture(params=["cloud", "server"])
