@@ -263,3 +263,20 @@ def test_a_sync_killed_with_sigkill_and_rerun_ends_with_exactly_the_sandbox_data
         assert done.returncode == 0, done.stderr
         conn = connect(tmp_path / "store.sqlite")
         assert_store_equals_sandbox(conn, running)
+
+
+def test_sync_then_status_through_the_cli(tmp_path):
+    """`jira-pm sync` prints its summary and exits 0; `jira-pm status` then shows the counts."""
+    with Sandbox(flavor="server", issues=450, seed=3) as running:
+        config = write_config(running, tmp_path)
+        runner = CliRunner()
+        synced = runner.invoke(main, ["--config", str(config), "sync"], env=cli_env(running))
+        assert synced.exit_code == 0, synced.output
+        assert "full sync: 450 issues" in synced.output
+        status = runner.invoke(main, ["--config", str(config), "status"], env=cli_env(running))
+        counts = {key: sum(1 for i in running.state.issues.values() if i.project_key == key)
+                  for key in running.state.projects}
+    assert status.exit_code == 0, status.output
+    assert "(Server)" in status.output and "issues: 450" in status.output
+    for key, count in counts.items():
+        assert f"  {key}: {count}" in status.output
