@@ -341,3 +341,39 @@ def test_ids_given_as_numbers_map_like_strings():
     assert issue.id == int(raw["id"])
     assert issue.fix_version_ids == (10001,)
     assert issue.status_id == str(raw["fields"]["status"]["id"])
+
+
+def test_agile_sprint_lists_map_with_their_board_and_completion():
+    """Agile /board/{id}/sprint values (go-jira, DevLake Cloud) map with originBoardId and dates."""
+    values = load_recorded("go-jira/agile_board_sprints.json")["values"]
+    sprints = map_sprints(values)
+    assert len(sprints) == len(values)
+    first = sprints[0]
+    assert (first.id, first.state, first.board_id) == (740, "closed", 734)
+    assert first.complete == datetime(2016, 4, 28, 12, 8, 48, 543000, tzinfo=UTC)
+    pages = load_recorded("devlake/cloud_agile_board_sprints.elements.json")["pages"]
+    for elements in pages.values():
+        assert [s.id for s in map_sprints(elements)] == [int(e["id"]) for e in elements]
+
+
+def test_paged_cloud_changelog_elements_map_every_item():
+    """Every element of DevLake's paged Cloud /changelog recording maps, one Change per item."""
+    pages = load_recorded("devlake/cloud_v3_issue_changelog_pages.elements.json")["pages"]
+    for url, histories in pages.items():
+        issue_id = int(url.split("/issue/")[1].split("/")[0])
+        changes = map_changelog(issue_id, histories)
+        assert len(changes) == sum(len(h["items"]) for h in histories)
+        assert all(c.at.tzinfo == UTC and c.issue_id == issue_id for c in changes)
+
+
+@pytest.mark.parametrize("relative, key", [
+    ("jira-ruby/version_10000.json", None),
+    ("jrjc/project_jira_5_0.json", "versions"),
+])
+def test_dc_version_payloads_map(relative, key):
+    """A single DC version and a project's embedded versions map, dates optional."""
+    data = load_recorded(relative)
+    raws = data[key] if key else [data]
+    versions = [map_version(raw, "P") for raw in raws]
+    assert [v.id for v in versions] == [int(raw["id"]) for raw in raws]
+    assert all(v.release_date is None or v.release_date.year > 2000 for v in versions)
