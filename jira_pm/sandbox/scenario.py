@@ -186,6 +186,9 @@ def _link_and_fill(state: SiteState, issue: Issue, spec: dict) -> None:
     last = issue.created
     for entry in sorted(spec.get("history", []), key=lambda h: parse_instant(h["at"])):
         at = parse_instant(entry["at"])
+        if at < issue.created:
+            raise ValueError(f"issue {key}: a history entry at {entry['at']} is before the "
+                             f"issue was created ({spec.get('created')})")
         author = entry.get("author", "admin")
         state.user(author)
         parts = entry.get("items") or [entry]

@@ -110,3 +110,11 @@ def test_generation_is_deterministic_per_seed():
                 for i in site.state.issues.values()]
     assert fingerprint(5) == fingerprint(5)
     assert fingerprint(5) != fingerprint(6)
+
+
+def test_history_before_creation_is_refused():
+    """A history entry dated before its issue was created is an error naming the issue."""
+    data = shop()
+    data["issues"][1]["history"][0]["at"] = "2026-09-01T10:00:00Z"
+    with pytest.raises(ConfigError, match="SHOP-1.*before the issue was created"):
+        load_scenario(data, "cloud")
