@@ -533,6 +533,20 @@ class Syncer:
         result.reconciled = True
 
 
+def known_deployment(conn: sqlite3.Connection, configured: str | None) -> str | None:
+    """"cloud"/"server" for a JiraClient: as configured, else as the last full sync saw it.
+
+    Handing it to the client saves the serverInfo request it would otherwise send
+    on every run; None when the store has not met this site yet.
+    """
+    if configured and configured != "auto":
+        return configured
+    cached = get_meta(conn, "deployment")
+    if not cached:
+        return None
+    return "cloud" if str(cached).lower() == "cloud" else "server"
+
+
 def sync(
     settings: Any,
     conn: sqlite3.Connection,

@@ -12,28 +12,14 @@ from jira_pm.cli.common import is_terminal, load_settings_from_ctx, open_store
 from jira_pm.cli.main import main
 
 
-def _cached_deployment(conn: Any, configured: str) -> str | None:
-    """The deployment to tell the client: configured, else the one the last sync saw.
-
-    Passing it saves a serverInfo request on every incremental run.
-    """
-    from jira_pm.store.issues import get_meta
-
-    if configured and configured != "auto":
-        return configured
-    cached = get_meta(conn, "deployment")
-    if not cached:
-        return None
-    return "cloud" if str(cached).lower() == "cloud" else "server"
-
-
 def make_sync_client(settings: Any, conn: Any) -> Any:
     """A JiraClient for this store, reusing the deployment the store already knows."""
     from jira_pm.jira.client import JiraClient
     from jira_pm.jira.http import JiraHttp
+    from jira_pm.sync import known_deployment
 
     http = JiraHttp.from_settings(settings.jira)
-    return JiraClient(http, deployment=_cached_deployment(conn, settings.jira.deployment))
+    return JiraClient(http, deployment=known_deployment(conn, settings.jira.deployment))
 
 
 class BarProgress:
