@@ -465,3 +465,14 @@ def test_changing_the_fields_overrides_remaps_every_issue_with_a_full_sync(tmp_p
     result = sync(changed, conn, jira, now=lambda: NOW + timedelta(minutes=10))
     assert result.mode == "full" and result.issues == len(jira.issues)
     assert load_site(conn).issues[10003].story_points == 42.0
+
+
+def test_known_deployment_prefers_the_config_then_what_the_last_sync_saw(tmp_path, jira):
+    """The deployment hint for a client is the configured one, else the store's, else None."""
+    from jira_pm.sync import known_deployment
+
+    conn = connect(tmp_path / "s.sqlite")
+    assert known_deployment(conn, "auto") is None
+    sync(settings(tmp_path), conn, jira, now=lambda: NOW)
+    assert known_deployment(conn, "auto") == jira.deployment().lower()
+    assert known_deployment(conn, "cloud") == "cloud"
