@@ -1,47 +1,17 @@
-"""Fetch → map → save: full and incremental sync, checkpoints, completion, reconcile.
-
-One run:
-
-1. Site facts, cached in ``meta`` and refreshed on a full sync: deployment,
-   the user's time zone (JQL dates are read in it), field discovery, statuses.
-2. Search pages in id order (``expand=changelog``, only the fields jira-pm
-   reads). Incremental runs ask ``updated >= cursor − overlap``, the date written
-   in the Jira user's time zone at minute resolution.
-3. Per page, complete what search truncated — changelogs whose ``total``
-   exceeds the histories returned (Cloud caps them near 40; bulkfetch in
-   batches) and worklog lists over their cap of 20 (``/issue/{id}/worklog``,
-   in parallel) — then save the page, its sprints and the checkpoint (the last
-   id done) in ONE transaction. A killed run loses at most that page; the next
-   run resumes after the checkpoint with the same query.
-4. Versions per project (in parallel), then the cursor moves to the instant
-   the run started, and the checkpoint is cleared.
-5. Reconcile (``--reconcile`` or every ``reconcile_every_hours``): an ids-only
-   search; a stored id Jira no longer returns is removed once GET /issue says
-   404, or the issue now lives outside the configured projects.
-
-Cloud's ``expand=changelog`` in search costs no extra request (pages stay at
-the same size) and makes bulkfetch necessary only for the few truncated
-issues, so it beats bulkfetching every changelog: see docs/sync.md.
-"""
+"""``Syncer``: one sync of one scope into one store, through one JiraClient."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import queue
 import sqlite3
-import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jira_pm.errors import ConfigError, JiraBadRequest, JiraNotFound
-from jira_pm.jira.search import strip_order_by
 from jira_pm.mapping import (
     FieldMap,
     discover_fields,
@@ -66,6 +36,8 @@ from jira_pm.store.issues import (
     set_sync_state,
     transaction,
 )
+from jira_pm.sync.pages import changelog_truncated, merged, worklogs_truncated
+from jira_pm.sync.query import chain_jql, jql_since, new_chain, page_jql, scope_jql, scope_key
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +47,6 @@ BASE_FIELDS = (
     "resolutiondate", "duedate", "labels", "fixVersions", "parent", "timetracking",
     "timeoriginalestimate", "timeestimate", "timespent", "assignee", "worklog",
 )
-JQL_DATE_FORMAT = "%Y/%m/%d %H:%M"
 BULKFETCH_BATCH = 1000  # issues per POST /changelog/bulkfetch (Jira's limit)
 MIN_ISSUES_PER_CHAIN = 1000  # ten Cloud pages: below that, a parallel chain is not worth its ids
 
@@ -120,55 +91,6 @@ class SyncResult:
         if self.reconciled:
             text += f"; reconciled: {self.deleted} removed"
         return text
-
-
-# ---------------------------------------------------------------- scope and JQL
-
-
-def scope_key(settings: Any) -> str:
-    """A short stable name for the configured scope (projects + JQL)."""
-    text = json.dumps(
-        {"projects": sorted(settings.scope.projects), "jql": settings.scope.jql or ""},
-        sort_keys=True,
-    )
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def _quote_key(key: str) -> str:
-    return key if key.replace("_", "").isalnum() else '"' + key.replace('"', '\\"') + '"'
-
-
-def scope_jql(settings: Any) -> str:
-    """The JQL of the configured scope, without ORDER BY (the client orders by id)."""
-    parts = []
-    if settings.scope.projects:
-        keys = ", ".join(_quote_key(k) for k in settings.scope.projects)
-        parts.append(f"project in ({keys})")
-    if settings.scope.jql:
-        parts.append(f"({strip_order_by(settings.scope.jql)})")
-    return " AND ".join(parts)
-
-
-def jql_since(instant: datetime, timezone_name: str | None) -> str:
-    """``instant`` as a JQL date in the Jira user's zone, floored to the minute."""
-    try:
-        zone = ZoneInfo(timezone_name) if timezone_name else UTC
-    except (ZoneInfoNotFoundError, ValueError):
-        log.warning("unknown Jira user time zone %r; writing JQL dates in UTC", timezone_name)
-        zone = UTC
-    return instant.astimezone(zone).strftime(JQL_DATE_FORMAT)
-
-
-def page_jql(base: str, since: str | None, after_id: int | None) -> str:
-    parts = [f"({base})"] if base else []
-    if since:
-        parts.append(f'updated >= "{since}"')
-    if after_id is not None:
-        parts.append(f"id > {after_id}")
-    return " AND ".join(parts)
-
-
-# ---------------------------------------------------------------- the run
 
 
 class Syncer:
@@ -222,7 +144,7 @@ class Syncer:
         if checkpoint:
             self._pending = [int(i) for i in checkpoint.get("pending_changelogs") or []]
             since = checkpoint.get("since")
-            chains = checkpoint.get("chains") or [_chain()]
+            chains = checkpoint.get("chains") or [new_chain()]
             run_started = datetime.fromisoformat(checkpoint["started"])
         else:
             since = None
@@ -328,11 +250,11 @@ class Syncer:
                     total = self._approximate_count(page_jql(base, since, None))
                 self.progress.start(total)
             streams = [
-                (index, self.client.search(_chain_jql(base, since, chain), wanted,
+                (index, self.client.search(chain_jql(base, since, chain), wanted,
                                            expand=["changelog"]))
                 for index, chain in enumerate(chains) if not chain["done"]
             ]
-            for index, page in _merged(streams):
+            for index, page in merged(streams):
                 chain = chains[index]
                 if page is None:  # this chain reached its end
                     chain["done"] = True
@@ -385,17 +307,17 @@ class Syncer:
         is open below and the last open above, so nothing created meanwhile is lost.
         """
         if since is not None or self.parallel < 2 or not self._is_cloud():
-            return [_chain()], None
+            return [new_chain()], None
         ids = sorted({i for page in self.client.search_ids(base) for i in page})
         count = min(self.parallel, len(ids) // self.min_issues_per_chain)
         if count < 2:
-            return [_chain()], len(ids)
+            return [new_chain()], len(ids)
         size = -(-len(ids) // count)
         chains = []
         for n in range(count):
             low = None if n == 0 else ids[n * size]
             high = None if n == count - 1 else ids[(n + 1) * size] - 1
-            chains.append(_chain(low, high))
+            chains.append(new_chain(low, high))
         return chains, len(ids)
 
     def _approximate_count(self, jql: str) -> int | None:
@@ -415,8 +337,8 @@ class Syncer:
         bulkfetched later in batches of up to 1000 issues across pages: one
         request instead of one per page that has such an issue.
         """
-        short_changelogs = [int(raw["id"]) for raw in page if _changelog_truncated(raw)]
-        short_worklogs = [int(raw["id"]) for raw in page if _worklogs_truncated(raw)]
+        short_changelogs = [int(raw["id"]) for raw in page if changelog_truncated(raw)]
+        short_worklogs = [int(raw["id"]) for raw in page if worklogs_truncated(raw)]
         by_id = {int(raw["id"]): raw for raw in page}
         deferred: list[int] = []
         if short_changelogs and self._is_cloud():
@@ -562,92 +484,3 @@ def sync(
     return Syncer(settings, conn, client, progress=progress, **kwargs).run(
         full=full, reconcile=reconcile
     )
-
-
-# ---------------------------------------------------------------- helpers
-
-
-def _changelog_truncated(raw: dict) -> bool:
-    changelog = raw.get("changelog")
-    if not isinstance(changelog, dict):
-        return True  # asked for and not given: fetch it
-    histories = changelog.get("histories") or []
-    total = changelog.get("total")
-    return total is not None and int(total) > len(histories)
-
-
-def _worklogs_truncated(raw: dict) -> bool:
-    worklog = (raw.get("fields") or {}).get("worklog")
-    if not isinstance(worklog, dict):
-        return False
-    total = worklog.get("total")
-    return total is not None and int(total) > len(worklog.get("worklogs") or [])
-
-
-def _chain(low: int | None = None, high: int | None = None) -> dict[str, Any]:
-    """One search chain over ids in [low, high] (None: open); ``after`` = last id saved."""
-    return {"low": low, "high": high, "after": None, "done": False}
-
-
-def _chain_jql(base: str, since: str | None, chain: dict[str, Any]) -> str:
-    jql = page_jql(base, since, chain.get("after"))
-    if chain.get("low") is not None:
-        jql += f" AND id >= {int(chain['low'])}"
-    if chain.get("high") is not None:
-        jql += f" AND id <= {int(chain['high'])}"
-    return jql
-
-
-_END = object()
-
-
-def _merged(
-    streams: list[tuple[int, Iterable[list[dict]]]], depth: int = 2
-) -> Iterator[tuple[int, list[dict] | None]]:
-    """Run each page iterator in its own thread; yield (index, page), then (index, None) at its end.
-
-    With one stream this just fetches one page ahead, so the next request
-    overlaps the save. Errors are re-raised in the caller's thread; on exit the
-    threads are told to stop and drained.
-    """
-    if not streams:
-        return
-    buffer: queue.Queue[Any] = queue.Queue(maxsize=depth * len(streams))
-    stop = threading.Event()
-
-    def produce(index: int, pages: Iterable[list[dict]]) -> None:
-        try:
-            for page in pages:
-                if stop.is_set():
-                    return
-                buffer.put((index, page))
-            buffer.put((index, _END))
-        except BaseException as exc:  # handed to the consumer
-            buffer.put((index, exc))
-
-    workers = [
-        threading.Thread(target=produce, args=stream, name=f"jira-pm-search-{stream[0]}",
-                         daemon=True)
-        for stream in streams
-    ]
-    for worker in workers:
-        worker.start()
-    running = len(workers)
-    try:
-        while running:
-            index, item = buffer.get()
-            if item is _END:
-                running -= 1
-                yield index, None
-            elif isinstance(item, BaseException):
-                raise item
-            else:
-                yield index, item
-    finally:
-        stop.set()
-        # Unblock producers waiting on a full buffer so their threads can end.
-        while any(worker.is_alive() for worker in workers):
-            try:
-                buffer.get(timeout=0.05)
-            except queue.Empty:
-                pass
