@@ -23,13 +23,12 @@ def points_text(value: float | None) -> str | None:
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
-def _ids_text(ids: list[int]) -> str | None:
-    return ", ".join(str(i) for i in ids) if ids else None
-
-
 def sprint_item(state, old: list[int], new: list[int]) -> tuple:
-    names = lambda ids: ", ".join(state.sprints[i].name for i in ids) or None  # noqa: E731
-    return ("Sprint", _ids_text(old), names(old), _ids_text(new), names(new))
+    """A Sprint item: every sprint on each side, ids and names; an empty side is "" (not null),
+    as Jira Cloud records it (DevLake and jirametrics captures)."""
+    ids = lambda sprint_ids: ", ".join(str(i) for i in sprint_ids)  # noqa: E731
+    names = lambda sprint_ids: ", ".join(state.sprints[i].name for i in sprint_ids)  # noqa: E731
+    return ("Sprint", ids(old), names(old), ids(new), names(new))
 
 
 def labels_item(old: list[str], new: list[str]) -> tuple:

@@ -258,6 +258,8 @@ class Renderer:
             return "Fix Version", "jira", "fixVersions"
         if field == "Key":
             return "Key", "jira", "issuekey"
+        if field == "WorklogId":
+            return "WorklogId", "jira", None
         return field, "jira", field
 
     def worklog(self, worklog) -> dict:

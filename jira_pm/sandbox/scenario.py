@@ -255,7 +255,7 @@ def _history_item(state: SiteState, issue: Issue, entry: dict) -> tuple:
         def side(v):
             sprints = [state.sprint_by_name(n) for n in _names(v)]
             if not sprints:
-                return None, None
+                return "", ""  # Jira writes an empty Sprint side as "", not null
             return ", ".join(str(s.id) for s in sprints), ", ".join(s.name for s in sprints)
         return (field, *side(old), *side(new))
     if field == "Fix Version":

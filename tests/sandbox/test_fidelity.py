@@ -65,10 +65,15 @@ def test_cloud_issue_with_changelog_matches_a_recorded_cloud_issue(cloud_shop):
                       if i["field"] == "status")
     assert list(our_status) == list(rec_item)
     same_keys_and_types(rec_item, our_status, list(rec_item), "status item")
-    null_side = rec_history["items"][0]  # a resolution set: from/fromString null
+    rec_sprint = next(i for h in recorded["changelog"]["histories"] for i in h["items"]
+                      if i["field"] == "Sprint")
     our_sprint = next(i for h in ours["changelog"]["histories"] for i in h["items"]
                       if i["field"] == "Sprint")
-    assert null_side["from"] is None and our_sprint["from"] is None
+    assert list(our_sprint) == list(rec_sprint)
+    # An issue added to its first sprint: the empty side is "" in both (not null).
+    assert rec_sprint["from"] == our_sprint["from"] == ""
+    assert rec_sprint["fromString"] == our_sprint["fromString"] == ""
+    assert rec_sprint["fieldId"] == our_sprint["fieldId"] == "customfield_10020"
     for stamp in (rec_history["created"], our_history["created"],
                   recorded["fields"]["created"], ours["fields"]["created"],
                   ours["fields"]["updated"]):
@@ -275,3 +280,25 @@ def test_rate_limited_body_matches_the_recorded_429(cloud_shop):
     assert throttled, "four requests in well under a second must exceed a 1/s budget"
     assert throttled[0].json() == load_recorded(
         "errors-from-issue-threads/error_429_rate_limited_cloud_2026.json")
+
+
+def _recorded_items(field: str) -> list[dict]:
+    """Changelog items for ``field`` from the DevLake Cloud capture."""
+    data = load_recorded("devlake/cloud_agile_board_issues_expand_changelog.elements.json")
+    return [item for element in data["elements"]
+            for history in element["data"].get("changelog", {}).get("histories", [])
+            for item in history["items"] if item["field"] == field]
+
+
+def test_work_logged_over_http_records_the_items_jira_records(cloud_shop):
+    """timeestimate, timespent and WorklogId items have the recorded keys and string values."""
+    login(cloud_shop).post(f"{cloud_shop.url}/rest/api/2/issue/SHOP-1/worklog",
+                           json={"timeSpent": "1h"})
+    ours = {i["field"]: i for i in
+            cloud_shop.issue_json("SHOP-1")["changelog"]["histories"][-1]["items"]}
+    for field in ("timeestimate", "timespent", "WorklogId"):
+        recorded = _recorded_items(field)[0]
+        assert set(ours[field]) == set(recorded), field
+        same_keys_and_types(recorded, ours[field], ("field", "fieldtype", "to", "toString"),
+                            field)
+        assert ours[field]["to"] == ours[field]["toString"]
