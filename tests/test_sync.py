@@ -497,3 +497,13 @@ def test_the_terminal_progress_bar_counts_issues_and_grows_past_a_low_estimate(m
     bar.advance(4)
     bar.finish()
     assert "Syncing issues" in terminal.getvalue() and "7/7" in terminal.getvalue()
+
+
+def test_a_reconcile_rereads_the_users_time_zone_before_writing_jql_dates(tmp_path, jira):
+    """If the Jira user's zone changes, the next reconciling sync writes dates in the new zone."""
+    conn = connect(tmp_path / "s.sqlite")
+    sync(settings(tmp_path), conn, jira, now=lambda: NOW)
+    jira.timezone = "America/New_York"
+    sync(settings(tmp_path), conn, jira, reconcile=True, now=lambda: NOW + timedelta(minutes=10))
+    searches = [j for j in jira.jqls if "updated >=" in j]
+    assert 'updated >= "2026/11/21 06:55"' in searches[-1]

@@ -136,7 +136,10 @@ class Syncer:
             mode = checkpoint.get("mode", mode)
         result = SyncResult(mode=mode, resumed=bool(checkpoint))
 
-        fields = self._site_facts(refresh=mode == "full" and not checkpoint)
+        reconcile_due = self._reconcile_due(state, reconcile, mode)
+        # Facts also refresh with each reconcile, so a changed user time zone or
+        # clock is picked up within reconcile_every_hours, not only on --full.
+        fields = self._site_facts(refresh=(mode == "full" and not checkpoint) or reconcile_due)
         # Cursors are instants on Jira's clock (see _site_facts), so a skewed local
         # clock cannot make an incremental sync miss changes.
         started = self._jira_now()
@@ -175,7 +178,7 @@ class Syncer:
         if seen is not None:
             self._remove_missing(result, issue_ids(self.conn) - seen)
             set_sync_state(self.conn, self.scope, last_reconcile=started)
-        elif self._reconcile_due(state, reconcile, mode):
+        elif reconcile_due:
             self.reconcile(result, base)
             set_sync_state(self.conn, self.scope, last_reconcile=started)
 
