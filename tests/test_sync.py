@@ -507,3 +507,19 @@ def test_a_reconcile_rereads_the_users_time_zone_before_writing_jql_dates(tmp_pa
     sync(settings(tmp_path), conn, jira, reconcile=True, now=lambda: NOW + timedelta(minutes=10))
     searches = [j for j in jira.jqls if "updated >=" in j]
     assert 'updated >= "2026/11/21 06:55"' in searches[-1]
+
+
+def test_a_field_newly_discovered_at_a_reconcile_triggers_a_full_remap(tmp_path, jira):
+    """When field discovery finds a different story point field, that sync becomes a full one."""
+    conn = connect(tmp_path / "s.sqlite")
+    sync(settings(tmp_path), conn, jira, now=lambda: NOW)
+    original_fields = jira.fields
+
+    def fields_without_story_points():
+        return [f for f in original_fields() if f["id"] != POINTS_FIELD]
+
+    jira.fields = fields_without_story_points
+    result = sync(settings(tmp_path), conn, jira, reconcile=True,
+                  now=lambda: NOW + timedelta(minutes=10))
+    assert result.mode == "full" and result.issues == len(jira.issues)
+    assert load_site(conn).issues[10003].story_points is None

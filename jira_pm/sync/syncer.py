@@ -140,6 +140,10 @@ class Syncer:
         # Facts also refresh with each reconcile, so a changed user time zone or
         # clock is picked up within reconcile_every_hours, not only on --full.
         fields = self._site_facts(refresh=(mode == "full" and not checkpoint) or reconcile_due)
+        if cached and mode != "full" and FieldMap.from_dict(cached["map"]) != fields:
+            # Jira now names other fields (say a new story point field): remap everything.
+            mode, checkpoint = "full", None
+            result = SyncResult(mode=mode)
         # Cursors are instants on Jira's clock (see _site_facts), so a skewed local
         # clock cannot make an incremental sync miss changes.
         started = self._jira_now()
