@@ -20,6 +20,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import requests
 from werkzeug.test import Client
 
@@ -122,12 +123,17 @@ def main() -> int:
         print(f"  jira-pm sandbox serve --issues {args.issues}: ready in "
               f"{time_to_ready_cli(args.issues):.2f} s")
     for flavor in ("cloud", "server"):
+        before = psutil.Process().memory_info().rss
         ready, site = time_to_ready_in_process(args.issues, flavor)
+        grown = (psutil.Process().memory_info().rss - before) / 2**20
         try:
             histories = sum(len(i.histories) for i in site.state.issues.values())
             worklogs = sum(len(i.worklogs) for i in site.state.issues.values())
+            # Memory is measured for the first site only: the second reuses the first's
+            # freed (but not returned) memory.
+            memory = f"; resident memory +{grown:.0f} MiB" if flavor == "cloud" else ""
             print(f"  {flavor}: ready in {ready:.2f} s ({histories} histories, "
-                  f"{worklogs} worklogs)")
+                  f"{worklogs} worklogs{memory})")
             for label, fields in (("sync fields", SYNC_FIELDS), ("*all", "*all")):
                 t = serve_times(site, args.pages, fields)
                 print(f"    100-issue page, {label} + changelog, median / p95 ms: in app cold "
@@ -135,6 +141,7 @@ def main() -> int:
                       f"median {statistics.median(t['size']) / 1024:.0f} KiB")
         finally:
             site.stop()
+            del site
     return 0
 
 
