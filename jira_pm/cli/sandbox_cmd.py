@@ -57,7 +57,11 @@ def serve(flavor, host, port, issues, seed, data_file, latency_ms, rate_limit, e
                    latency_ms=latency_ms, rate_limit=_rate(rate_limit), error_rate=error_rate,
                    drop_rate=drop_rate, max_results_cap=max_results_cap,
                    retry_after=retry_after, host=host, port=port)
-    site.start()
+    try:
+        site.start()
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror}",
+                         hint="pick another --port (0 = any free port)") from exc
     admin, readonly = site.credentials("admin"), site.credentials("readonly")
     click.echo(f"Jira sandbox ({flavor}) with {len(site.state.issues)} issues at {site.url} "
                f"(ready in {time.perf_counter() - started:.1f}s)")

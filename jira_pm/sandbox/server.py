@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import socket
 import threading
 from pathlib import Path
 
@@ -24,7 +26,16 @@ class QuietRequestHandler(WSGIRequestHandler):
 
 
 def _make_server(host: str, port: int, app):
-    return make_server(host, port, app, threaded=True, request_handler=QuietRequestHandler)
+    """A threaded werkzeug server; OSError (not werkzeug's sys.exit) when the port is taken."""
+    if port:
+        # werkzeug prints and calls sys.exit(1) on a busy port: find out first, quietly.
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    try:
+        return make_server(host, port, app, threaded=True, request_handler=QuietRequestHandler)
+    except SystemExit as exc:
+        raise OSError(errno.EADDRINUSE, f"cannot listen on {host}:{port}") from exc
 
 
 class Sandbox:

@@ -59,3 +59,17 @@ def test_serve_reports_a_broken_scenario_as_a_config_error(tmp_path: Path):
                                        str(scenario)])
     assert result.exit_code == 2
     assert "ABC-1" in result.output and "status" in result.output
+
+
+def test_serve_on_a_busy_port_is_a_one_line_usage_error():
+    """A port already in use exits 2 naming the address and the fix."""
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(main, ["sandbox", "serve", "--issues", "5", "--port",
+                                           str(port)])
+    assert result.exit_code == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in result.output and "--port" in result.output
