@@ -15,7 +15,9 @@ def shared_path(*parts: str) -> Path:
     """A path under ../shared, or skip the test saying what is missing."""
     path = SHARED.joinpath(*parts)
     if not path.exists():
-        pytest.skip(f"{path} is absent: these tests need ../shared/ beside the checkout (CI has it)")
+        pytest.skip(
+            f"{path} is absent: these tests need ../shared/ beside the checkout (CI has it)"
+        )
     return path
 
 

@@ -4,11 +4,14 @@
 to it when imported. No other module imports from this package.
 """
 
-from jira_pm.cli import apply_cmd  # noqa: F401  (registers apply, run, demo)
-from jira_pm.cli import audit_cmd  # noqa: F401  (registers audit, rules list|explain)
-from jira_pm.cli import sandbox_cmd  # noqa: F401  (registers sandbox serve)
-from jira_pm.cli import setup_cmd  # noqa: F401  (registers init, doctor)
-from jira_pm.cli import sync_cmd  # noqa: F401  (registers sync, status)
+# Importing a command module registers its commands on ``main``.
+from jira_pm.cli import (  # noqa: F401
+    apply_cmd,  # apply, run, demo
+    audit_cmd,  # audit, rules list|explain
+    sandbox_cmd,  # sandbox serve
+    setup_cmd,  # init, doctor
+    sync_cmd,  # sync, status
+)
 from jira_pm.cli.main import main
 
 __all__ = ["main"]

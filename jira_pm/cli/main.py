@@ -50,7 +50,9 @@ def _debug(ctx: click.Context) -> bool:
 
 @click.group(cls=ErrorHandlingGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="jira-pm")
-@click.option("--debug", is_flag=True, help="Show tracebacks and debug logs (secrets stay redacted).")
+@click.option(
+    "--debug", is_flag=True, help="Show tracebacks and debug logs (secrets stay redacted)."
+)
 @click.option(
     "--config",
     "config_path",

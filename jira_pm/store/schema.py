@@ -215,7 +215,10 @@ def connect(path: str | Path) -> sqlite3.Connection:
         conn.close()
         raise StoreError(
             f"the store {path} is not a usable jira-pm store: {exc}",
-            hint="point [store] path at another file, or move this one aside and run `jira-pm sync --full`",
+            hint=(
+                "point [store] path at another file, "
+                "or move this one aside and run `jira-pm sync --full`"
+            ),
         ) from exc
     return conn
 
