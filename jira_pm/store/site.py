@@ -1,0 +1,138 @@
+"""The reader: the whole store as one ``Site`` snapshot for the rule engine.
+
+One SELECT per table, no per-issue queries: 100k issues with a million
+changelog items load this way (see docs/benchmarks.md, "Sync").
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import sqlite3
+from datetime import date, datetime
+
+from jira_pm.model import Change, Issue, Person, Site, Sprint, Version, Worklog
+from jira_pm.store.sync_state import get_meta
+
+
+def _dt(text: str | None) -> datetime | None:
+    # Stored by isoformat(), so fromisoformat reads it back exactly (and fast, in C).
+    return datetime.fromisoformat(text) if text else None
+
+
+def _d(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
+
+
+# Change's fields in declaration order; load_site fills instances' __dict__ directly,
+# skipping the frozen dataclass __init__ (about half the cost for a million rows).
+_CHANGE_FIELDS = tuple(Change.__dataclass_fields__)
+
+
+def load_site(conn: sqlite3.Connection) -> Site:
+    """The whole store as one consistent ``Site`` snapshot (one read transaction)."""
+    people: dict[tuple[str, str | None], Person] = {}
+
+    def person(ident: str | None, name: str | None) -> Person | None:
+        if ident is None:
+            return None
+        found = people.get((ident, name))
+        if found is None:
+            found = people[(ident, name)] = Person(ident, name)
+        return found
+
+    site = Site()
+    # Millions of new objects would trigger the cyclic GC over and over; none form cycles.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    conn.execute("BEGIN")  # one snapshot across all SELECTs, even while sync writes (WAL)
+    try:
+        issues = site.issues
+        for r in conn.execute(
+            """SELECT id, key, project_key, issue_type, is_subtask, is_epic, summary, status,
+                      status_id, status_category, resolution, resolved_at, created, updated,
+                      due_date, labels, parent_id, epic_key, story_points, original_estimate,
+                      remaining_estimate, time_spent, budget, assignee_id, assignee_name
+               FROM issues"""
+        ):
+            labels = r[15]
+            issues[r[0]] = Issue(
+                id=r[0], key=r[1], project_key=r[2], issue_type=r[3], summary=r[6],
+                status=r[7], status_category=r[9], created=_dt(r[12]), updated=_dt(r[13]),
+                is_subtask=bool(r[4]), is_epic=bool(r[5]), status_id=r[8], resolution=r[10],
+                resolved_at=_dt(r[11]), due_date=_d(r[14]),
+                labels=tuple(json.loads(labels)) if labels != "[]" else (),
+                parent_id=r[16], epic_key=r[17], story_points=r[18],
+                original_estimate_seconds=r[19], remaining_estimate_seconds=r[20],
+                time_spent_seconds=r[21], budget=r[22], assignee=person(r[23], r[24]),
+            )
+        _load_links(conn, issues, "issue_versions", "version_id", "fix_version_ids")
+        _load_links(conn, issues, "issue_sprints", "sprint_id", "sprint_ids")
+
+        current_id = None
+        bucket: list[Change] = []
+        new, parse, names = object.__new__, datetime.fromisoformat, _CHANGE_FIELDS
+        # The __dict__ shortcut needs a dict-backed dataclass (not slots=True).
+        fast = "__slots__" not in Change.__dict__
+        field_names: dict[str, str] = {}  # one str object per field name, not one per row
+        for row in conn.execute("SELECT * FROM changes"):  # primary-key order: by issue
+            if row[0] != current_id:
+                issue = issues.get(row[0])
+                bucket = issue.changes if issue is not None else []
+                current_id = row[0]
+            author_id = row[4]
+            author = None
+            if author_id is not None:
+                author = people.get((author_id, row[5])) or person(author_id, row[5])
+            values = (row[0], row[1], row[2], parse(row[3]), author,
+                      field_names.setdefault(row[6], row[6]), row[7], row[8], row[9], row[10],
+                      row[11])
+            if fast:
+                change = new(Change)
+                change.__dict__.update(zip(names, values, strict=True))
+            else:
+                change = Change(*values)
+            bucket.append(change)
+        for r in conn.execute(
+            "SELECT id, issue_id, author_id, author_name, started, seconds, updated "
+            "FROM worklogs ORDER BY issue_id, started, id"
+        ):
+            issue = issues.get(r[1])
+            if issue is not None:
+                issue.worklogs.append(
+                    Worklog(r[0], r[1], person(r[2], r[3]), _dt(r[4]), r[5], _dt(r[6]))
+                )
+        for r in conn.execute(
+            "SELECT id, project_key, name, start_date, release_date, released, archived, "
+            "first_seen FROM versions"
+        ):
+            site.versions[r[0]] = Version(
+                r[0], r[1], r[2], _d(r[3]), _d(r[4]), bool(r[5]), bool(r[6]), _dt(r[7])
+            )
+        for r in conn.execute(
+            "SELECT id, name, state, start, end, complete, board_id FROM sprints"
+        ):
+            site.sprints[r[0]] = Sprint(r[0], r[1], r[2], _dt(r[3]), _dt(r[4]), _dt(r[5]), r[6])
+        site.status_categories = {
+            row[0]: row[1] for row in conn.execute("SELECT id, category FROM statuses")
+        }
+        site.deployment = get_meta(conn, "deployment", "Cloud")
+        synced = conn.execute("SELECT MAX(synced_at) FROM issues").fetchone()[0]
+        site.synced_at = _dt(synced)
+    finally:
+        conn.execute("COMMIT")
+        if gc_was_enabled:
+            gc.enable()
+    return site
+
+
+def _load_links(
+    conn: sqlite3.Connection, issues: dict[int, Issue], table: str, column: str, attribute: str
+) -> None:
+    grouped: dict[int, list[int]] = {}
+    for issue_id, other in conn.execute(f"SELECT issue_id, {column} FROM {table}"):
+        grouped.setdefault(issue_id, []).append(other)
+    for issue_id, others in grouped.items():
+        issue = issues.get(issue_id)
+        if issue is not None:
+            setattr(issue, attribute, tuple(others))
