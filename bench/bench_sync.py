@@ -53,10 +53,25 @@ def lower_bound(site: Sandbox, page: int) -> tuple[int, dict]:
     return sum(parts.values()), parts
 
 
-def run_sync(config: Path, env: dict, *extra: str) -> tuple[float, int, str]:
-    """Wall seconds, peak RSS bytes and the summary line of one `jira-pm sync`."""
-    command = [str(Path(sys.executable).with_name("jira-pm")), "--config", str(config), "sync",
-               *extra]
+def child(config: str, strategy: str) -> None:
+    """Run one sync in this process, as `jira-pm sync` would, and print its summary."""
+    from jira_pm.config import load_settings
+    from jira_pm.jira.client import JiraClient
+    from jira_pm.jira.http import JiraHttp
+    from jira_pm.sync import Syncer, known_deployment
+
+    settings = load_settings(config)
+    conn = connect(settings.store_path)
+    http = JiraHttp.from_settings(settings.jira)
+    client = JiraClient(http, deployment=known_deployment(conn, settings.jira.deployment))
+    syncer = Syncer(settings, conn, client)
+    syncer.changelog_in_search = strategy == "expand"
+    print(syncer.run().summary())
+
+
+def run_sync(config: Path, env: dict, strategy: str) -> tuple[float, int, str]:
+    """Wall seconds, peak RSS bytes and the summary line of one sync in a child process."""
+    command = [sys.executable, __file__, "--child", str(config), "--strategy", strategy]
     started = time.perf_counter()
     process = psutil.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            text=True)
@@ -74,14 +89,14 @@ def run_sync(config: Path, env: dict, *extra: str) -> tuple[float, int, str]:
     return elapsed, peak, out.strip()
 
 
-def bench(flavor: str, issues: int, latency_ms: float, folder: Path) -> dict:
+def bench(flavor: str, issues: int, latency_ms: float, folder: Path, strategy: str) -> dict:
     ready = time.perf_counter()
     site = Sandbox(flavor=flavor, issues=issues, seed=11, latency_ms=latency_ms).start()
     ready = time.perf_counter() - ready
     try:
         credentials = site.credentials("admin")
-        config = folder / f"{flavor}-{issues}.toml"
-        store = folder / f"{flavor}-{issues}.sqlite"
+        config = folder / f"{flavor}-{issues}-{strategy}.toml"
+        store = folder / f"{flavor}-{issues}-{strategy}.sqlite"
         projects = ", ".join(f'"{k}"' for k in sorted(site.state.projects))
         config.write_text(
             f'[jira]\nurl = "{site.url}"\nmax_parallel = 4\n'
@@ -98,11 +113,11 @@ def bench(flavor: str, issues: int, latency_ms: float, folder: Path) -> dict:
         bound, parts = lower_bound(site, page)
 
         site.reset_stats()
-        elapsed, peak, summary = run_sync(config, env)
+        elapsed, peak, summary = run_sync(config, env, strategy)
         full_requests = site.stats()["total"]
 
         site.reset_stats()
-        quiet_elapsed, _, _ = run_sync(config, env)
+        quiet_elapsed, _, _ = run_sync(config, env, strategy)
         quiet_requests = site.stats()["total"]
 
         conn = connect(store)
@@ -112,7 +127,8 @@ def bench(flavor: str, issues: int, latency_ms: float, folder: Path) -> dict:
         changes = sum(len(i.changes) for i in snapshot.issues.values())
         conn.close()
         return {
-            "flavor": flavor, "issues": issues, "ready": ready, "elapsed": elapsed,
+            "flavor": flavor, "issues": issues, "strategy": strategy, "ready": ready,
+            "elapsed": elapsed,
             "peak_mb": peak / 2**20, "requests": full_requests, "bound": bound, "parts": parts,
             "ratio": full_requests / bound, "quiet_requests": quiet_requests,
             "quiet_elapsed": quiet_elapsed, "projects": len(site.state.projects),
@@ -127,20 +143,32 @@ def main() -> None:
     parser.add_argument("--issues", type=int, nargs="+", default=[10_000])
     parser.add_argument("--flavors", nargs="+", default=["cloud", "server"])
     parser.add_argument("--latency-ms", type=float, default=20)
+    parser.add_argument("--strategies", nargs="+", default=["expand"],
+                        choices=["expand", "bulkfetch"],
+                        help="changelogs from search (expand) or all from bulkfetch (Cloud)")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--strategy", default="expand", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        child(args.child, args.strategy)
+        return
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-sync-") as tmp:
         for issues in args.issues:
             for flavor in args.flavors:
-                row = bench(flavor, issues, args.latency_ms, Path(tmp))
-                rows.append(row)
-                print(f"# {flavor} {issues}: {row['summary']}", file=sys.stderr)
+                for strategy in args.strategies:
+                    if strategy == "bulkfetch" and flavor != "cloud":
+                        continue  # DC has no bulkfetch; its expand=changelog is complete
+                    row = bench(flavor, issues, args.latency_ms, Path(tmp), strategy)
+                    rows.append(row)
+                    print(f"# {flavor} {issues} {strategy}: {row['summary']}", file=sys.stderr)
     print(f"latency {args.latency_ms:g} ms per request\n")
-    print("| flavour | issues | requests / lower bound | ratio | wall s | peak RSS MB "
+    print("| flavour | issues | changelogs | requests / lower bound | ratio | wall s | peak RSS MB "
           "| no-change requests (projects) | load_site s (changelog items) |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['flavor']} | {r['issues']:,} | {r['requests']:,} / {r['bound']:,} "
+        print(f"| {r['flavor']} | {r['issues']:,} | {r['strategy']} "
+              f"| {r['requests']:,} / {r['bound']:,} "
               f"| {r['ratio']:.2f} | {r['elapsed']:.1f} | {r['peak_mb']:.0f} "
               f"| {r['quiet_requests']} ({r['projects']}) "
               f"| {r['load_site']:.1f} ({r['changes']:,}) |")

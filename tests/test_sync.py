@@ -523,3 +523,26 @@ def test_a_field_newly_discovered_at_a_reconcile_triggers_a_full_remap(tmp_path,
                   now=lambda: NOW + timedelta(minutes=10))
     assert result.mode == "full" and result.issues == len(jira.issues)
     assert load_site(conn).issues[10003].story_points is None
+
+
+def test_without_changelog_in_search_every_changelog_comes_from_batched_bulkfetch(tmp_path):
+    """The bulkfetch-everything strategy stores the same changelogs, one bulkfetch per 1,000."""
+    from jira_pm.sync import Syncer
+
+    jira = FakeJira(deployment="Cloud")
+    for issue_id in range(10001, 10012):
+        jira.add(issue_id, histories=45 if issue_id == 10005 else 2)
+    original_render = jira._render
+
+    def render_without_changelog(data, truncate):
+        raw = original_render(data, truncate)
+        del raw["changelog"]
+        return raw
+
+    jira._render = render_without_changelog
+    conn = connect(tmp_path / "s.sqlite")
+    syncer = Syncer(settings(tmp_path), conn, jira, now=lambda: NOW)
+    syncer.changelog_in_search = False
+    result = syncer.run()
+    assert result.changelogs_completed == 11
+    assert_store_matches(conn, jira)

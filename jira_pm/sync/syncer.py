@@ -117,6 +117,9 @@ class Syncer:
         self._seen: set[int] | None = None  # ids a full sync has fetched so far
         # A Cloud full sync splits into parallel id ranges only above this many issues each.
         self.min_issues_per_chain = MIN_ISSUES_PER_CHAIN
+        # False: search without expand=changelog, so every changelog comes from
+        # bulkfetch (Cloud) — the alternative bench/bench_sync.py measures.
+        self.changelog_in_search = True
 
     # -- entry point
 
@@ -258,7 +261,8 @@ class Syncer:
                 self.progress.start(total)
             streams = [
                 (index, self.client.search(chain_jql(base, since, chain), wanted,
-                                           expand=["changelog"]))
+                                           expand=["changelog"] if self.changelog_in_search
+                                           else []))
                 for index, chain in enumerate(chains) if not chain["done"]
             ]
             for index, page in merged(streams):
