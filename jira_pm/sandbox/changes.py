@@ -1,6 +1,6 @@
 """Field semantics of changelog items: apply an edit forward, or check history backward.
 
-``compute_items`` changes an issue and returns the changelog items Jira would
+``apply_edit`` changes an issue and returns the changelog items Jira would
 record; ``replay_backward`` walks an issue's histories from the newest to the
 oldest and checks that every item's *to* side equals the value at that point,
 which is exactly what jira-pm's rule engine relies on.
@@ -65,9 +65,23 @@ def _set_resolution(state, issue, name: str | None, items: list) -> None:
     issue.resolved = state.now() if new else None
 
 
-def compute_items(state, issue, changes: dict) -> list[tuple]:
-    """Apply ``changes`` to ``issue`` and return the changelog items they make."""
-    items: list[tuple] = []
+class Edit:
+    """What one edit did: the issue's changelog items, whether fields without a changelog
+    changed (budget, start date, assignee), and items for other issues (an epic's
+    "Epic Child" when a child joins or leaves it, as Jira records)."""
+
+    __slots__ = ("items", "silent", "related")
+
+    def __init__(self):
+        self.items: list[tuple] = []
+        self.silent = False
+        self.related: list[tuple] = []  # (other issue, item)
+
+
+def apply_edit(state, issue, changes: dict) -> Edit:
+    """Apply ``changes`` to ``issue``; what changed, for SiteState to record."""
+    edit = Edit()
+    items = edit.items
     for name, value in changes.items():
         if name == "status":
             _set_status(state, issue, value, items)
@@ -127,6 +141,12 @@ def compute_items(state, issue, changes: dict) -> list[tuple]:
                 items.append(("epic", str(old.id) if old else None, old.key if old else None,
                               str(epic.id) if epic else None, epic.key if epic else None))
                 issue.epic_id = new_id
+                if old:
+                    edit.related.append((old, ("Epic Child", str(issue.id), issue.key, None,
+                                               None)))
+                if epic:
+                    edit.related.append((epic, ("Epic Child", None, None, str(issue.id),
+                                                issue.key)))
         elif name in ("original_estimate", "remaining_estimate"):
             field = "timeoriginalestimate" if name == "original_estimate" else "timeestimate"
             attr = "original" if name == "original_estimate" else "remaining"
@@ -147,14 +167,19 @@ def compute_items(state, issue, changes: dict) -> list[tuple]:
                 items.append(("summary", None, issue.summary, None, value))
                 issue.summary = value
         elif name == "budget":
-            issue.budget = None if value is None else float(value)
+            new = None if value is None else float(value)
+            edit.silent |= new != issue.budget
+            issue.budget = new
         elif name == "start_date":
-            issue.start_date = parse_day(value) if value else None
+            new = parse_day(value) if value else None
+            edit.silent |= new != issue.start_date
+            issue.start_date = new
         elif name == "assignee":
+            edit.silent |= value != issue.assignee
             issue.assignee = value
         else:
             raise ValueError(f"update_issue does not know the field {name!r}")
-    return items
+    return edit
 
 
 def _due_text(day: str | None) -> str | None:

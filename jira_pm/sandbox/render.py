@@ -258,8 +258,8 @@ class Renderer:
             return "Fix Version", "jira", "fixVersions"
         if field == "Key":
             return "Key", "jira", "issuekey"
-        if field == "WorklogId":
-            return "WorklogId", "jira", None
+        if field in ("WorklogId", "Epic Child"):
+            return field, "jira" if field == "WorklogId" else "custom", None
         return field, "jira", field
 
     def worklog(self, worklog) -> dict:

@@ -24,7 +24,7 @@ from jira_pm.sandbox import catalog
 CHANGE_FIELDS = (
     "status", "resolution", "Sprint", "Fix Version", "epic", "points",
     "timeoriginalestimate", "timeestimate", "timespent", "labels", "duedate", "summary", "Key",
-    "project", "WorklogId",
+    "project", "WorklogId", "Epic Child",
 )
 
 Item = tuple  # (field, from_id, from_string, to_id, to_string)
@@ -360,13 +360,14 @@ class SiteState:
         None), original_estimate, remaining_estimate (Jira durations or seconds), due,
         summary, resolution ("Done" or None), budget, start_date.
         """
-        from jira_pm.sandbox.changes import compute_items  # one module owns field semantics
+        from jira_pm.sandbox.changes import apply_edit  # one module owns field semantics
 
-        items = compute_items(self, issue, changes)
-        self.record_change(issue, author, items, at)
-        if not items and changes:
-            # Fields without changelog (budget, start date) still bump updated.
-            self.touch(issue, at)
+        edit = apply_edit(self, issue, changes)
+        self.record_change(issue, author, edit.items, at)
+        if edit.silent and not edit.items:
+            self.touch(issue, at)  # fields without a changelog still bump `updated`
+        for other, item in edit.related:
+            self.record_change(other, author, [item], at)
 
     def add_worklog(self, issue: Issue, author: str, started: int, seconds: int,
                     comment: str = "", at: int | None = None, worklog_id: int | None = None,

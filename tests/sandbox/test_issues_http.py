@@ -174,3 +174,34 @@ def test_concurrent_label_edits_are_all_kept(cloud_shop):
         assert set(pool.map(add, range(16))) == {204}
     assert sorted(cloud_shop.labels("OPS-1")) == sorted(f"l{n}" for n in range(16))
     assert len(cloud_shop.issue_json("OPS-1")["changelog"]["histories"]) == 16
+
+
+def test_changing_an_epic_records_epic_child_on_both_epics():
+    """Moving a story between epics adds 'Epic Child' items to the old and the new epic."""
+    data = shop()
+    data["issues"].append({"key": "SHOP-20", "type": "Epic", "summary": "Returns",
+                           "created": "2026-09-21T10:00:00Z"})
+    with Sandbox(scenario=data) as site:
+        before = site.issue_json("SHOP-20")["fields"]["updated"]
+        answer = login(site).put(f"{site.url}/rest/api/3/issue/SHOP-1",
+                                 json={"fields": {"parent": {"key": "SHOP-20"}}})
+        assert answer.status_code == 204
+        story_id = site.issue_json("SHOP-1")["id"]
+        left = site.issue_json("SHOP-10")["changelog"]["histories"][-1]["items"]
+        joined = site.issue_json("SHOP-20")
+        assert left == [{"field": "Epic Child", "fieldtype": "custom", "from": story_id,
+                         "fromString": "SHOP-1", "to": None, "toString": None}]
+        assert joined["changelog"]["histories"][-1]["items"][0]["toString"] == "SHOP-1"
+        assert joined["fields"]["updated"] > before
+        assert site.issue_json("SHOP-1")["fields"]["parent"]["key"] == "SHOP-20"
+
+
+def test_fields_without_changelog_bump_updated_only_when_changed(cloud_shop):
+    """A budget edit bumps `updated` with no history; the same value again changes nothing."""
+    before = cloud_shop.issue_json("SHOP-10")
+    cloud_shop.update_issue("SHOP-10", budget=200)
+    after = cloud_shop.issue_json("SHOP-10")
+    assert after["fields"]["updated"] > before["fields"]["updated"]
+    assert after["changelog"] == before["changelog"]
+    cloud_shop.update_issue("SHOP-10", budget=200)
+    assert cloud_shop.issue_json("SHOP-10") == after

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from werkzeug.wrappers import Response
 
-from jira_pm.sandbox.changes import compute_items
 from jira_pm.sandbox.render import FieldSelection
 from jira_pm.sandbox.responses import json_response, values_page
 from jira_pm.sandbox.state import SandboxError
@@ -31,8 +30,7 @@ class IssueHandlers:
         self.require_write(user)
         self.check_notify(request, user)
         changes = self._edit_changes(r, issue, self.body(request))
-        items = compute_items(self.state, issue, changes)
-        self.state.record_change(issue, user.name, items)
+        self.state.update_issue(issue, user.name, **changes)
         return Response(status=204)
 
     def _edit_changes(self, r, issue, body: dict) -> dict:
