@@ -186,9 +186,9 @@ class Renderer:
         if version.release:
             body["releaseDate"] = version.release
             if not version.released:
-                from datetime import date
-                body["overdue"] = date.fromisoformat(version.release) < date.fromtimestamp(
-                    self.state.now() / 1000)
+                # Jira compares the release date with today in the caller's zone.
+                today = self.ts(self.state.now())[:10]
+                body["overdue"] = version.release < today
         if project:
             body["projectId"] = int(project.id)
         return body
@@ -347,7 +347,9 @@ class Renderer:
 
         def version(vid):
             v = state.versions[vid]
-            key = ("v", vid, v.name, v.released, v.archived, v.release, v.start, *ctx)
+            # `overdue` depends on today's date, so the date is part of the key.
+            today = self._memoized(("today",), lambda: self.ts(state.now())[:10])
+            key = ("v", vid, v.name, v.released, v.archived, v.release, v.start, today, *ctx)
             return shared(key, lambda: self.version(v))
 
         def worklog_field(issue):
