@@ -220,3 +220,16 @@ def test_unknown_adjust_estimate_is_a_400(cloud_shop):
                                     json={"timeSpentSeconds": 60})
     assert answer.status_code == 400 and "adjustEstimate" in answer.json()["errorMessages"][0]
     assert len(cloud_shop.worklogs("SHOP-1")) == 1
+
+
+def test_versions_report_overdue_and_follow_release(cloud_shop):
+    """A past-due unreleased version is overdue; once released it says so and is not overdue."""
+    http = login(cloud_shop)
+    url = f"{cloud_shop.url}/rest/api/2/project/SHOP/versions"
+    versions = {v["name"]: v for v in http.get(url).json()}
+    assert versions["1.4"]["overdue"] is True and versions["1.5"]["overdue"] is False
+    cloud_shop.release_version("SHOP", "1.4")
+    released = {v["name"]: v for v in http.get(url).json()}["1.4"]
+    assert released["released"] is True and "overdue" not in released
+    fix_version = cloud_shop.issue_json("SHOP-1")["fields"]["fixVersions"][0]
+    assert fix_version["released"] is True
