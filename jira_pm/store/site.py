@@ -24,9 +24,6 @@ def _d(text: str | None) -> date | None:
     return date.fromisoformat(text) if text else None
 
 
-# Change's fields in declaration order; load_site fills instances' __dict__ directly,
-# skipping the frozen dataclass __init__ (about half the cost for a million rows).
-_CHANGE_FIELDS = tuple(Change.__dataclass_fields__)
 
 
 def load_site(conn: sqlite3.Connection) -> Site:
@@ -69,30 +66,7 @@ def load_site(conn: sqlite3.Connection) -> Site:
         _load_links(conn, issues, "issue_versions", "version_id", "fix_version_ids")
         _load_links(conn, issues, "issue_sprints", "sprint_id", "sprint_ids")
 
-        current_id = None
-        bucket: list[Change] = []
-        new, parse, names = object.__new__, datetime.fromisoformat, _CHANGE_FIELDS
-        # The __dict__ shortcut needs a dict-backed dataclass (not slots=True).
-        fast = "__slots__" not in Change.__dict__
-        field_names: dict[str, str] = {}  # one str object per field name, not one per row
-        for row in conn.execute("SELECT * FROM changes"):  # primary-key order: by issue
-            if row[0] != current_id:
-                issue = issues.get(row[0])
-                bucket = issue.changes if issue is not None else []
-                current_id = row[0]
-            author_id = row[4]
-            author = None
-            if author_id is not None:
-                author = people.get((author_id, row[5])) or person(author_id, row[5])
-            values = (row[0], row[1], row[2], parse(row[3]), author,
-                      field_names.setdefault(row[6], row[6]), row[7], row[8], row[9], row[10],
-                      row[11])
-            if fast:
-                change = new(Change)
-                change.__dict__.update(zip(names, values, strict=True))
-            else:
-                change = Change(*values)
-            bucket.append(change)
+        _load_changes(conn, issues, people)
         for r in conn.execute(
             "SELECT id, issue_id, author_id, author_name, started, seconds, updated "
             "FROM worklogs ORDER BY issue_id, started, id"
@@ -124,6 +98,53 @@ def load_site(conn: sqlite3.Connection) -> Site:
         if gc_was_enabled:
             gc.enable()
     return site
+
+
+_CHANGE_FIELDS = tuple(Change.__dataclass_fields__)  # declaration order
+
+
+def _load_changes(
+    conn: sqlite3.Connection, issues: dict[int, Issue], people: dict[tuple, Person]
+) -> None:
+    """Append every stored changelog item to its issue's ``changes``, in history order.
+
+    The hot loop of ``load_site`` (a million rows): rows unpack straight into
+    names, consecutive items of one history share one parsed ``at``, authors
+    are looked up by id, and ``Change`` instances get their ``__dict__`` filled
+    directly instead of going through the frozen dataclass ``__init__``.
+    ``values`` follows Change's field order (``_CHANGE_FIELDS``).
+    """
+    new, parse, names = object.__new__, datetime.fromisoformat, _CHANGE_FIELDS
+    fast = "__slots__" not in Change.__dict__  # the shortcut needs a dict-backed dataclass
+    by_author: dict[str, Person] = {p.id: p for p in people.values()}
+    field_names: dict[str, str] = {}  # one str object per field name, not one per row
+    current_id = None
+    bucket: list[Change] = []
+    last_text, last_at = None, None
+    for (issue_id, history_id, item_index, at_text, author_id, author_name, field, field_id,
+         from_value, from_string, to_value, to_string) in conn.execute(
+            "SELECT * FROM changes"):  # primary-key order: grouped by issue, then history
+        if issue_id != current_id:
+            issue = issues.get(issue_id)
+            bucket = issue.changes if issue is not None else []
+            current_id = issue_id
+        if at_text != last_text:
+            last_text, last_at = at_text, parse(at_text)
+        author = by_author.get(author_id)
+        if author is None or author.display_name != author_name:
+            author = None
+            if author_id is not None:
+                author = by_author[author_id] = Person(author_id, author_name)
+        field = field_names.setdefault(field, field)
+        values = (issue_id, history_id, item_index, last_at, author, field, field_id,
+                  from_value, from_string, to_value, to_string)
+        if fast:
+            change = new(Change)
+            # update(zip(...)) leaves a 272-byte dict; update(**kwargs) a 464-byte one.
+            change.__dict__.update(zip(names, values, strict=True))
+        else:
+            change = Change(*values)
+        bucket.append(change)
 
 
 def _load_links(
