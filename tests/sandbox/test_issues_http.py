@@ -205,3 +205,29 @@ def test_fields_without_changelog_bump_updated_only_when_changed(cloud_shop):
     assert after["changelog"] == before["changelog"]
     cloud_shop.update_issue("SHOP-10", budget=200)
     assert cloud_shop.issue_json("SHOP-10") == after
+
+
+def test_setting_the_sprint_field_keeps_closed_sprints(server_shop):
+    """PUT of the Sprint field replaces the open sprint and keeps closed ones, as Jira does."""
+    server_shop.update_issue("OPS-1", sprints=["SHOP Sprint 6"])  # a closed sprint
+    sprint_7 = server_shop.state.sprint_by_name("SHOP Sprint 7").id
+    answer = login(server_shop).put(f"{server_shop.url}/rest/api/2/issue/OPS-1",
+                                    json={"fields": {"customfield_10104": sprint_7}})
+    assert answer.status_code == 204
+    values = server_shop.issue_json("OPS-1")["fields"]["customfield_10104"]
+    assert ["name=SHOP Sprint 6" in values[0], "name=SHOP Sprint 7" in values[1]] == [True, True]
+
+
+@pytest.mark.parametrize(("fields", "error_key"), [
+    ({"customfield_10020": 999}, "customfield_10020"),
+    ({"timetracking": {"originalEstimate": "soon"}}, "timetracking"),
+    ({"duedate": "next week"}, "duedate"),
+    ({"customfield_10016": "five"}, "customfield_10016"),
+])
+def test_invalid_field_values_are_400_and_change_nothing(cloud_shop, fields, error_key):
+    """A value Jira cannot store is a 400 naming the field; the issue is left as it was."""
+    before = cloud_shop.issue_json("SHOP-1")
+    answer = login(cloud_shop).put(f"{cloud_shop.url}/rest/api/2/issue/SHOP-1",
+                                   json={"fields": {"labels": ["x"], **fields}})
+    assert answer.status_code == 400 and error_key in answer.json()["errors"]
+    assert cloud_shop.issue_json("SHOP-1") == before

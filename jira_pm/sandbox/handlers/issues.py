@@ -7,6 +7,7 @@ from werkzeug.wrappers import Response
 from jira_pm.sandbox.render import FieldSelection
 from jira_pm.sandbox.responses import json_response, values_page
 from jira_pm.sandbox.state import SandboxError
+from jira_pm.sandbox.timeutil import parse_day, parse_duration
 
 
 class IssueHandlers:
@@ -63,10 +64,7 @@ class IssueHandlers:
             elif name == "fixVersions":
                 changes["fix_versions"] = [self._version_name(issue, v) for v in value or []]
             elif name == f["sprint"].id:
-                sprint_id = value if not isinstance(value, list) else (value[0] if value
-                                                                       else None)
-                sprint = self.state.sprints.get(int(sprint_id)) if sprint_id else None
-                changes["sprints"] = [sprint.name] if sprint else []
+                changes["sprints"] = self._sprint_names(issue, value, name)
             elif (name == "parent" and self.state.flavor == "cloud") or (
                     name == f["epic_link"].id and self.state.flavor == "server"):
                 ref = value.get("key") or value.get("id") if isinstance(value, dict) else value
@@ -99,12 +97,30 @@ class IssueHandlers:
                     raise SandboxError(400, [], {"labels": "The label '"
                                                  f"{label}' contains spaces which is invalid."})
             changes["labels"] = labels
+        errors.update(_invalid_values(changes, f))
         if errors:
             raise SandboxError(400, [], errors)
         if "epic" in changes and changes["epic"] and self.state.find_issue(
                 changes["epic"]) is None:
             raise SandboxError(400, [], {"parent": f"Issue '{changes['epic']}' not found."})
         return changes
+
+    def _sprint_names(self, issue, value, field_id: str) -> list[str]:
+        """The issue's sprints after setting the Sprint field to ``value`` (an id or null).
+
+        As in Jira, closed sprints stay on the issue; the open sprint is replaced.
+        """
+        raw = value[0] if isinstance(value, list) and value else value
+        kept = [self.state.sprints[s].name for s in issue.sprints
+                if self.state.sprints[s].state == "closed"]
+        if raw in (None, [], ""):
+            return kept
+        try:
+            sprint = self.state.sprints[int(raw)]
+        except (KeyError, TypeError, ValueError):
+            raise SandboxError(400, [], {field_id: f"Sprint with id {raw!r} does not exist."}
+                               ) from None
+        return kept + ([sprint.name] if sprint.name not in kept else [])
 
     def _version_name(self, issue, value) -> str:
         for version in self.state.versions.values():
@@ -153,3 +169,24 @@ class IssueHandlers:
         if start + size < len(flat):
             body["nextPageToken"] = self._encode_token(start + size, "bulkfetch")
         return json_response(body)
+
+
+def _invalid_values(changes: dict, custom: dict) -> dict:
+    """Jira's per-field errors for values that cannot be stored (checked before any change)."""
+    errors = {}
+    for key, field in (("original_estimate", "timetracking"),
+                       ("remaining_estimate", "timetracking")):
+        try:
+            parse_duration(changes.get(key))
+        except ValueError:
+            errors[field] = "Please specify a valid duration (e.g. 4d, 5h 30m, 60m and 3w)."
+    if changes.get("due"):
+        try:
+            parse_day(changes["due"])
+        except ValueError:
+            errors["duedate"] = "Error parsing date string: " + str(changes["due"])
+    for key in ("points", "budget"):
+        value = changes.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            errors[custom[key].id] = "Operation value must be a number"
+    return errors
