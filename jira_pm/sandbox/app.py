@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import socket
 import time
 
@@ -29,6 +30,8 @@ from jira_pm.sandbox.routes import CLOUD_ONLY, URLS, route_name
 from jira_pm.sandbox.search import SearchCache
 from jira_pm.sandbox.state import SandboxError, SiteState
 from jira_pm.sandbox.stats import Stats
+
+log = logging.getLogger(__name__)
 
 UNAUTHORIZED = {"message": "Client must be authenticated to access this resource.",
                 "status-code": 401}
@@ -149,6 +152,11 @@ class SandboxApp(SiteHandlers, SearchHandlers, IssueHandlers, WorklogHandlers,
                 response = handler(request=request, user=user, r=renderer, **args)
         except SandboxError as exc:
             return json_response(exc.body, exc.status, exc.headers)
+        except Exception:  # a sandbox bug: answer like a server error, keep the traceback
+            log.exception("sandbox handler %s failed", endpoint)
+            return json_response({"errorMessages": [f"Internal server error in {endpoint} "
+                                                    "(a Jira sandbox bug; see its log)."],
+                                  "errors": {}}, 500)
         if renderer.raw:
             response.set_data(renderer.finish(response.get_data(as_text=True)))
         return response
