@@ -9,7 +9,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from jira_pm.errors import ConfigError, JiraBadRequest, JiraNotFound
 from jira_pm.mapping import (
@@ -38,6 +38,10 @@ from jira_pm.store.issues import (
 )
 from jira_pm.sync.pages import changelog_truncated, merged, worklogs_truncated
 from jira_pm.sync.query import chain_jql, jql_since, new_chain, page_jql, scope_jql, scope_key
+
+if TYPE_CHECKING:
+    from jira_pm.config import Settings
+    from jira_pm.jira.client import JiraClient
 
 log = logging.getLogger(__name__)
 
@@ -98,9 +102,9 @@ class Syncer:
 
     def __init__(
         self,
-        settings: Any,
+        settings: Settings,
         conn: sqlite3.Connection,
-        client: Any,
+        client: JiraClient,
         *,
         progress: Progress | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -481,9 +485,9 @@ def known_deployment(conn: sqlite3.Connection, configured: str | None) -> str | 
 
 
 def sync(
-    settings: Any,
+    settings: Settings,
     conn: sqlite3.Connection,
-    client: Any,
+    client: JiraClient,
     *,
     full: bool = False,
     reconcile: bool | None = None,
