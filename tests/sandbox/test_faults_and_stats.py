@@ -139,3 +139,15 @@ def test_secrets_never_appear_in_responses():
         for user in site.state.users.values():
             for text in texts:
                 assert user.api_token not in text and user.pat not in text
+
+
+def test_a_handler_bug_is_a_logged_json_500(monkeypatch, caplog):
+    """An exception inside a handler answers a Jira-shaped 500 and logs the traceback."""
+    with Sandbox(scenario=shop()) as site:
+        def broken(**kwargs):
+            raise RuntimeError("boom")
+
+        monkeypatch.setattr(site.app, "do_myself", broken)
+        answer = login(site).get(f"{site.url}/rest/api/2/myself")
+    assert answer.status_code == 500 and "myself" in answer.json()["errorMessages"][0]
+    assert any("boom" in (r.exc_text or "") for r in caplog.records)
