@@ -247,3 +247,11 @@ def test_search_sees_writes_immediately(cloud_shop):
     assert cloud_keys(cloud_shop, "labels = pm-overdue") == []
     cloud_shop.update_issue("OPS-1", add_labels=["pm-overdue"])
     assert cloud_keys(cloud_shop, "labels = pm-overdue") == ["OPS-1"]
+
+
+def test_repeated_fields_parameters_are_all_honoured(cloud_shop):
+    """fields=a&fields=b asks for both fields, like fields=a,b."""
+    page = login(cloud_shop).get(f"{cloud_shop.url}/rest/api/3/search/jql",
+                                 params=[("jql", "key = SHOP-1"), ("fields", "summary"),
+                                         ("fields", "labels")]).json()
+    assert set(page["issues"][0]["fields"]) == {"summary", "labels"}

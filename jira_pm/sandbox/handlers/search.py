@@ -30,7 +30,9 @@ class SearchHandlers:
                 expand = ",".join(expand)
             return data, data.get("jql", ""), fields, expand or ""
         args = request.args
-        return dict(args), args.get("jql", ""), args.get("fields"), args.get("expand", "")
+        # `fields` may be repeated (fields=a&fields=b) as well as comma-separated.
+        fields = ",".join(args.getlist("fields")) or None
+        return dict(args), args.get("jql", ""), fields, args.get("expand", "")
 
     def do_search_jql(self, request, user, r):
         data, jql, fields, expand = self._search_params(request)
