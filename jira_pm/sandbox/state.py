@@ -228,6 +228,7 @@ class SiteState:
         self.keys: dict[str, int] = {}  # current and former keys -> id (moved issues redirect)
         self.deleted_worklogs: list[tuple[int, int]] = []  # (worklog id, deleted at ms)
         self.worklog_index: dict[int, Worklog] = {}
+        self.comment_index: dict[int, Comment] = {}
         self.revision = 0  # bumped on every change; caches of search results key on it
         self._children: dict[int, list[int]] | None = None  # parent id -> child ids, lazily
         self._next = {"issue": 10000, "history": 100000, "worklog": 50000, "comment": 70000,
@@ -436,8 +437,15 @@ class SiteState:
         when = self.now() if at is None else at
         comment = Comment(self.next_id("comment"), issue.id, author, body, when)
         issue.comments.append(comment)
+        self.comment_index[comment.id] = comment
         self.touch(issue, when)
         return comment
+
+    def delete_comment(self, comment: Comment) -> None:
+        issue = self.issues[comment.issue_id]
+        issue.comments.remove(comment)
+        self.comment_index.pop(comment.id, None)
+        self.touch(issue)
 
     def delete_issue(self, issue: Issue) -> None:
         del self.issues[issue.id]
@@ -445,6 +453,8 @@ class SiteState:
         for key in [k for k, v in self.keys.items() if v == issue.id]:
             del self.keys[key]
         self._children = None
+        for comment in issue.comments:
+            self.comment_index.pop(comment.id, None)
         for worklog in issue.worklogs:
             self.worklog_index.pop(worklog.id, None)
             self.deleted_worklogs.append((worklog.id, self.now()))

@@ -233,3 +233,16 @@ def test_versions_report_overdue_and_follow_release(cloud_shop):
     assert released["released"] is True and "overdue" not in released
     fix_version = cloud_shop.issue_json("SHOP-1")["fields"]["fixVersions"][0]
     assert fix_version["released"] is True
+
+
+def test_a_deleted_comment_and_its_properties_are_gone(cloud_shop):
+    """After DELETE, the comment and its properties answer 404."""
+    http = login(cloud_shop)
+    comment_id = cloud_shop.add_comment("SHOP-1", "temporary")
+    props = f"{cloud_shop.url}/rest/api/2/comment/{comment_id}/properties/jira-pm"
+    assert http.put(props, json={"a": 1}).status_code == 201
+    assert http.delete(f"{cloud_shop.url}/rest/api/2/issue/SHOP-1/comment/{comment_id}"
+                       ).status_code == 204
+    assert http.get(props).status_code == 404
+    assert http.get(f"{cloud_shop.url}/rest/api/2/issue/SHOP-1/comment/{comment_id}"
+                    ).status_code == 404

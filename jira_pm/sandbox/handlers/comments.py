@@ -55,8 +55,7 @@ class CommentHandlers:
         self.require_write(user, "You do not have the permission to edit this comment.")
         self.check_notify(request, user)
         if request.method == "DELETE":
-            issue.comments.remove(comment)
-            self.state.touch(issue)
+            self.state.delete_comment(comment)
             return Response(status=204)
         comment.body = self._comment_body(r, self.body(request))
         comment.update_author = user.name
@@ -64,11 +63,10 @@ class CommentHandlers:
         return json_response(r.comment(comment))
 
     def _comment_anywhere(self, comment_id):
-        for issue in self.state.issues.values():
-            for comment in issue.comments:
-                if comment.id == comment_id:
-                    return comment
-        raise SandboxError(404, [f"Can not find a comment for the id: {comment_id}."])
+        comment = self.state.comment_index.get(comment_id)
+        if comment is None:
+            raise SandboxError(404, [f"Can not find a comment for the id: {comment_id}."])
+        return comment
 
     def do_comment_property_keys(self, request, user, r, comment_id):
         comment = self._comment_anywhere(comment_id)
