@@ -231,6 +231,7 @@ class SiteState:
         self.comment_index: dict[int, Comment] = {}
         self.revision = 0  # bumped on every change; caches of search results key on it
         self._children: dict[int, list[int]] | None = None  # parent id -> child ids, lazily
+        self._by_time: tuple[int, list] | None = None  # (revision, worklogs by update time)
         self._next = {"issue": 10000, "history": 100000, "worklog": 50000, "comment": 70000,
                       "version": 10100, "sprint": 1, "project": 10000}
 
@@ -285,6 +286,14 @@ class SiteState:
             if sprint.name == name:
                 return sprint
         raise KeyError(f"no sprint named {name!r}")
+
+    def worklogs_by_time(self) -> list[tuple[int, int]]:
+        """(updated ms, worklog id) of every worklog, sorted; cached until the site changes."""
+        cached = self._by_time
+        if cached is None or cached[0] != self.revision:
+            entries = sorted((w.updated, w.id) for w in self.worklog_index.values())
+            cached = self._by_time = (self.revision, entries)
+        return cached[1]
 
     def children(self, issue: Issue) -> list[Issue]:
         """Sub-tasks of ``issue`` (an index built on first use, dropped when issues change)."""

@@ -246,3 +246,23 @@ def test_a_deleted_comment_and_its_properties_are_gone(cloud_shop):
     assert http.get(props).status_code == 404
     assert http.get(f"{cloud_shop.url}/rest/api/2/issue/SHOP-1/comment/{comment_id}"
                     ).status_code == 404
+
+
+def test_worklog_updated_pages_lose_and_repeat_nothing():
+    """Following nextPage over 2,500 worklogs (many sharing a timestamp) yields each once."""
+    from jira_pm.sandbox import Sandbox
+
+    logs = [{"author": "admin", "started": "2026-11-02T09:00:00Z", "spent": "1h",
+             "created": f"2026-11-02T10:00:{n % 3:02d}Z"} for n in range(2500)]
+    scenario = {"issues": [{"key": "W-1", "created": "2026-11-01T09:00:00Z",
+                            "worklogs": logs}]}
+    with Sandbox(scenario=scenario) as site:
+        http, url, seen = login(site), f"{site.url}/rest/api/2/worklog/updated?since=0", []
+        while True:
+            page = http.get(url).json()
+            seen += [v["worklogId"] for v in page["values"]]
+            if page["lastPage"]:
+                break
+            url = page["nextPage"]
+        assert sorted(seen) == sorted(int(w["id"]) for w in site.worklogs("W-1"))
+        assert len(seen) == len(set(seen)) == 2500

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import bisect
+
 from werkzeug.wrappers import Response
 
 from jira_pm.sandbox.adf import adf_problem
 from jira_pm.sandbox.responses import int_arg, json_response
 from jira_pm.sandbox.state import SandboxError
 from jira_pm.sandbox.timeutil import parse_duration, parse_instant
+
+WORKLOG_PAGE = 1000  # Jira's page size for /worklog/updated and /worklog/deleted
 
 
 class WorklogHandlers:
@@ -62,25 +66,33 @@ class WorklogHandlers:
             raise SandboxError(400, [str(exc)]) from None
         return Response(status=204)
 
-    def _since_page(self, request, r, entries, kind: str):
+    def _since_page(self, request, r, entries: list[tuple[int, int]], kind: str):
+        """Worklogs changed after ``since`` (ms), oldest first, in pages of about 1000.
+
+        ``entries`` are (time, worklog id), sorted. A page never splits one timestamp,
+        so following ``nextPage`` (since = this page's ``until``) loses and repeats nothing.
+        """
         since = int_arg(request, "since", 0)
-        chosen = sorted((e for e in entries if e[1] >= since), key=lambda e: (e[1], e[0]))
-        page = chosen[:1000]
-        last = len(chosen) <= 1000
-        until = page[-1][1] if page else since
+        start = bisect.bisect_right(entries, (since, float("inf")))
+        end = min(len(entries), start + WORKLOG_PAGE)
+        while end < len(entries) and entries[end][0] == entries[end - 1][0]:
+            end += 1
+        page = entries[start:end]
+        last = end >= len(entries)
+        until = page[-1][0] if page else since
         body = {"values": [{"worklogId": wid, "updatedTime": at, "properties": []}
-                           for wid, at in page],
+                           for at, wid in page],
                 "since": since, "until": until, "self": request.url, "lastPage": last}
         if not last:
             body["nextPage"] = f"{r.rest}/worklog/{kind}?since={until}"
         return json_response(body)
 
     def do_worklogs_updated(self, request, user, r):
-        entries = [(w.id, w.updated) for w in self.state.worklog_index.values()]
-        return self._since_page(request, r, entries, "updated")
+        return self._since_page(request, r, self.state.worklogs_by_time(), "updated")
 
     def do_worklogs_deleted(self, request, user, r):
-        return self._since_page(request, r, list(self.state.deleted_worklogs), "deleted")
+        entries = sorted((at, wid) for wid, at in self.state.deleted_worklogs)
+        return self._since_page(request, r, entries, "deleted")
 
     def do_worklog_list(self, request, user, r):
         ids = self.body(request).get("ids") or []
