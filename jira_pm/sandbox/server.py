@@ -25,7 +25,7 @@ class QuietRequestHandler(WSGIRequestHandler):
         pass
 
 
-def _make_server(host: str, port: int, app):
+def _make_server(host: str, port: int, app, ssl_context=None):
     """A threaded werkzeug server; OSError (not werkzeug's sys.exit) when the port is taken."""
     if port:
         # werkzeug prints and calls sys.exit(1) on a busy port: find out first, quietly.
@@ -33,7 +33,8 @@ def _make_server(host: str, port: int, app):
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             probe.bind((host, port))
     try:
-        return make_server(host, port, app, threaded=True, request_handler=QuietRequestHandler)
+        return make_server(host, port, app, threaded=True, request_handler=QuietRequestHandler,
+                           ssl_context=ssl_context)
     except SystemExit as exc:
         raise OSError(errno.EADDRINUSE, f"cannot listen on {host}:{port}") from exc
 
@@ -51,7 +52,7 @@ class Sandbox:
                  rate_limit: float | None = None, error_rate: float = 0.0,
                  drop_rate: float = 0.0, max_results_cap: int = 1000,
                  retry_after: str = "seconds", host: str = "127.0.0.1", port: int = 0,
-                 clock=None, fault_clock=None):
+                 clock=None, fault_clock=None, tls: tuple[str, str] | None = None):
         if flavor not in ("cloud", "server"):
             raise ValueError(f"flavor must be 'cloud' or 'server', not {flavor!r}")
         self.flavor = flavor
@@ -65,6 +66,8 @@ class Sandbox:
                              retry_after=retry_after, **fault_args)
         self.app = SandboxApp(self.state, self.faults, max_results_cap)
         self._host, self._port = host, port
+        # (certfile, keyfile): serve https, for clients that insist on it (tap-jira does).
+        self._tls = tuple(str(part) for part in tls) if tls else None
         self._server = None
         self._thread: threading.Thread | None = None
         self.url = ""
@@ -73,10 +76,11 @@ class Sandbox:
     def start(self) -> Sandbox:
         if self._server is not None:
             return self
-        self._server = _make_server(self._host, self._port, self.app)
+        self._server = _make_server(self._host, self._port, self.app, ssl_context=self._tls)
         self._server.daemon_threads = True
         port = self._server.socket.getsockname()[1]
-        self.url = f"http://{self._host}:{port}"
+        scheme = "https" if self._tls else "http"
+        self.url = f"{scheme}://{self._host}:{port}"
         self.app.base_url = self.url
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
                                         name=f"jira-sandbox-{port}", daemon=True)
