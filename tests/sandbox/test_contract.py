@@ -25,7 +25,8 @@ pytestmark = pytest.mark.integration
 ADF = {"type": "doc", "version": 1,
        "content": [{"type": "paragraph", "content": [{"type": "text", "text": "Flagged"}]}]}
 
-# (template, method, path, query, json body); "{comment}" / "{worklog}" are filled at run time.
+# (template, method, path, query, json body[, user]); "{comment}" / "{worklog}" are filled at
+# run time; the user is the admin bot unless named.
 CLOUD_CASES = [
     ("/rest/api/3/serverInfo", "GET", "/rest/api/3/serverInfo", None, None),
     ("/rest/api/3/myself", "GET", "/rest/api/3/myself", None, None),
@@ -94,6 +95,15 @@ CLOUD_CASES = [
      None, None),
     ("/rest/api/3/issue/{issueIdOrKey}/comment/{id}", "DELETE",
      "/rest/api/3/issue/SHOP-1/comment/{comment}", None, None),
+    ("/rest/api/3/issue/{issueIdOrKey}/comment/{id}", "GET",
+     "/rest/api/3/issue/SHOP-1/comment/1", None, None),
+    ("/rest/api/3/issue/{issueIdOrKey}", "PUT", "/rest/api/3/issue/SHOP-1", None,
+     {"fields": {"labels": []}}, "readonly"),
+    ("/rest/api/3/issue/{issueIdOrKey}/worklog/{id}", "DELETE",
+     "/rest/api/3/issue/SHOP-1/worklog/{worklog}", None, None),
+    ("/rest/api/3/issue/{issueIdOrKey}", "DELETE", "/rest/api/3/issue/OPS-1", None, None,
+     "readonly"),
+    ("/rest/api/3/issue/{issueIdOrKey}", "DELETE", "/rest/api/3/issue/OPS-1", None, None),
 ]
 
 SERVER_CASES = [
@@ -139,6 +149,14 @@ SERVER_CASES = [
      None),
     ("/rest/api/2/issue/{issueIdOrKey}/comment/{id}", "DELETE",
      "/rest/api/2/issue/SHOP-1/comment/{comment}", None, None),
+    ("/rest/api/2/issue/{issueIdOrKey}", "GET", "/rest/api/2/issue/NOPE-1", None, None),
+    ("/rest/api/2/issue/{issueIdOrKey}", "PUT", "/rest/api/2/issue/SHOP-1", None,
+     {"fields": {"labels": []}}, "readonly"),
+    ("/rest/api/2/issue/{issueIdOrKey}/worklog/{id}", "GET",
+     "/rest/api/2/issue/SHOP-1/worklog/{worklog}", None, None),
+    ("/rest/api/2/issue/{issueIdOrKey}/worklog/{id}", "DELETE",
+     "/rest/api/2/issue/SHOP-1/worklog/{worklog}", None, None),
+    ("/rest/api/2/issue/{issueIdOrKey}", "DELETE", "/rest/api/2/issue/OPS-1", None, None),
 ]
 
 
@@ -158,18 +176,19 @@ def server_contract():
         yield openapi, site
 
 
-def _run(site, method, path, query, body, made):
+def _run(site, method, path, query, body, made, user="admin"):
     if "{comment}" in path and "comment" not in made:
         made["comment"] = site.add_comment("SHOP-1", "seed comment")
     if "{worklog}" in path and "worklog" not in made:
         made["worklog"] = site.add_worklog("SHOP-1", spent="1h")
     path = path.replace("{comment}", str(made.get("comment"))).replace(
         "{worklog}", str(made.get("worklog")))
-    return login(site).request(method, site.url + path, params=query, json=body)
+    return login(site, user).request(method, site.url + path, params=query, json=body)
 
 
 def _case_id(case):
-    return f"{case[1]} {case[2]} {json.dumps(case[3] or case[4] or '')[:40]}"
+    user = f" as {case[5]}" if len(case) > 5 else ""
+    return f"{case[1]} {case[2]} {json.dumps(case[3] or case[4] or '')[:40]}{user}"
 
 
 @pytest.mark.parametrize("case", CLOUD_CASES, ids=[_case_id(c) for c in CLOUD_CASES])
@@ -177,7 +196,7 @@ def test_cloud_answers_match_the_cloud_document(cloud_contract, case):
     """Each Cloud answer (success and error) validates against Atlassian's Cloud document."""
     openapi, site = cloud_contract
     made = site.__dict__.setdefault("_contract_made", {})
-    answer = _run(site, *case[1:], made)
+    answer = _run(site, *case[1:5], made, *case[5:])
     assert answer.status_code < 500
     assert response_errors(openapi, answer) == []
 
@@ -187,7 +206,7 @@ def test_server_answers_match_the_dc_document(server_contract, case):
     """Each Data Center answer validates against Atlassian's DC 10.3 document."""
     openapi, site = server_contract
     made = site.__dict__.setdefault("_contract_made", {})
-    answer = _run(site, *case[1:], made)
+    answer = _run(site, *case[1:5], made, *case[5:])
     assert answer.status_code < 500
     assert response_errors(openapi, answer) == []
 
