@@ -44,6 +44,8 @@ class Renderer:
         self.cloud = state.flavor == "cloud"
         self.fields = state.fields
         self.rest = f"{self.base}/rest/api/{api}"
+        # What a cached fragment's text depends on besides the object itself.
+        self.ctx = (api, self.base, self.cloud, tz)
         # One request renders the same users, statuses and versions many times: build each once.
         self._memo: dict = {}
 
@@ -71,17 +73,16 @@ class Renderer:
         return text
 
     def history_out(self, history):
-        return self._fragment(("h", history.id, self.api, self.base, self.cloud, self.tz),
+        return self._fragment(("h", history.id, *self.ctx),
                               lambda: self.history(history), lambda: self._history_text(history))
 
     def worklog_out(self, worklog):
-        return self._fragment(("w", worklog.id, worklog.updated, self.api, self.base,
-                               self.cloud, self.tz), lambda: self.worklog(worklog),
-                              lambda: self._worklog_text(worklog))
+        return self._fragment(("w", worklog.id, worklog.updated, *self.ctx),
+                              lambda: self.worklog(worklog), lambda: self._worklog_text(worklog))
 
     def _worklog_text(self, worklog) -> str:
         """json.dumps(self.worklog(w)) composed from pre-encoded users (same text, faster)."""
-        author = self._encoded(("u", worklog.author, self.api, self.base, self.cloud, self.tz),
+        author = self._encoded(("u", worklog.author, *self.ctx),
                                lambda: self.user(worklog.author))
         issue_id = worklog.issue_id
         text = (f'{{"self":"{self.rest}/issue/{issue_id}/worklog/{worklog.id}",'
@@ -98,15 +99,15 @@ class Renderer:
 
     def _history_text(self, history) -> str:
         """json.dumps(self.history(h)) composed from a pre-encoded author (same text, faster)."""
-        author = self._encoded(("u", history.author, self.api, self.base, self.cloud, self.tz),
+        author = self._encoded(("u", history.author, *self.ctx),
                                lambda: self.user(history.author))
         items = json.dumps([self.change_item(i) for i in history.items], separators=(",", ":"))
         return (f'{{"id":"{history.id}","author":{author},'
                 f'"created":"{self.ts(history.at)}","items":{items}}}')
 
     def comment_out(self, comment):
-        return self._fragment(("c", comment.id, comment.updated, self.api, self.base,
-                               self.cloud, self.tz), lambda: self.comment(comment))
+        return self._fragment(("c", comment.id, comment.updated, *self.ctx),
+                              lambda: self.comment(comment))
 
     def finish(self, text: str) -> str:
         """Splice the pre-encoded fragments into an encoded page."""
@@ -317,20 +318,14 @@ class Renderer:
 
     def _shared(self, key: tuple, build):
         """A small object repeated across a page (status, user, version...): encoded once."""
-        if self.fragments is None:
-            return build()
-        text = self.fragments.get(key)
-        if text is None:
-            text = self.fragments[key] = json.dumps(build(), separators=(",", ":"))
-        self.raw.append(text)
-        return f"\x00jps{len(self.raw) - 1}\x00"
+        return self._fragment(key, build)
 
     def _getters(self) -> dict:
         """field id -> function(issue) giving the rendered value (built once per renderer)."""
         getters = self._memo.get("getters")
         if getters is not None:
             return getters
-        state, f, ctx = self.state, self.fields, (self.api, self.base, self.cloud, self.tz)
+        state, f, ctx = self.state, self.fields, self.ctx
         shared = self._shared
 
         def user(name):
