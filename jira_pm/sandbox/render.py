@@ -367,12 +367,16 @@ class Renderer:
             found = state.issues.get(parent_id) if parent_id else None
             return parent_of(found) if found else None
 
+        def sprint_out(sp):
+            # Keyed by every attribute: tests may change a sprint in site.state directly.
+            key = ("s", sp.id, sp.name, sp.state, sp.start, sp.end, sp.complete, *ctx)
+            return shared(key, lambda: self.sprint_cloud(sp))
+
         def sprint(issue):
             if not issue.sprints:
                 return None
             if self.cloud:
-                return [shared(("s", s, *ctx), lambda s=s: self.sprint_cloud(state.sprints[s]))
-                        for s in issue.sprints]
+                return [sprint_out(state.sprints[s]) for s in issue.sprints]
             return [self.sprint_legacy(state.sprints[s]) for s in issue.sprints]
 
         def epic_link(issue):
