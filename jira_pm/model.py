@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 # Jira's three status category keys.
 CATEGORY_TODO = "new"
@@ -30,7 +30,7 @@ def severity_rank(severity: str) -> int:
         return -1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Person:
     """Who did something: ``id`` is the Cloud accountId or the DC user name/key."""
 
@@ -38,8 +38,7 @@ class Person:
     display_name: str | None = None
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(NamedTuple):
     """One item of one changelog history (a history may change several fields).
 
     ``field`` is Jira's field name as the changelog gives it ("Sprint",
@@ -48,6 +47,10 @@ class Change:
     (Cloud does, DC mostly does not). ``from_value``/``to_value`` are Jira's
     ``from``/``to`` (ids, seconds, comma-separated sprint ids); ``*_string``
     are the display strings.
+
+    A NamedTuple rather than a dataclass: a store holds about ten changelog items
+    per issue, and at 100k issues a tuple is built 3-4x faster and takes 40% less
+    memory than a dataclass instance (see docs/benchmarks.md, "Rule evaluation").
     """
 
     issue_id: int
@@ -63,7 +66,7 @@ class Change:
     to_string: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Worklog:
     id: int
     issue_id: int
@@ -73,7 +76,7 @@ class Worklog:
     updated: datetime | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Version:
     """A fix version: jira-pm's milestone."""
 
@@ -89,7 +92,7 @@ class Version:
     first_seen: datetime | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Sprint:
     id: int
     name: str
@@ -100,7 +103,7 @@ class Sprint:
     board_id: int | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Issue:
     id: int
     key: str
