@@ -47,12 +47,14 @@ def sandbox() -> None:
               help="Largest search page the server flavour grants.")
 @click.option("--retry-after", type=click.Choice(["seconds", "http-date"]), default="seconds",
               show_default=True, help="How 429 answers state Retry-After.")
+@click.option("--search-lag-ms", type=click.IntRange(0), default=0, show_default=True,
+              help="Cloud search sees changes only this long after they happen.")
 @click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Serve https with this PEM certificate (needs --tls-key).")
 @click.option("--tls-key", type=click.Path(exists=True, dir_okay=False), default=None,
               help="The PEM private key of --tls-cert.")
 def serve(flavor, host, port, issues, seed, data_file, latency_ms, rate_limit, error_rate,
-          drop_rate, max_results_cap, retry_after, tls_cert, tls_key) -> None:
+          drop_rate, max_results_cap, retry_after, search_lag_ms, tls_cert, tls_key) -> None:
     """Serve a sandbox Jira until Ctrl-C; prints the URL and the credentials to use."""
     from jira_pm.sandbox import Sandbox
 
@@ -64,7 +66,7 @@ def serve(flavor, host, port, issues, seed, data_file, latency_ms, rate_limit, e
                    latency_ms=latency_ms, rate_limit=_rate(rate_limit), error_rate=error_rate,
                    drop_rate=drop_rate, max_results_cap=max_results_cap,
                    retry_after=retry_after, host=host, port=port,
-                   tls=(tls_cert, tls_key) if tls_cert else None)
+                   tls=(tls_cert, tls_key) if tls_cert else None, search_lag_ms=search_lag_ms)
     try:
         site.start()
     except OSError as exc:

@@ -190,7 +190,13 @@ class SandboxApp(SiteHandlers, SearchHandlers, IssueHandlers, WorklogHandlers,
 
     def search_ids(self, jql: str, user, need: int | None = None) -> tuple[list[int], bool]:
         """Ids the query matches, in order (at least ``need`` of them), and whether that is all."""
-        key = (jql, user.timezone, self.state.revision)
-        cursor = self.searches.cursor(
-            key, lambda: (parse(jql, self.state, user.timezone), self.state))
-        return cursor.take(need)
+        lag = self.faults.search_lag_ms if self.state.flavor == "cloud" else 0
+        cutoff = self.state.now() - lag if lag else None
+        # With a lag, what the index has seen changes with time, not only with writes.
+        key = (jql, user.timezone, self.state.revision, cutoff)
+
+        def build():
+            query = parse(jql, self.state, user.timezone)
+            return (query.indexed_before(cutoff) if lag else query), self.state
+
+        return self.searches.cursor(key, build).take(need)

@@ -33,21 +33,22 @@ class Faults:
 
     def __init__(self, seed: int = 1, latency_ms: float = 0, rate_limit: float | None = None,
                  error_rate: float = 0.0, drop_rate: float = 0.0, retry_after: str = "seconds",
-                 clock: Callable[[], float] = time.time):
+                 clock: Callable[[], float] = time.time, search_lag_ms: int = 0):
         self._lock = threading.Lock()
         self._random = random.Random(f"faults-{seed}")
         self.clock = clock
         self.window_start = 0
         self.window_count = 0
         self.set(latency_ms=latency_ms, rate_limit=rate_limit, error_rate=error_rate,
-                 drop_rate=drop_rate, retry_after=retry_after)
+                 drop_rate=drop_rate, retry_after=retry_after, search_lag_ms=search_lag_ms)
 
     def set(self, **settings) -> None:
-        """Change any of latency_ms, rate_limit, error_rate, drop_rate, retry_after."""
+        """Change any of latency_ms, rate_limit, error_rate, drop_rate, retry_after,
+        search_lag_ms (Cloud search sees changes only this long after they happen)."""
         with self._lock:
             for name, value in settings.items():
                 if name not in ("latency_ms", "rate_limit", "error_rate", "drop_rate",
-                                "retry_after"):
+                                "retry_after", "search_lag_ms"):
                     raise TypeError(f"unknown fault setting {name!r}")
                 if name in ("error_rate", "drop_rate") and not 0.0 <= float(value) <= 1.0:
                     raise ValueError(f"{name} must be between 0 and 1, not {value!r}")

@@ -75,6 +75,16 @@ class Query:
         self.id_floor = id_floor  # (op, value) from a top-level `id > N` for keyset scans
         self.floor_only = floor_only  # the whole condition is that floor
 
+    def indexed_before(self, cutoff: int) -> Query:
+        """This query over a search index that has not yet seen changes after ``cutoff`` (ms).
+
+        Models Jira Cloud's eventually consistent search: an issue changed in the last
+        moments is missing from results until the index catches up.
+        """
+        predicate = self.predicate
+        return Query(lambda issue: issue.updated <= cutoff and predicate(issue), self.order,
+                     self.id_floor, floor_only=False)
+
 
 def parse(query: str, state, timezone: str) -> Query:
     """Compile ``query`` against ``state``; raise SandboxError(400) for anything unsupported."""

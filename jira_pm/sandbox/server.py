@@ -52,7 +52,8 @@ class Sandbox:
                  rate_limit: float | None = None, error_rate: float = 0.0,
                  drop_rate: float = 0.0, max_results_cap: int = 1000,
                  retry_after: str = "seconds", host: str = "127.0.0.1", port: int = 0,
-                 clock=None, fault_clock=None, tls: tuple[str, str] | None = None):
+                 clock=None, fault_clock=None, tls: tuple[str, str] | None = None,
+                 search_lag_ms: int = 0):
         if flavor not in ("cloud", "server"):
             raise ValueError(f"flavor must be 'cloud' or 'server', not {flavor!r}")
         self.flavor = flavor
@@ -63,7 +64,8 @@ class Sandbox:
         fault_args = {"clock": fault_clock} if fault_clock else {}
         self.faults = Faults(seed=seed, latency_ms=latency_ms, rate_limit=rate_limit,
                              error_rate=error_rate, drop_rate=drop_rate,
-                             retry_after=retry_after, **fault_args)
+                             retry_after=retry_after, search_lag_ms=search_lag_ms,
+                             **fault_args)
         self.app = SandboxApp(self.state, self.faults, max_results_cap)
         self._host, self._port = host, port
         # (certfile, keyfile): serve https, for clients that insist on it (tap-jira does).
@@ -115,7 +117,7 @@ class Sandbox:
         self.app.stats.reset()
 
     def set_faults(self, **settings) -> None:
-        """Change latency_ms, rate_limit, error_rate, drop_rate or retry_after now."""
+        """Change latency_ms, rate_limit, error_rate, drop_rate, retry_after or search_lag_ms."""
         self.faults.set(**settings)
 
     # ---- truth for assertions --------------------------------------------------------------

@@ -255,3 +255,22 @@ def test_repeated_fields_parameters_are_all_honoured(cloud_shop):
                                  params=[("jql", "key = SHOP-1"), ("fields", "summary"),
                                          ("fields", "labels")]).json()
     assert set(page["issues"][0]["fields"]) == {"summary", "labels"}
+
+
+def test_cloud_search_lag_hides_fresh_changes_until_indexed():
+    """With search_lag_ms, a just-changed issue is missing from Cloud search until it passes."""
+    now = [1_795_176_000_000]  # 2026-11-20T12:00Z
+    with Sandbox(scenario=shop(), clock=lambda: now[0], search_lag_ms=60_000) as site:
+        site.update_issue("OPS-1", add_labels=["fresh"])
+        assert cloud_keys(site, "labels = fresh") == []
+        assert site.labels("OPS-1") == ["fresh"]  # GET /issue reads the database, not the index
+        now[0] += 60_001
+        assert cloud_keys(site, "labels = fresh") == ["OPS-1"]
+
+
+def test_search_lag_does_not_apply_to_server():
+    """Data Center search is consistent: the lag option leaves it alone."""
+    with Sandbox(flavor="server", scenario=shop(), search_lag_ms=60_000) as site:
+        site.update_issue("OPS-1", add_labels=["fresh"])
+        page = server_search(site, "labels = fresh").json()
+        assert [i["key"] for i in page["issues"]] == ["OPS-1"]
