@@ -2,41 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
+from jira_pm.cli.common import load_settings_from_ctx, make_client, open_store
 from jira_pm.cli.main import main
-from jira_pm.errors import LockBusy, UsageError
+from jira_pm.errors import LockBusy
 
 
-def _settings(ctx: click.Context) -> Any:
-    from jira_pm.config import load_settings
+def _as_of(settings: Any, text: str | None) -> datetime | None:
+    """``--as-of`` as `audit` reads it: a date is the end of that day in [calendar] timezone."""
+    from jira_pm.calendar import calendar_from_settings
 
-    return load_settings(ctx.find_root().obj.get("config_path"))
-
-
-def _client(settings: Any, conn: Any) -> Any:
-    from jira_pm.cli.sync_cmd import make_sync_client
-
-    return make_sync_client(settings, conn)
-
-
-def parse_as_of(text: str | None) -> datetime | None:
-    """``--as-of``: an ISO date (start of that day, UTC) or an ISO date-time (UTC if naive)."""
-    if not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        try:
-            moment = datetime.combine(date.fromisoformat(text), datetime.min.time())
-        except ValueError:
-            raise UsageError(f"--as-of {text!r} is not an ISO date or date-time",
-                             hint="write it like 2026-03-18 or 2026-03-18T10:00:00Z") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return calendar_from_settings(settings).parse_as_of(text) if text else None
 
 
 @main.command("apply")
@@ -48,14 +29,13 @@ def apply_command(ctx: click.Context, dry_run: bool) -> None:
     from jira_pm.rulepack import load_pack
     from jira_pm.runner import writeback_lines
     from jira_pm.store.findings import open_findings
-    from jira_pm.store.schema import connect
     from jira_pm.writeback.from_store import apply_from_store
 
-    settings = _settings(ctx)
-    conn = connect(settings.store_path)
+    settings = load_settings_from_ctx(ctx)
+    conn = open_store(settings)
     try:
         result = apply_from_store(
-            conn, _client(settings, conn), settings, findings=open_findings(conn),
+            conn, make_client(settings, conn), settings, findings=open_findings(conn),
             owned_labels=load_pack(settings).owned_labels(), dry_run=dry_run,
         )
     finally:
@@ -72,24 +52,23 @@ def apply_command(ctx: click.Context, dry_run: bool) -> None:
               "(for cron).")
 @click.option("--log-json", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Append JSON-lines run logs here (default: [log] json_path).")
-@click.option("--as-of", default=None, help="Evaluate as of this date or date-time "
-              "instead of now.")
+@click.option("--as-of", default=None, help="Evaluate as of this date (end of that day in "
+              "[calendar] timezone) or ISO date-time instead of now.")
 @click.option("--full", is_flag=True, help="Full sync instead of incremental.")
 @click.pass_context
 def run_command(ctx: click.Context, dry_run: bool, quiet: bool, log_json: Path | None,
                 as_of: str | None, full: bool) -> None:
     """Sync, evaluate and apply: the entry for cron (a lock stops overlapping runs)."""
     from jira_pm.runner import run_pipeline
-    from jira_pm.store.schema import connect
 
-    settings = _settings(ctx)
-    conn = connect(settings.store_path)
+    settings = load_settings_from_ctx(ctx)
+    conn = open_store(settings)
     try:
-        client = _client(settings, conn)
+        client = make_client(settings, conn)
     finally:
         conn.close()
     try:
-        report = run_pipeline(settings, client, dry_run=dry_run, as_of=parse_as_of(as_of),
+        report = run_pipeline(settings, client, dry_run=dry_run, as_of=_as_of(settings, as_of),
                               full_sync=full, log_json=log_json)
     except LockBusy as busy:
         if not quiet:

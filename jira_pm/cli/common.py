@@ -29,11 +29,21 @@ def open_store(settings: Settings) -> sqlite3.Connection:
     return connect(settings.store_path)
 
 
-def make_client(settings: Settings, **http_options: Any) -> JiraClient:
-    """A JiraClient for the configured site; sends nothing until first used."""
-    from jira_pm.jira.client import JiraClient
+def make_client(settings: Settings, conn: Any = None, **http_options: Any) -> JiraClient:
+    """A JiraClient for the configured site; sends nothing until first used.
 
-    return JiraClient.from_settings(settings.jira, **http_options)
+    Given the store, the client reuses the deployment (Cloud or Server) the last
+    full sync saw, which saves the serverInfo request on every cron run.
+    """
+    from jira_pm.jira.client import JiraClient
+    from jira_pm.jira.http import JiraHttp
+
+    deployment = settings.jira.deployment
+    if conn is not None:
+        from jira_pm.sync import known_deployment
+
+        deployment = known_deployment(conn, deployment)
+    return JiraClient(JiraHttp.from_settings(settings.jira, **http_options), deployment=deployment)
 
 
 def is_terminal(stream: TextIO | None = None) -> bool:

@@ -8,18 +8,8 @@ from typing import Any
 
 import click
 
-from jira_pm.cli.common import is_terminal, load_settings_from_ctx, open_store
+from jira_pm.cli.common import is_terminal, load_settings_from_ctx, make_client, open_store
 from jira_pm.cli.main import main
-
-
-def make_sync_client(settings: Any, conn: Any) -> Any:
-    """A JiraClient for this store, reusing the deployment the store already knows."""
-    from jira_pm.jira.client import JiraClient
-    from jira_pm.jira.http import JiraHttp
-    from jira_pm.sync import known_deployment
-
-    http = JiraHttp.from_settings(settings.jira)
-    return JiraClient(http, deployment=known_deployment(conn, settings.jira.deployment))
 
 
 class BarProgress:
@@ -62,7 +52,7 @@ def sync_command(ctx: click.Context, full: bool, reconcile: bool) -> None:
     settings = load_settings_from_ctx(ctx)
     conn = open_store(settings)
     try:
-        client = make_sync_client(settings, conn)
+        client = make_client(settings, conn)
         progress = BarProgress() if BarProgress.wanted() else None
         result = sync(settings, conn, client, full=full,
                       reconcile=True if reconcile else None, progress=progress)
