@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import signal
 import time
 
 import click
@@ -80,6 +81,10 @@ def serve(flavor, host, port, issues, seed, data_file, latency_ms, rate_limit, e
     click.echo(f"  read-only: JIRA_EMAIL={readonly['email']} "
                f"JIRA_API_TOKEN={readonly['api_token']}")
     click.echo(f"  counters:  {site.url}/__sandbox/stats — Ctrl-C stops", nl=True)
+    # Ctrl-C stops, even when started in the background (which ignores SIGINT); so does
+    # SIGTERM, the same clean way (the server thread is shut down, the port released).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         while True:
             time.sleep(3600)
@@ -87,3 +92,7 @@ def serve(flavor, host, port, issues, seed, data_file, latency_ms, rate_limit, e
         click.echo("sandbox stopped")
     finally:
         site.stop()
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt

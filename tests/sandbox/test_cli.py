@@ -36,6 +36,8 @@ def test_serve_prints_url_and_answers_until_stopped(tmp_path: Path):
     finally:
         process.terminate()
         process.wait(timeout=10)
+    assert process.returncode == 0
+    assert "sandbox stopped" in process.stdout.read()
 
 
 @pytest.mark.parametrize(("args", "message"), [
