@@ -39,6 +39,19 @@ NO_NOTIFY = ("To discard the user notification either admin or project admin per
              "required.")
 
 
+def injected_error(status: int) -> Response:
+    """An injected 5xx: JSON from Jira itself (500, 503), an HTML page from the proxy in
+    front of it (502, 504), as real sites answer."""
+    if status in (502, 504):
+        title = {502: "502 Bad Gateway", 504: "504 Gateway Time-out"}[status]
+        page = (f"<html><head><title>{title}</title></head><body><center><h1>{title}</h1>"
+                "</center><hr><center>nginx</center></body></html>\n")
+        return Response(page, status=status, content_type="text/html")
+    headers = {"Retry-After": "1"} if status == 503 else {}
+    return json_response({"errorMessages": ["Internal server error (injected by the Jira "
+                                            "sandbox)."], "errors": {}}, status, headers)
+
+
 class SandboxApp(SiteHandlers, SearchHandlers, IssueHandlers, WorklogHandlers,
                  CommentHandlers, AdminHandlers):
     """The WSGI callable for one site."""
@@ -90,10 +103,7 @@ class SandboxApp(SiteHandlers, SearchHandlers, IssueHandlers, WorklogHandlers,
                 {"errorMessages": ["The request has been rate-limited. Please try again later."],
                  "errors": {}, "status": 429}, 429, decision.headers))
         if decision.kind == "error":
-            headers = {"Retry-After": "1"} if decision.status == 503 else {}
-            return self._finish(json_response(
-                {"errorMessages": ["Internal server error (injected by the Jira sandbox)."],
-                 "errors": {}}, decision.status, headers))
+            return self._finish(injected_error(decision.status))
         user = self.authenticate(request)
         if user is None:
             headers = {"WWW-Authenticate": 'Basic realm="protected-area"'}

@@ -151,3 +151,18 @@ def test_a_handler_bug_is_a_logged_json_500(monkeypatch, caplog):
         answer = login(site).get(f"{site.url}/rest/api/2/myself")
     assert answer.status_code == 500 and "myself" in answer.json()["errorMessages"][0]
     assert any("boom" in (r.exc_text or "") for r in caplog.records)
+
+
+def test_injected_errors_come_as_jira_json_or_proxy_html():
+    """500/503 carry Jira's JSON error body; 502/504 the HTML page a proxy sends."""
+    with Sandbox(scenario=shop(), error_rate=1.0, seed=4) as site:
+        http = login(site)
+        answers = [http.get(f"{site.url}/rest/api/2/myself") for _ in range(30)]
+    by_status = {a.status_code: a for a in answers}
+    assert set(by_status) == {500, 502, 503, 504}
+    for status in (500, 503):
+        assert by_status[status].json()["errorMessages"]
+    assert by_status[503].headers["Retry-After"] == "1"
+    for status in (502, 504):
+        assert by_status[status].headers["Content-Type"].startswith("text/html")
+        assert f"<title>{status} " in by_status[status].text
