@@ -184,8 +184,9 @@ class SandboxApp(SiteHandlers, SearchHandlers, IssueHandlers, WorklogHandlers,
 
     @staticmethod
     def require_write(user, message: str = "You do not have permission to edit issues in "
-                                           "this project.") -> None:
-        if user.readonly:
+                                           "this project.", issue=None) -> None:
+        """403 for the read-only user, and for anyone on a locked issue."""
+        if user.readonly or (issue is not None and issue.locked):
             raise SandboxError(403, [message])
 
     def check_notify(self, request: Request, user) -> None:

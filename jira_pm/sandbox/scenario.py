@@ -49,7 +49,7 @@ _ISSUE_KEYS = {
     "key", "id", "type", "summary", "status", "resolution", "points", "created", "updated",
     "resolved", "fix_versions", "sprints", "epic", "parent", "original_estimate",
     "remaining_estimate", "due", "labels", "start_date", "budget", "assignee", "reporter",
-    "worklogs", "comments", "history", "priority", "properties",
+    "worklogs", "comments", "history", "priority", "properties", "locked",
 }
 
 
@@ -183,6 +183,7 @@ def _link_and_fill(state: SiteState, issue: Issue, spec: dict) -> None:
     issue.assignee = spec.get("assignee")
     issue.priority = spec.get("priority", "Medium")
     issue.properties = dict(spec["properties"]) if spec.get("properties") else None
+    issue.locked = bool(spec.get("locked", False))
     last = issue.created
     for entry in sorted(spec.get("history", []), key=lambda h: parse_instant(h["at"])):
         at = parse_instant(entry["at"])

@@ -157,6 +157,12 @@ class Sandbox:
         with self.state.lock:
             self.state.update_issue(self.state.get_issue(id_or_key), author, **changes)
 
+    def lock_issue(self, id_or_key, locked: bool = True) -> None:
+        """Refuse (403) every write to this issue, for anyone, as Jira does to a user who
+        may browse but not edit it; reads are unaffected."""
+        with self.state.lock:
+            self.state.get_issue(id_or_key).locked = locked
+
     def delete_issue(self, id_or_key) -> None:
         with self.state.lock:
             self.state.delete_issue(self.state.get_issue(id_or_key))

@@ -136,7 +136,7 @@ class Issue:
                  "resolved", "created", "updated", "points", "original", "remaining", "due",
                  "labels", "fix_versions", "sprints", "epic_id", "parent_id", "start_date",
                  "budget", "assignee", "reporter", "histories", "worklogs", "comments",
-                 "properties", "priority")
+                 "properties", "priority", "locked")
 
     def __init__(self, id, key, project_key, type, summary, status, created, reporter):
         self.id = id
@@ -167,6 +167,7 @@ class Issue:
         self.comments: list[Comment] = []
         self.properties: dict | None = None
         self.priority = "Medium"
+        self.locked = False  # writes refused with 403, as when the user may not edit it
 
     @property
     def time_spent(self) -> int | None:

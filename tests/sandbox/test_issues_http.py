@@ -231,3 +231,24 @@ def test_invalid_field_values_are_400_and_change_nothing(cloud_shop, fields, err
                                    json={"fields": {"labels": ["x"], **fields}})
     assert answer.status_code == 400 and error_key in answer.json()["errors"]
     assert cloud_shop.issue_json("SHOP-1") == before
+
+
+def test_a_locked_issue_refuses_every_write_and_others_still_work():
+    """Writes to a locked issue answer 403 (even for the admin bot); other issues are written."""
+    data = shop()
+    data["issues"][-1]["locked"] = True  # OPS-1
+    with Sandbox(scenario=data) as site:
+        http, base = login(site), f"{site.url}/rest/api/3/issue"
+        refused = [
+            http.put(f"{base}/OPS-1", json={"update": {"labels": [{"add": "pm-x"}]}}),
+            http.post(f"{base}/OPS-1/comment", json={"body": "hi"}),
+            http.post(f"{base}/OPS-1/worklog", json={"timeSpentSeconds": 60}),
+            http.put(f"{base}/OPS-1/properties/jira-pm", json={"a": 1}),
+        ]
+        assert [a.status_code for a in refused] == [403, 403, 403, 403]
+        assert http.get(f"{base}/OPS-1").status_code == 200
+        assert http.put(f"{base}/SHOP-1", json={"update": {"labels": [{"add": "pm-x"}]}}
+                        ).status_code == 204
+        site.lock_issue("OPS-1", locked=False)
+        assert http.put(f"{base}/OPS-1", json={"update": {"labels": [{"add": "pm-x"}]}}
+                        ).status_code == 204

@@ -35,7 +35,8 @@ class CommentHandlers:
             return json_response({"startAt": start, "maxResults": size,
                                   "total": len(comments),
                                   "comments": [r.comment_out(c) for c in page]})
-        self.require_write(user, "You do not have the permission to comment on this issue.")
+        self.require_write(user, "You do not have the permission to comment on this issue.",
+                           issue)
         self.check_notify(request, user)
         body = self._comment_body(r, self.body(request))
         comment = self.state.add_comment(issue, user.name, body)
@@ -52,7 +53,7 @@ class CommentHandlers:
         comment = self._find_comment(issue, comment_id)
         if request.method == "GET":
             return json_response(r.comment(comment))
-        self.require_write(user, "You do not have the permission to edit this comment.")
+        self.require_write(user, "You do not have the permission to edit this comment.", issue)
         self.check_notify(request, user)
         if request.method == "DELETE":
             self.state.delete_comment(comment)
@@ -76,7 +77,8 @@ class CommentHandlers:
 
     def do_comment_property(self, request, user, r, comment_id, prop):
         comment = self._comment_anywhere(comment_id)
-        return self._property(request, user, comment.properties, prop, "comment")
+        return self._property(request, user, comment.properties, prop, "comment",
+                              self.state.issues[comment.issue_id])
 
     def do_issue_property_keys(self, request, user, r, id_or_key):
         issue = self.state.get_issue(id_or_key)
@@ -88,14 +90,14 @@ class CommentHandlers:
         issue = self.state.get_issue(id_or_key)
         if issue.properties is None:
             issue.properties = {}
-        return self._property(request, user, issue.properties, prop, "issue")
+        return self._property(request, user, issue.properties, prop, "issue", issue)
 
-    def _property(self, request, user, properties: dict, prop: str, owner: str):
+    def _property(self, request, user, properties: dict, prop: str, owner: str, issue):
         if request.method == "GET":
             if prop not in properties:
                 raise SandboxError(404, [f"The property with key '{prop}' does not exist."])
             return json_response({"key": prop, "value": properties[prop]})
-        self.require_write(user, f"You do not have permission to edit this {owner}.")
+        self.require_write(user, f"You do not have permission to edit this {owner}.", issue)
         if request.method == "DELETE":
             if prop not in properties:
                 raise SandboxError(404, [f"The property with key '{prop}' does not exist."])

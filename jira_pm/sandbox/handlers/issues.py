@@ -25,10 +25,10 @@ class IssueHandlers:
             return json_response(r.issue(issue, selection, mode))
         if request.method == "DELETE":
             self.require_write(user, "You do not have permission to delete issues in this "
-                                     "project.")
+                                     "project.", issue)
             self.state.delete_issue(issue)
             return Response(status=204)
-        self.require_write(user)
+        self.require_write(user, issue=issue)
         self.check_notify(request, user)
         changes = self._edit_changes(r, issue, self.body(request))
         self.state.update_issue(issue, user.name, **changes)

@@ -26,7 +26,8 @@ class WorklogHandlers:
             return json_response({"startAt": start, "maxResults": size,
                                   "total": len(issue.worklogs),
                                   "worklogs": [r.worklog_out(w) for w in page]})
-        self.require_write(user, "You do not have the permission to log work on this issue.")
+        self.require_write(user, "You do not have the permission to log work on this issue.",
+                           issue)
         self.check_notify(request, user)
         data = self.body(request)
         if r.api == 3 and data.get("comment") is not None and adf_problem(data["comment"]):
@@ -56,7 +57,8 @@ class WorklogHandlers:
             raise SandboxError(404, [f"Cannot find worklog with id: '{worklog_id}'."])
         if request.method == "GET":
             return json_response(r.worklog(worklog))
-        self.require_write(user, "You do not have the permission to delete this worklog.")
+        self.require_write(user, "You do not have the permission to delete this worklog.",
+                           issue)
         try:
             self.state.delete_worklog(
                 worklog.id, author=user.name, adjust=request.args.get("adjustEstimate", "auto"),
