@@ -15,6 +15,7 @@ def _r(path: str, endpoint: str, methods: tuple[str, ...] = ("GET",)) -> Rule:
 URLS = Map([
     _r(f"{API}/serverInfo", "server_info"),
     _r(f"{API}/myself", "myself"),
+    _r(f"{API}/user", "user"),
     _r(f"{API}/field", "fields"),
     _r(f"{API}/project", "projects"),
     _r(f"{API}/project/search", "project_search"),

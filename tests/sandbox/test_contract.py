@@ -30,6 +30,8 @@ ADF = {"type": "doc", "version": 1,
 CLOUD_CASES = [
     ("/rest/api/3/serverInfo", "GET", "/rest/api/3/serverInfo", None, None),
     ("/rest/api/3/myself", "GET", "/rest/api/3/myself", None, None),
+    ("/rest/api/3/user", "GET", "/rest/api/3/user", {"accountId": "5b10ac8d82e05b22cc7d0003"},
+     None),
     ("/rest/api/3/field", "GET", "/rest/api/3/field", None, None),
     ("/rest/api/3/project/{projectIdOrKey}", "GET", "/rest/api/3/project/SHOP", None, None),
     ("/rest/api/3/project/search", "GET", "/rest/api/3/project/search", {"maxResults": 1},
@@ -109,6 +111,7 @@ CLOUD_CASES = [
 SERVER_CASES = [
     ("/rest/api/2/serverInfo", "GET", "/rest/api/2/serverInfo", None, None),
     ("/rest/api/2/myself", "GET", "/rest/api/2/myself", None, None),
+    ("/rest/api/2/user", "GET", "/rest/api/2/user", {"username": "alice"}, None),
     ("/rest/api/2/field", "GET", "/rest/api/2/field", None, None),
     ("/rest/api/2/project/{projectIdOrKey}", "GET", "/rest/api/2/project/SHOP", None, None),
     ("/rest/api/2/project/{projectIdOrKey}/versions", "GET", "/rest/api/2/project/SHOP/versions",

@@ -266,3 +266,14 @@ def test_worklog_updated_pages_lose_and_repeat_nothing():
             url = page["nextPage"]
         assert sorted(seen) == sorted(int(w["id"]) for w in site.worklogs("W-1"))
         assert len(seen) == len(set(seen)) == 2500
+
+
+def test_user_self_links_resolve(cloud_shop, server_shop):
+    """The `self` link of a rendered user answers that user (Cloud by accountId, DC by name)."""
+    for site, path in ((cloud_shop, "/rest/api/3/issue/SHOP-1"),
+                       (server_shop, "/rest/api/2/issue/SHOP-1")):
+        http = login(site)
+        reporter = http.get(site.url + path).json()["fields"]["reporter"]
+        assert http.get(reporter["self"]).json() == reporter
+    assert login(cloud_shop).get(f"{cloud_shop.url}/rest/api/3/user",
+                                 params={"accountId": "nobody"}).status_code == 404

@@ -44,6 +44,18 @@ class SiteHandlers:
                      "applicationRoles"})
         return json_response(body)
 
+    def do_user(self, request, user, r):
+        """The user a `self` link points at: ?accountId= (Cloud), ?username= or ?key= (DC)."""
+        args = request.args
+        for found in self.state.users.values():
+            if (args.get("accountId") == found.account_id or args.get("username") == found.name
+                    or args.get("key") == found.key):
+                return json_response(r.user(found.name))
+        if not any(args.get(k) for k in ("accountId", "username", "key")):
+            raise SandboxError(400, ["Either the 'accountId' or the 'username' query parameter "
+                                     "must be given."])
+        raise SandboxError(404, ["The user does not exist."])
+
     def do_fields(self, request, user, r):
         out = []
         for fid, name, kind in catalog.SYSTEM_FIELDS:
