@@ -435,13 +435,18 @@ class Renderer:
         ids += [cf.id for cf in self.fields.values()]
         return ids
 
-    def issue(self, issue, fields: FieldSelection, changelog: str | None = None) -> dict:
-        """The issue JSON; ``changelog``: None, "search"/"issue" (Cloud truncates) or "full"."""
+    def issue(self, issue, fields: FieldSelection, changelog: str | None = None,
+              slim_ids: bool = False) -> dict:
+        """The issue JSON; ``changelog``: None, "search"/"issue" (Cloud truncates) or "full".
+
+        ``slim_ids``: Cloud search/jql gives bare ``{"id"}`` (and ``key``) objects when only
+        ids or keys are asked for.
+        """
         body = {"expand": "renderedFields,names,schema,operations,editmeta,changelog,"
                           "versionedRepresentations",
                 "id": str(issue.id), "self": f"{self.rest}/issue/{issue.id}", "key": issue.key}
         if fields.id_only:
-            if self.cloud:
+            if slim_ids and self.cloud:
                 slim = {"id": str(issue.id)}
                 if "key" in fields.parts:
                     slim["key"] = issue.key

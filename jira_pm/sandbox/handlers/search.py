@@ -53,7 +53,7 @@ class SearchHandlers:
         page = ids[start:start + size]
         with_changelog = "changelog" in expand.split(",")
         issues = [r.issue(self.state.issues[i], selection,
-                          "search" if with_changelog else None) for i in page]
+                          "search" if with_changelog else None, slim_ids=True) for i in page]
         body = {"issues": issues}
         if start + size < len(ids) or not done:
             body["nextPageToken"] = self._encode_token(start + size, jql)
