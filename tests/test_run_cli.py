@@ -51,9 +51,10 @@ def test_run_prints_a_one_screen_summary_and_exits_0(tmp_path):
 
 def test_quiet_run_prints_nothing_on_success(tmp_path):
     """`run --quiet` is silent when everything was written."""
-    with configured(tmp_path) as (_, config):
+    with configured(tmp_path) as (sandbox, config):
         result = invoke(config, "run", "--quiet")
         assert result.exit_code == 0 and result.output == ""
+        assert {k: sandbox.labels(k) for k in EXPECTED_LABELS} == EXPECTED_LABELS
 
 
 def test_quiet_run_reports_refused_writes_on_stderr_and_exits_4(tmp_path):

@@ -132,7 +132,11 @@ def test_run_writes_exactly_the_expected_labels_and_comments(flavor, tmp_path):
         assert labels(app) == EXPECTED_LABELS
         assert markers(app) == EXPECTED_COMMENTS
         bodies = [c.body for c in app.state.get_issue("ABC-1").comments]
-        assert isinstance(bodies[0], dict if flavor == "cloud" else str)
+        if flavor == "cloud":
+            assert bodies[0]["type"] == "doc" and bodies[0]["version"] == 1
+            assert "[jira-pm OD001 " in json.dumps(bodies[0])
+        else:
+            assert isinstance(bodies[0], str) and "[jira-pm OD001 " in bodies[0]
 
 
 @pytest.mark.parametrize("flavor", FLAVORS)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import responses
 from click.testing import CliRunner
 from conftest import load_recorded
 
@@ -31,7 +32,9 @@ def write_config(tmp_path):
 def test_status_of_a_never_synced_store_says_so(tmp_path):
     """A fresh store reports no sync yet and zero issues, with exit 0 and no network."""
     config = write_config(tmp_path)
-    result = CliRunner().invoke(main, ["--config", str(config), "status"])
+    # Nothing registered: any HTTP request would raise ConnectionError.
+    with responses.RequestsMock(assert_all_requests_are_fired=True):
+        result = CliRunner().invoke(main, ["--config", str(config), "status"])
     assert result.exit_code == 0, result.output
     assert "last sync: never" in result.output
     assert "issues: 0" in result.output

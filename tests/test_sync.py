@@ -304,6 +304,43 @@ def test_reconcile_removes_deleted_and_moved_out_issues_and_rekeys_moved_ones(tm
     assert site.issues[10005].key == "PM-99"
 
 
+def lagging_search(jira: FakeJira, hidden: int) -> None:
+    """Make the ids-only search omit one issue, as Cloud's eventually consistent index can."""
+    original = jira.search_ids
+
+    def search_ids(jql):
+        for page in original(jql):
+            yield [i for i in page if int(i) != hidden]
+
+    jira.search_ids = search_ids
+
+
+def test_reconcile_keeps_an_in_scope_issue_the_id_search_missed(tmp_path, jira):
+    """An issue a lagging search omits, but GET still finds in a configured project, is kept."""
+    conn = connect(tmp_path / "s.sqlite")
+    sync(settings(tmp_path), conn, jira, now=lambda: NOW)
+    lagging_search(jira, 10003)
+    result = sync(settings(tmp_path), conn, jira, reconcile=True,
+                  now=lambda: NOW + timedelta(minutes=10))
+    assert result.reconciled and result.deleted == 0
+    assert 10003 in load_site(conn).issues
+
+
+def test_reconcile_with_a_jql_filter_trusts_the_search_for_an_issue_it_omits(tmp_path, jira):
+    """With a JQL filter, an issue the search stops returning has left the scope: removed."""
+    conn = connect(tmp_path / "s.sqlite")
+    filtered = Settings.for_tests(
+        projects=("PM",), store_path=tmp_path / "s.sqlite",
+        scope={"projects": ["PM"], "jql": "labels = keep"},
+        sync={"overlap_minutes": 5, "reconcile_every_hours": 0},
+    )
+    sync(filtered, conn, jira, now=lambda: NOW)
+    lagging_search(jira, 10003)
+    result = sync(filtered, conn, jira, reconcile=True, now=lambda: NOW + timedelta(minutes=10))
+    assert result.reconciled and result.deleted == 1
+    assert 10003 not in load_site(conn).issues
+
+
 def test_reconcile_runs_by_itself_once_its_interval_has_passed(tmp_path, jira):
     """With reconcile_every_hours = 24, the first sync a day after the last reconcile reconciles."""
     conn = connect(tmp_path / "s.sqlite")

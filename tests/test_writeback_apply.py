@@ -158,6 +158,7 @@ def test_wiki_bodies_on_server_and_adf_on_cloud(store_path):
 def test_a_crash_around_any_write_never_duplicates_or_loses_anything(conn, point):
     """Killed before or after each request in turn, reruns end with one comment and every label."""
     jira = FakeJira(ISSUES)
+    crashes = 0
     for crash_at in range(10):
         seen = []
 
@@ -170,8 +171,14 @@ def test_a_crash_around_any_write_never_duplicates_or_loses_anything(conn, point
         try:
             apply(conn, jira, [finding()], fault=fault)
         except Crash:
+            crashes += 1
             continue
         break
+    else:
+        pytest.fail("apply never completed within 10 attempts")
+    # The hook really fired: the first attempts each died around a write (a rerun's
+    # plan is shorter, so fewer attempts crash than the first plan had writes).
+    assert crashes >= 2
     final = apply(conn, jira, [finding()])
     assert final.plan.writes == []
     assert [jira.marker_count(i) for i in (1, 2, 3)] == [1, 1, 0]

@@ -55,6 +55,26 @@ def test_addition_one_minute_before_the_start_is_not_scope_creep():
     assert run_check("scope_creep_sprint", s, NOW) == []
 
 
+def test_addition_at_exactly_the_start_is_baseline():
+    """An issue that joins at the very instant of T0 is in the sprint at its start: baseline."""
+    s = site(
+        sprint_issue(1, 5),
+        sprint_issue(3, 3, changes=[joined(3, START)]),
+        sprints=[SPRINT],
+    )
+    assert run_check("scope_creep_sprint", s, NOW) == []
+
+
+def test_issue_created_into_the_sprint_at_exactly_the_start_is_baseline():
+    """An issue created with the sprint set at the instant of T0 is baseline, not added."""
+    s = site(
+        sprint_issue(1, 5),
+        issue(6, story_points=2, sprint_ids=(7,), created=START),
+        sprints=[SPRINT],
+    )
+    assert run_check("scope_creep_sprint", s, NOW) == []
+
+
 def test_added_then_removed_is_neither_added_nor_removed():
     """An issue that entered after T0 and left again is not scope creep."""
     s = site(

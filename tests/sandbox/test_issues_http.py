@@ -98,8 +98,10 @@ def test_readonly_user_reads_but_gets_403_on_writes(server_shop):
     base = f"{server_shop.url}/rest/api/2/issue/SHOP-1"
     assert http.get(base).status_code == 200
     assert http.put(base, json={"fields": {"labels": []}}).status_code == 403
+    comments_before = len(server_shop.comments("SHOP-1"))
     assert http.post(f"{base}/comment", json={"body": "hi"}).status_code == 403
     assert server_shop.labels("SHOP-1") == ["customer"]
+    assert len(server_shop.comments("SHOP-1")) == comments_before
 
 
 def test_moved_issue_keeps_id_and_old_key_resolves(cloud_shop):
