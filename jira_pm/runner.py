@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +20,7 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
-from jira_pm.errors import EXIT_OK, JiraPmError, LockBusy, StoreError
+from jira_pm.errors import EXIT_OK, JiraPmError, LockBusy, StoreError, UsageError
 from jira_pm.store import ledger
 from jira_pm.store.schema import connect
 from jira_pm.writeback.apply import FaultHook
@@ -124,26 +126,117 @@ def run_pipeline(
     """Lock, sync, evaluate and apply; raises LockBusy when another run holds the lock."""
     run_id = new_run_id()
     log = JsonLog(log_json if log_json is not None else settings.log.json_path, run_id)
-    lock = FileLock(str(lock_path(Path(settings.store_path))))
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        log.event("run-skipped", reason="lock busy")
-        raise LockBusy(
-            f"another jira-pm run holds the lock {lock_path(Path(settings.store_path))}; "
-            "this run did nothing",
-            hint="nothing to fix if runs overlap now and then; if it persists, "
-            "run less often or check for a hung run",
-        ) from None
-    try:
+    with store_lock(settings, log):
         conn = connect(settings.store_path)
         try:
             return _run_locked(conn, settings, client, run_id, log, dry_run=dry_run,
                                as_of=as_of, full_sync=full_sync, pack=pack, fault=fault)
         finally:
             conn.close()
+
+
+@contextmanager
+def store_lock(settings: Any, log: JsonLog | None = None) -> Iterator[None]:
+    """Hold the store's run lock (``run`` and ``apply`` share it); LockBusy when it is held."""
+    path = lock_path(Path(settings.store_path))
+    lock = FileLock(str(path))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        if log is not None:
+            log.event("run-skipped", reason="lock busy")
+        raise LockBusy(
+            f"another jira-pm run holds the lock {path}; this run did nothing",
+            hint="nothing to fix if runs overlap now and then; if it persists, "
+            "run less often or check for a hung run",
+        ) from None
+    try:
+        yield
     finally:
         lock.release()
+
+
+def never_synced(conn: sqlite3.Connection) -> bool:
+    """Whether no sync has ever written to this store (no sync state, no issues)."""
+    return (conn.execute("SELECT COUNT(*) FROM sync_state").fetchone()[0] == 0
+            and conn.execute("SELECT COUNT(*) FROM issues").fetchone()[0] == 0)
+
+
+def never_synced_error(settings: Any) -> UsageError:
+    return UsageError(f"the store at {settings.store_path} has never been synced, so there is "
+                      "nothing to apply", hint="run `jira-pm sync` first, or check [store] path "
+                      "in the config")
+
+
+@dataclass
+class ApplyReport:
+    """What `jira-pm apply` did: the findings it evaluated and the write-back result."""
+
+    run_id: str
+    findings: int
+    new: int
+    resolved: int
+    writeback: WritebackResult
+
+    @property
+    def exit_code(self) -> int:
+        return self.writeback.exit_code
+
+
+def apply_pipeline(
+    settings: Any,
+    client: Any,
+    *,
+    dry_run: bool = False,
+    as_of: datetime | None = None,
+    pack: Any = None,
+    fault: FaultHook | None = None,
+) -> ApplyReport:
+    """`jira-pm apply`: evaluate the store now and write those findings.
+
+    The findings are evaluated afresh (recorded unless ``dry_run``), never taken
+    from an earlier audit, which may predate the last sync or never have run.
+    Raises UsageError when the store was never synced.
+    """
+    from jira_pm.engine import evaluate_store
+    from jira_pm.rulepack import load_pack
+
+    if not Path(settings.store_path).exists():
+        raise never_synced_error(settings)
+    run_id = new_run_id()
+    conn = connect(settings.store_path)
+    try:
+        if never_synced(conn):
+            raise never_synced_error(settings)
+        pack = pack or load_pack(settings)
+        if dry_run:  # a dry run writes nothing, not to Jira and not to the store
+            evaluation = evaluate_store(conn, settings, pack, as_of, record=False)
+            result = apply_from_store(conn, client, settings, findings=evaluation.findings,
+                                      owned_labels=pack.owned_labels(), dry_run=True)
+            return ApplyReport(run_id, len(evaluation.findings), len(evaluation.new),
+                               len(evaluation.resolved), result)
+        ledger.start_run(conn, run_id, "apply")
+        try:
+            evaluation = evaluate_store(conn, settings, pack, as_of, record=True)
+            result = apply_from_store(
+                conn, client, settings, findings=evaluation.findings,
+                owned_labels=pack.owned_labels(), run_id=run_id, fault=fault,
+            )
+        except JiraPmError as exc:
+            ledger.finish_run(conn, run_id, "error", {"error": exc.one_line()})
+            raise
+        outcome = result.outcome
+        ledger.finish_run(conn, run_id, "partial" if result.exit_code else "ok", {
+            "findings": len(evaluation.findings), "new": len(evaluation.new),
+            "resolved": len(evaluation.resolved),
+            "writes_done": len(outcome.done) if outcome else 0,
+            "writes_failed": len(outcome.failed) if outcome else 0,
+            "writes_deferred": outcome.deferred if outcome else 0,
+        })
+        return ApplyReport(run_id, len(evaluation.findings), len(evaluation.new),
+                           len(evaluation.resolved), result)
+    finally:
+        conn.close()
 
 
 def _run_locked(conn: sqlite3.Connection, settings: Any, client: Any, run_id: str,

@@ -7,7 +7,7 @@ import contextlib
 import pytest
 from click.testing import CliRunner
 from filelock import FileLock
-from test_run_sandbox import EXPECTED_LABELS, scenario
+from test_run_sandbox import EXPECTED_LABELS, _day, scenario
 
 from jira_pm.cli import main
 from jira_pm.config import load_settings
@@ -102,3 +102,61 @@ def test_bad_as_of_is_a_usage_error(tmp_path):
         assert result.exit_code == 2
         assert "--as-of 'yesterday' is neither a date nor an ISO datetime" in result.stderr
         assert result.stderr.count("\n") == 1
+
+
+def test_apply_after_sync_without_audit_writes_the_findings_not_removals(tmp_path):
+    """`apply` evaluates the store itself: after a bare sync it adds the expected labels."""
+    with configured(tmp_path) as (sandbox, config):
+        assert invoke(config, "sync").exit_code == 0
+        dry = invoke(config, "apply", "--dry-run")
+        assert dry.exit_code == 0, dry.output
+        assert "findings: 3 open (3 new, 0 resolved)" in dry.stdout
+        assert "plan (dry run, nothing written): 7 writes" in dry.stdout
+        removals = [line for line in dry.stdout.splitlines() if "remove-label" in line]
+        assert [line.split()[:3] for line in removals] == [["ABC-4", "remove-label",
+                                                            "pm-at-risk"]]
+        real = invoke(config, "apply")
+        assert real.exit_code == 0 and "writes: 7 done, 0 failed" in real.stdout, real.output
+        assert {k: sandbox.labels(k) for k in EXPECTED_LABELS} == EXPECTED_LABELS
+        assert invoke(config, "apply").stdout.count("writes: 0 done") == 1
+
+
+def test_apply_after_a_stale_audit_uses_fresh_findings(tmp_path):
+    """An audit recorded before the latest sync does not drive `apply`: it re-evaluates."""
+    with configured(tmp_path) as (sandbox, config):
+        assert invoke(config, "sync").exit_code == 0
+        assert invoke(config, "audit").exit_code == 0  # records OD001 on ABC-1
+        sandbox.release_version("ABC", "1.0")  # ... which then clears in Jira
+        assert invoke(config, "sync").exit_code == 0
+        real = invoke(config, "apply")
+        assert real.exit_code == 0, real.output
+        assert "findings: 2 open (0 new, 1 resolved)" in real.stdout
+        assert sandbox.labels("ABC-1") == ["backend"]
+        assert sandbox.labels("ABC-5") == ["pm-over-estimate"]
+        assert sandbox.labels("ABC-8") == ["pm-scope-creep"]
+
+
+def test_apply_as_of_evaluates_at_that_date(tmp_path):
+    """`apply --as-of` evaluates as of that day: before the release date nothing is overdue."""
+    with configured(tmp_path) as (_, config):
+        assert invoke(config, "sync").exit_code == 0
+        then = invoke(config, "apply", "--dry-run", "--as-of", _day(-20))
+        assert then.exit_code == 0, then.output
+        assert "pm-overdue" not in then.stdout
+        assert "add-label pm-overdue" in invoke(config, "apply", "--dry-run").stdout
+        assert invoke(config, "apply", "--as-of", "yesterday").exit_code == 2
+
+
+def test_apply_on_a_never_synced_store_exits_2_in_one_line(tmp_path):
+    """`apply` before any sync says so and writes nothing (no removal of every pm- label)."""
+    with configured(tmp_path) as (sandbox, config):
+        result = invoke(config, "apply")
+        assert result.exit_code == 2
+        assert "has never been synced" in result.stderr and "jira-pm sync" in result.stderr
+        assert result.stderr.count("\n") == 1
+        assert not (tmp_path / "store.sqlite").exists()
+        connect(tmp_path / "store.sqlite").close()  # an empty store is as good as none
+        again = invoke(config, "apply", "--dry-run")
+        assert again.exit_code == 2 and "has never been synced" in again.stderr
+        assert sandbox.stats()["total"] == 0
+

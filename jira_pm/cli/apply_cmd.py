@@ -23,26 +23,32 @@ def _as_of(settings: Any, text: str | None) -> datetime | None:
 @main.command("apply")
 @click.option("--dry-run", is_flag=True, help="Print the plan (issue, operation, rule, why); "
               "write nothing.")
+@click.option("--as-of", default=None, help="Evaluate as of this date (end of that day in "
+              "[calendar] timezone) or ISO date-time instead of now.")
 @click.pass_context
-def apply_command(ctx: click.Context, dry_run: bool) -> None:
-    """Write the store's open findings back to Jira as labels and comments."""
-    from jira_pm.rulepack import load_pack
-    from jira_pm.runner import writeback_lines
-    from jira_pm.store.findings import open_findings
-    from jira_pm.writeback.from_store import apply_from_store
+def apply_command(ctx: click.Context, dry_run: bool, as_of: str | None) -> None:
+    """Evaluate the rule pack on the store and write its findings back to Jira.
+
+    The findings are evaluated now, from the store as last synced (as `run`
+    does, without syncing first).
+    """
+    from jira_pm.runner import apply_pipeline, never_synced_error, writeback_lines
 
     settings = load_settings_from_ctx(ctx)
+    when = _as_of(settings, as_of)
+    if not Path(settings.store_path).exists():
+        raise never_synced_error(settings)  # and create no empty store at a wrong path
     conn = open_store(settings)
     try:
-        result = apply_from_store(
-            conn, make_client(settings, conn), settings, findings=open_findings(conn),
-            owned_labels=load_pack(settings).owned_labels(), dry_run=dry_run,
-        )
+        client = make_client(settings, conn)
     finally:
         conn.close()
-    for line in writeback_lines(result, dry_run, limit=10_000 if dry_run else 50):
+    report = apply_pipeline(settings, client, dry_run=dry_run, as_of=when)
+    click.echo(f"findings: {report.findings} open ({report.new} new, "
+               f"{report.resolved} resolved)")
+    for line in writeback_lines(report.writeback, dry_run, limit=10_000 if dry_run else 50):
         click.echo(line)
-    ctx.exit(result.exit_code)
+    ctx.exit(report.exit_code)
 
 
 @main.command("run")
