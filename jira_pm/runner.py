@@ -192,11 +192,11 @@ def apply_pipeline(
     pack: Any = None,
     fault: FaultHook | None = None,
 ) -> ApplyReport:
-    """`jira-pm apply`: evaluate the store now and write those findings.
+    """`jira-pm apply`: under the run lock, evaluate the store now and write those findings.
 
     The findings are evaluated afresh (recorded unless ``dry_run``), never taken
     from an earlier audit, which may predate the last sync or never have run.
-    Raises UsageError when the store was never synced.
+    Raises LockBusy when a run holds the lock, UsageError when the store was never synced.
     """
     from jira_pm.engine import evaluate_store
     from jira_pm.rulepack import load_pack
@@ -204,39 +204,40 @@ def apply_pipeline(
     if not Path(settings.store_path).exists():
         raise never_synced_error(settings)
     run_id = new_run_id()
-    conn = connect(settings.store_path)
-    try:
-        if never_synced(conn):
-            raise never_synced_error(settings)
-        pack = pack or load_pack(settings)
-        if dry_run:  # a dry run writes nothing, not to Jira and not to the store
-            evaluation = evaluate_store(conn, settings, pack, as_of, record=False)
-            result = apply_from_store(conn, client, settings, findings=evaluation.findings,
-                                      owned_labels=pack.owned_labels(), dry_run=True)
+    with store_lock(settings):
+        conn = connect(settings.store_path)
+        try:
+            if never_synced(conn):
+                raise never_synced_error(settings)
+            pack = pack or load_pack(settings)
+            if dry_run:  # a dry run writes nothing, not to Jira and not to the store
+                evaluation = evaluate_store(conn, settings, pack, as_of, record=False)
+                result = apply_from_store(conn, client, settings, findings=evaluation.findings,
+                                          owned_labels=pack.owned_labels(), dry_run=True)
+                return ApplyReport(run_id, len(evaluation.findings), len(evaluation.new),
+                                   len(evaluation.resolved), result)
+            ledger.start_run(conn, run_id, "apply")
+            try:
+                evaluation = evaluate_store(conn, settings, pack, as_of, record=True)
+                result = apply_from_store(
+                    conn, client, settings, findings=evaluation.findings,
+                    owned_labels=pack.owned_labels(), run_id=run_id, fault=fault,
+                )
+            except JiraPmError as exc:
+                ledger.finish_run(conn, run_id, "error", {"error": exc.one_line()})
+                raise
+            outcome = result.outcome
+            ledger.finish_run(conn, run_id, "partial" if result.exit_code else "ok", {
+                "findings": len(evaluation.findings), "new": len(evaluation.new),
+                "resolved": len(evaluation.resolved),
+                "writes_done": len(outcome.done) if outcome else 0,
+                "writes_failed": len(outcome.failed) if outcome else 0,
+                "writes_deferred": outcome.deferred if outcome else 0,
+            })
             return ApplyReport(run_id, len(evaluation.findings), len(evaluation.new),
                                len(evaluation.resolved), result)
-        ledger.start_run(conn, run_id, "apply")
-        try:
-            evaluation = evaluate_store(conn, settings, pack, as_of, record=True)
-            result = apply_from_store(
-                conn, client, settings, findings=evaluation.findings,
-                owned_labels=pack.owned_labels(), run_id=run_id, fault=fault,
-            )
-        except JiraPmError as exc:
-            ledger.finish_run(conn, run_id, "error", {"error": exc.one_line()})
-            raise
-        outcome = result.outcome
-        ledger.finish_run(conn, run_id, "partial" if result.exit_code else "ok", {
-            "findings": len(evaluation.findings), "new": len(evaluation.new),
-            "resolved": len(evaluation.resolved),
-            "writes_done": len(outcome.done) if outcome else 0,
-            "writes_failed": len(outcome.failed) if outcome else 0,
-            "writes_deferred": outcome.deferred if outcome else 0,
-        })
-        return ApplyReport(run_id, len(evaluation.findings), len(evaluation.new),
-                           len(evaluation.resolved), result)
-    finally:
-        conn.close()
+        finally:
+            conn.close()
 
 
 def _run_locked(conn: sqlite3.Connection, settings: Any, client: Any, run_id: str,

@@ -30,7 +30,7 @@ def apply_command(ctx: click.Context, dry_run: bool, as_of: str | None) -> None:
     """Evaluate the rule pack on the store and write its findings back to Jira.
 
     The findings are evaluated now, from the store as last synced (as `run`
-    does, without syncing first).
+    does, without syncing first); `apply` takes the same lock as `run`.
     """
     from jira_pm.runner import apply_pipeline, never_synced_error, writeback_lines
 
@@ -43,7 +43,12 @@ def apply_command(ctx: click.Context, dry_run: bool, as_of: str | None) -> None:
         client = make_client(settings, conn)
     finally:
         conn.close()
-    report = apply_pipeline(settings, client, dry_run=dry_run, as_of=when)
+    try:
+        report = apply_pipeline(settings, client, dry_run=dry_run, as_of=when)
+    except LockBusy as busy:
+        click.echo(f"jira-pm: {busy.one_line()}", err=True)
+        ctx.exit(busy.exit_code)
+        return
     click.echo(f"findings: {report.findings} open ({report.new} new, "
                f"{report.resolved} resolved)")
     for line in writeback_lines(report.writeback, dry_run, limit=10_000 if dry_run else 50):
