@@ -51,6 +51,20 @@ def run(*args):
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
+def test_audit_of_a_store_that_was_never_synced_is_a_usage_error(tmp_path, monkeypatch):
+    """With no store file, or an empty never-synced one, audit exits 2 and creates nothing."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("JIRA_PM_CONFIG", raising=False)
+    (tmp_path / "jira-pm.toml").write_text(CONFIG, encoding="utf-8")
+    missing = CliRunner().invoke(main, ["audit", "--fail-on", "high"])
+    assert missing.exit_code == 2
+    assert "has never been synced" in missing.stderr and "jira-pm sync" in missing.stderr
+    assert not (tmp_path / "store.sqlite").exists()
+    connect(tmp_path / "store.sqlite").close()
+    empty = CliRunner().invoke(main, ["audit"])
+    assert empty.exit_code == 2 and "has never been synced" in empty.stderr
+
+
 def test_audit_json_lists_findings_and_marks_them_new_then_open(workdir):
     """A first audit reports every finding as new; the next one as still open."""
     first = run("audit", "--format", "json")

@@ -50,10 +50,20 @@ def audit(ctx, projects, rule_ids, severity, as_of_text, rules_dirs, fmt, fail_o
         raise UsageError(f"--rule {unknown[0]} is not a rule of the pack",
                          hint="run `jira-pm rules list` for the rule ids")
     as_of = calendar_from_settings(settings).parse_as_of(as_of_text) if as_of_text else None
+    # An audit of a store that was never synced would say "No findings" and pass a
+    # CI gate; a wrong [store] path must fail loudly instead (and create no file).
+    never_synced = UsageError(
+        f"the store {settings.store_path} has never been synced, so there is nothing to audit",
+        hint="run `jira-pm sync` first, or check [store] path in the config",
+    )
+    if not Path(settings.store_path).exists():
+        raise never_synced
     conn = open_store(settings)
     try:
         if conn.execute("SELECT COUNT(*) FROM issues").fetchone()[0] == 0:
-            note(f"the store {settings.store_path} holds no issues yet: run `jira-pm sync` first")
+            if conn.execute("SELECT COUNT(*) FROM sync_state").fetchone()[0] == 0:
+                raise never_synced
+            note(f"the store {settings.store_path} holds no issues: the scope matched none")
         record = as_of is None and not rules_dirs
         evaluation = evaluate_store(conn, settings, pack, as_of, record=record)
     finally:

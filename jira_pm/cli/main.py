@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+import os
+import sqlite3
 import sys
 import traceback
 
 import click
 
 from jira_pm import __version__
-from jira_pm.errors import EXIT_USAGE, JiraPmError
+from jira_pm.errors import EXIT_OK, EXIT_USAGE, JiraPmError
 
 
 class ErrorHandlingGroup(click.Group):
@@ -29,6 +31,25 @@ class ErrorHandlingGroup(click.Group):
             ctx.exit(exc.exit_code)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except BrokenPipeError:
+            # `jira-pm audit | head`: the reader left; that is not an error. Point
+            # stdout at devnull so the interpreter's final flush stays quiet too.
+            try:
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            except (OSError, ValueError):  # stdout is not a real file (a test runner)
+                pass
+            ctx.exit(EXIT_OK)
+        except sqlite3.DatabaseError as exc:
+            # The store was readable at open but a page is damaged (disk, a copy taken
+            # mid-write): a store problem for the user, not a jira-pm bug.
+            if _debug(ctx):
+                traceback.print_exc()
+            click.echo(
+                f"jira-pm: error: the store is damaged ({exc}) — move it aside and run "
+                "`jira-pm sync --full` to rebuild it from Jira",
+                err=True,
+            )
+            ctx.exit(EXIT_USAGE)
         except KeyboardInterrupt:
             click.echo("jira-pm: interrupted", err=True)
             ctx.exit(130)
