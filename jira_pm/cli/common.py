@@ -33,7 +33,9 @@ def make_client(settings: Settings, conn: Any = None, **http_options: Any) -> Ji
     """A JiraClient for the configured site; sends nothing until first used.
 
     Given the store, the client reuses the deployment (Cloud or Server) the last
-    full sync saw, which saves the serverInfo request on every cron run.
+    full sync saw, which saves the serverInfo request on every cron run; and a
+    store that belongs to another site (see ``jira_pm.sync.identity``) is refused
+    with ConfigError before anything is sent.
     """
     from jira_pm.jira.client import JiraClient
     from jira_pm.jira.http import JiraHttp
@@ -41,7 +43,9 @@ def make_client(settings: Settings, conn: Any = None, **http_options: Any) -> Ji
     deployment = settings.jira.deployment
     if conn is not None:
         from jira_pm.sync import known_deployment
+        from jira_pm.sync.identity import check_site
 
+        check_site(conn, settings.jira.url, settings.store_path)
         deployment = known_deployment(conn, deployment)
     return JiraClient(JiraHttp.from_settings(settings.jira, **http_options), deployment=deployment)
 

@@ -36,6 +36,7 @@ from jira_pm.store.issues import (
     set_sync_state,
     transaction,
 )
+from jira_pm.sync.identity import check_site, record_site
 from jira_pm.sync.pages import changelog_truncated, merged, worklogs_truncated
 from jira_pm.sync.query import chain_jql, jql_since, new_chain, page_jql, scope_jql, scope_key
 
@@ -130,6 +131,9 @@ class Syncer:
     def run(self, *, full: bool = False, reconcile: bool | None = None) -> SyncResult:
         started_clock = time.monotonic()
         requests_before = self._requests()
+        # A store belongs to one site: ids collide across sites (see sync.identity).
+        url = self.settings.jira.url
+        check_site(self.conn, url, getattr(self.settings, "store_path", None))
         state = get_sync_state(self.conn, self.scope)
         checkpoint = state.checkpoint
         cached = get_meta(self.conn, "field_map")
@@ -147,6 +151,7 @@ class Syncer:
         # Facts also refresh with each reconcile, so a changed user time zone or
         # clock is picked up within reconcile_every_hours, not only on --full.
         fields = self._site_facts(refresh=(mode == "full" and not checkpoint) or reconcile_due)
+        record_site(self.conn, url)  # the first sync to get this far claims the store
         if cached and mode != "full" and FieldMap.from_dict(cached["map"]) != fields:
             # Jira now names other fields (say a new story point field): remap everything.
             mode, checkpoint = "full", None
