@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 from datetime import UTC, datetime, timedelta
+from importlib import resources
 
 import pytest
 from filelock import FileLock
@@ -308,3 +309,27 @@ def test_on_change_comment_is_edited_in_place_then_marked_resolved(flavor, tmp_p
         before = writes(app)
         run(settings)
         assert writes(app) == before
+
+
+@pytest.mark.parametrize("flavor", FLAVORS)
+def test_on_change_comments_adopted_into_a_fresh_store_are_not_edited_again(flavor, tmp_path):
+    """A rebuilt store adopts its on-change comments by marker; the next run sends zero writes."""
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    for pack in resources.files("jira_pm.rules").iterdir():  # the built-in pack, on-change
+        if pack.name.endswith(".toml"):
+            text = pack.read_text(encoding="utf-8")
+            (rules / pack.name).write_text(text.replace('comment_policy = "once"',
+                                                        'comment_policy = "on-change"'),
+                                           encoding="utf-8")
+    with site(flavor, tmp_path, rules={"paths": [str(rules)]}) as (app, settings):
+        assert run(settings).exit_code == 0
+        assert markers(app) == EXPECTED_COMMENTS
+        fresh = settings_for(app, tmp_path / "rebuilt.sqlite", rules={"paths": [str(rules)]})
+        first = run(fresh)  # a full sync into an empty store: every comment found by marker
+        assert first.exit_code == 0 and first.writeback.plan.writes == []
+        assert first.writeback.outcome.adopted == 3
+        before = writes(app)
+        second = run(fresh)
+        assert second.writeback.plan.writes == [] and writes(app) == before
+        assert markers(app) == EXPECTED_COMMENTS

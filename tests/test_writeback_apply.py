@@ -312,3 +312,50 @@ def test_on_change_comment_deleted_by_a_person_is_not_posted_again(store_path):
     assert result.exit_code == 0 and jira.comment_list[2] == []
     assert "was deleted in Jira" in result.outcome.notices[0]
     assert apply(conn, jira, changed).plan.writes == []
+
+
+@pytest.mark.parametrize("cloud", [False, True])
+def test_on_change_comments_adopted_into_a_fresh_store_then_zero_writes(store_path, cloud):
+    """A lost store adopts on-change comments saying the current text; a rerun writes nothing."""
+    jira = FakeJira(ISSUES, cloud=cloud)
+    old = store_with(store_path, ISSUES)
+    apply(old, jira, [finding(policy="on-change")])
+    old.close()
+    fresh = store_with(store_path.with_name("fresh.sqlite"), jira.labels)
+    writes = len(jira.writes)
+    first = apply(fresh, jira, [finding(policy="on-change")])
+    assert first.plan.writes == [] and first.outcome.adopted == 2 and len(jira.writes) == writes
+    again = apply(fresh, jira, [finding(policy="on-change")])
+    assert again.plan.writes == [] and len(jira.writes) == writes
+
+
+def test_on_change_comment_adopted_with_outdated_text_is_edited_once(store_path):
+    """A comment found by marker that says an older text is edited in that run, then left alone."""
+    jira = FakeJira({2: []})
+    old = store_with(store_path, {2: []})
+    apply(old, jira, [finding(issues=(2,), policy="on-change")])
+    old.close()
+    fresh = store_with(store_path.with_name("fresh.sqlite"), jira.labels)
+    changed = [finding(issues=(2,), policy="on-change", message="9 days late")]
+    first = apply(fresh, jira, changed)
+    assert [w.operation for w in first.plan.writes] == ["edit-comment"]
+    assert len(jira.comment_list[2]) == 1 and "9 days late" in jira.comment_list[2][0]["body"]
+    writes = len(jira.writes)
+    assert apply(fresh, jira, changed).plan.writes == [] and len(jira.writes) == writes
+
+
+def test_says_compares_the_text_not_jiras_encoding_of_it():
+    """A body matches its rendering despite re-split ADF text nodes or reflowed wiki lines."""
+    from jira_pm.jira.format import CommentText, to_adf, to_wiki
+    from jira_pm.writeback.apply import says
+
+    text = CommentText("Sprint [S-1] is *late*", (("points_added", "5 {x}"),), "Fix it_now",
+                       "[jira-pm SC001 abcdef123456]")
+    adf = to_adf(text)
+    headline = adf["content"][0]["content"][0]["text"]
+    adf["content"][0]["content"] = [{"type": "text", "text": headline[:6]},
+                                    {"type": "text", "text": headline[6:]}]
+    assert says(adf, text) and says(to_wiki(text).replace("\n", "\r\n"), text)
+    other = CommentText("Sprint [S-1] is *very late*", text.facts, text.advice, text.marker)
+    assert not says(to_adf(other), text) and not says(to_wiki(other), text)
+    assert not says(None, text)

@@ -29,7 +29,13 @@ from jira_pm.errors import (
     JiraNotFound,
     JiraPermissionError,
 )
-from jira_pm.jira.format import find_markers, marker_matches, render
+from jira_pm.jira.format import (
+    CommentText,
+    adf_plain_text,
+    find_markers,
+    marker_matches,
+    render,
+)
 from jira_pm.store import ledger
 from jira_pm.writeback.plan import (
     POLICY_ON_CHANGE,
@@ -87,13 +93,37 @@ class MarkerFinder:
     def find(self, issue_id: int, rule_id: str, fingerprint: str,
              fresh: bool = False) -> str | None:
         """The id of the comment carrying this rule's and finding's marker, or None."""
+        comment = self.find_comment(issue_id, rule_id, fingerprint, fresh)
+        return None if comment is None else str(comment.get("id"))
+
+    def find_comment(self, issue_id: int, rule_id: str, fingerprint: str,
+                     fresh: bool = False) -> dict | None:
+        """The comment (as Jira returned it) carrying this rule's and finding's marker."""
         if fresh or issue_id not in self._cache:
             self._cache[issue_id] = list(self._client.comments(issue_id))
         for comment in self._cache[issue_id]:
             for found in find_markers(comment.get("body")):
                 if marker_matches(found, rule_id, fingerprint):
-                    return str(comment.get("id"))
+                    return comment
         return None
+
+
+def _normalized(body: Any) -> str:
+    """A comment body's words: ADF or wiki text, escapes and whitespace runs ignored."""
+    text = body if isinstance(body, str) else adf_plain_text(body)
+    return " ".join(text.replace("\\", "").split())
+
+
+def says(body: Any, text: CommentText) -> bool:
+    """Whether a comment body found in Jira says what ``text`` renders to now.
+
+    The body is compared with the rendering in its own format (ADF or wiki
+    markup), as normalized text, so Jira's re-encoding of a body does not count
+    as a change.
+    """
+    if body is None:
+        return False
+    return _normalized(body) == _normalized(render(text, adf=not isinstance(body, str)))
 
 
 def finalize(candidates: Plan, client: Any, max_writes: int) -> Plan:
@@ -110,13 +140,19 @@ def finalize(candidates: Plan, client: Any, max_writes: int) -> Plan:
             plan.deferred.append(write)
             continue
         if isinstance(write, CommentWrite) and write.needs_marker_search:
-            comment_id = finder.find(write.issue_id, write.rule_id, write.fingerprint)
-            if comment_id is not None:
-                believed = write.pending_hash
+            found = finder.find_comment(write.issue_id, write.rule_id, write.fingerprint)
+            if found is not None:
+                comment_id = str(found.get("id"))
+                current = write.text.content_hash()
+                # The ledger records the hash of the text the comment carries, so the next
+                # on-change decision compares like with like: the current text's hash when
+                # the comment already says it, else the text believed posted (or None).
+                up_to_date = (write.pending_hash == current
+                              or says(found.get("body"), write.text))
+                believed = current if up_to_date else write.pending_hash
                 plan.adopted.append((write.issue_id, write.issue_key, write.rule_id,
                                      write.fingerprint, comment_id, believed))
-                current = write.text.content_hash()
-                if write.policy != POLICY_ON_CHANGE or believed in (None, current):
+                if write.policy != POLICY_ON_CHANGE or up_to_date:
                     continue
                 write = replace(write, operation=ledger.OP_EDIT_COMMENT, comment_id=comment_id,
                                 needs_marker_search=False, why=f"finding changed: {write.why}")
