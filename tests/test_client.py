@@ -346,6 +346,20 @@ def test_update_and_delete_comment(mock):
     assert client.delete_comment(1, 100) is None
 
 
+def test_update_comment_sends_notify_users_false_on_request(mock):
+    """update_comment(notify_users=False) adds ?notifyUsers=false; by default no query at all."""
+    adf = {"type": "doc", "version": 1, "content": []}
+    mock.put(f"{BASE}/rest/api/3/issue/1/comment/100", json={"id": "100"},
+             match=[matchers.json_params_matcher({"body": adf}),
+                    matchers.query_param_matcher({"notifyUsers": "false"})])
+    mock.put(f"{BASE}/rest/api/2/issue/1/comment/101", json={"id": "101"},
+             match=[matchers.query_param_matcher({})])
+    client = make_client("cloud")
+    assert client.update_comment(1, 100, adf, notify_users=False) == {"id": "100"}
+    assert client.update_comment(1, 101, "text") == {"id": "101"}
+    assert query(mock.calls[0]) == {"notifyUsers": "false"} and query(mock.calls[1]) == {}
+
+
 def test_comment_properties(mock):
     """set_comment_property PUTs the value; get returns it, or None when absent."""
     url = f"{BASE}/rest/api/2/comment/100/properties/jira-pm"

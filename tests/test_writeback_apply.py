@@ -61,10 +61,13 @@ class FakeJira:
             raise AmbiguousWriteError("connection dropped during POST")
         return {"id": str(self._next_id)}
 
-    def update_comment(self, issue_id, comment_id, body):
+    def update_comment(self, issue_id, comment_id, body, notify_users=True):
+        if not notify_users and self.refuse_silent:
+            raise JiraPermissionError("To discard the user notification admin rights are "
+                                      "required", status=403)
         for comment in self.comment_list[issue_id]:
             if comment["id"] == comment_id:
-                self.writes.append(("edit", issue_id, comment_id))
+                self.writes.append(("edit", issue_id, comment_id, notify_users))
                 comment["body"] = body
                 return {"id": comment_id}
         raise JiraNotFound("Can not find a comment for the id", status=404)
@@ -359,3 +362,22 @@ def test_says_compares_the_text_not_jiras_encoding_of_it():
     other = CommentText("Sprint [S-1] is *very late*", text.facts, text.advice, text.marker)
     assert not says(to_adf(other), text) and not says(to_wiki(other), text)
     assert not says(None, text)
+
+
+def test_notify_users_false_reaches_comment_edits_and_falls_back_once(store_path):
+    """Comment edits honour notify_users = false; refused, they notify and it is said once."""
+    conn = store_with(store_path, {1: [], 2: []})
+    jira = FakeJira({1: [], 2: []})
+    quiet = settings(notify_users=False)
+    apply(conn, jira, [finding(issues=(1, 2), policy="on-change")], cfg=quiet)
+    changed = [finding(issues=(1, 2), policy="on-change", message="4 days late")]
+    result = apply(conn, jira, changed, cfg=quiet)
+    assert [w[3] for w in jira.writes if w[0] == "edit"] == [False, False]
+    assert result.exit_code == 0 and result.outcome.notices == []
+    jira.refuse_silent = True
+    later = [finding(issues=(1, 2), policy="on-change", message="5 days late")]
+    result = apply(conn, jira, later, cfg=quiet)
+    assert result.exit_code == 0
+    assert [w[3] for w in jira.writes if w[0] == "edit"][2:] == [True, True]
+    assert len(result.outcome.notices) == 1 and "notify_users" in result.outcome.notices[0]
+    assert all("5 days late" in jira.comment_list[i][0]["body"] for i in (1, 2))

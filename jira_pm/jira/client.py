@@ -259,10 +259,13 @@ class JiraClient:
         return self.http.post(f"{self._comment_api(body)}/issue/{_seg(issue_id)}/comment",
                               {"body": body})
 
-    def update_comment(self, issue_id: Any, comment_id: Any, body: str | dict) -> dict:
+    def update_comment(self, issue_id: Any, comment_id: Any, body: str | dict,
+                       notify_users: bool = True) -> dict:
+        """PUT a comment's new body; ``notify_users=False`` asks Jira not to notify watchers."""
+        params = None if notify_users else {"notifyUsers": "false"}
         return self.http.put(
             f"{self._comment_api(body)}/issue/{_seg(issue_id)}/comment/{_seg(comment_id)}",
-            {"body": body})
+            {"body": body}, params=params)
 
     def delete_comment(self, issue_id: Any, comment_id: Any) -> None:
         self.http.delete(f"{V2}/issue/{_seg(issue_id)}/comment/{_seg(comment_id)}")

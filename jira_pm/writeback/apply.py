@@ -254,12 +254,16 @@ class Applier:
             # Try once with notifications on: if that works, keep them on and say so once.
             self.client.edit_labels(write.issue_id, list(write.add), list(write.remove),
                                     notify_users=True)
-            self.notify_users = True
-            outcome.notices.append(
-                f"Jira refused notify_users = false ({exc.one_line()}); label changes in this "
-                "run notify watchers — give the jira-pm user admin rights or set "
-                "[writeback] notify_users = true"
-            )
+            self._notifying_after_all(exc, outcome)
+
+    def _notifying_after_all(self, exc: JiraError, outcome: Outcome) -> None:
+        """A write refused as silent went through notifying: keep notifying, say so once."""
+        self.notify_users = True
+        outcome.notices.append(
+            f"Jira refused notify_users = false ({exc.one_line()}); label changes and comment "
+            "edits in this run notify watchers — give the jira-pm user admin rights or set "
+            "[writeback] notify_users = true"
+        )
 
     # ---- comments -----------------------------------------------------------------------
 
@@ -307,7 +311,8 @@ class Applier:
             fingerprint=write.fingerprint, comment_id=write.comment_id,
             content_hash=content_hash, detail=write.why,
         )
-        sent, answer = self._send(entry, write, lambda: self._update_comment(write), outcome)
+        sent, answer = self._send(entry, write,
+                                  lambda: self._update_comment(write, outcome), outcome)
         if not sent:
             return
         if answer is _DELETED:
@@ -320,10 +325,20 @@ class Applier:
         ledger.record_result(self.conn, entry, ledger.DONE)
         outcome.done.append(write)
 
-    def _update_comment(self, write: CommentWrite) -> object:
+    def _update_comment(self, write: CommentWrite, outcome: Outcome) -> object:
+        body = render(write.text, self.adf)
         try:
-            return self.client.update_comment(write.issue_id, write.comment_id,
-                                              render(write.text, self.adf))
+            try:
+                return self.client.update_comment(write.issue_id, write.comment_id, body,
+                                                  notify_users=self.notify_users)
+            except (JiraPermissionError, JiraBadRequest) as exc:
+                if self.notify_users:
+                    raise
+                # As for labels: Jira refuses silent edits to a non-admin; notify instead.
+                answer = self.client.update_comment(write.issue_id, write.comment_id, body,
+                                                    notify_users=True)
+                self._notifying_after_all(exc, outcome)
+                return answer
         except JiraNotFound:
             return _DELETED
 
