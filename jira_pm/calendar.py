@@ -52,14 +52,16 @@ class WorkingCalendar:
         return self.start_of_day(day + timedelta(days=1)) - timedelta(microseconds=1)
 
     def add_working_days(self, day: date, count: int) -> date:
-        """The date ``count`` working days after ``day`` (``day`` itself for 0).
+        """The date ``count`` working days after ``day`` (``day`` itself for 0; before it
+        for a negative count).
 
         A deadline on a weekend plus one working day lands on the next working day.
         """
         current = day
-        remaining = count
+        step = timedelta(days=1 if count >= 0 else -1)
+        remaining = abs(count)
         while remaining > 0:
-            current += timedelta(days=1)
+            current += step
             if self.is_working_day(current):
                 remaining -= 1
         return current

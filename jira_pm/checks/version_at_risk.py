@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from datetime import timedelta
 
 from jira_pm.checks.context import CheckContext
 from jira_pm.checks.overdue import keys, open_issues_of
@@ -16,7 +15,7 @@ from jira_pm.checks.registry import Hit, Param, check
     label="at-risk",
     severity="medium",
     params=(
-        Param("window_days", "int", 28, "calendar days of history the throughput is measured on"),
+        Param("window_days", "int", 20, "working days of history the throughput is measured on"),
     ),
     title="Version forecast to miss its release date",
 )
@@ -34,15 +33,16 @@ def version_at_risk(ctx: CheckContext) -> Iterator[Hit]:
 
     How it is computed:
         Throughput is the number of the project's issues (sub-tasks excluded)
-        resolved in the last window_days calendar days, divided by the working
-        days in that window. The forecast finish is today plus
+        resolved in the last window_days working days (by the working calendar,
+        like every "N days" setting), divided by window_days. The forecast finish is today plus
         ceil(remaining unresolved issues / throughput) working days. The version
         is at risk when the forecast falls after its release date, or when the
         project resolved nothing in the window while work remains. Versions
         already past their release date are left to OD001.
 
     Configuration:
-        window_days (int, default 28): the throughput window, in calendar days.
+        window_days (int, default 20): the throughput window, in working days
+        (20 is four weeks without holidays).
 
     Example:
         Project ABC resolved 10 issues in the last 4 weeks (20 working days):
@@ -52,8 +52,10 @@ def version_at_risk(ctx: CheckContext) -> Iterator[Hit]:
     """
     window = int(ctx.params["window_days"])
     today = ctx.today
-    start = ctx.as_of - timedelta(days=window)
-    window_days = max(ctx.calendar.working_days_between(ctx.calendar.local_date(start), today), 1)
+    # The window ends now and reaches back `window` working days: it opens at the
+    # end of the working day before its first one.
+    start = ctx.calendar.end_of_day(ctx.calendar.add_working_days(today, -window))
+    window_days = max(window, 1)
     throughput: dict[str, int] = {}
     for issue in ctx.site.issues.values():
         if issue.is_subtask or issue.resolved_at is None or not issue.is_resolved:
@@ -82,7 +84,8 @@ def version_at_risk(ctx: CheckContext) -> Iterator[Hit]:
         else:
             days_needed = None
             forecast = None
-            why = f"nothing was resolved in project {version.project_key} in the last {window} days"
+            why = (f"nothing was resolved in project {version.project_key} in the last "
+                   f"{window} working days")
         yield Hit(
             subject_type="version",
             subject_id=str(version.id),

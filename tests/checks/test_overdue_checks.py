@@ -113,7 +113,7 @@ def resolved_on(issue_id, when, project="ABC"):
 
 def test_version_at_risk_when_throughput_cannot_finish_in_time():
     """Remaining work at the project's recent pace finishing after the release date is at risk."""
-    # 10 resolved in the 28 days to 2026-06-01 (20 working days): 0.5 a day.
+    # 10 resolved in the 20 working days to 2026-06-01 (since 2026-05-01): 0.5 a day.
     resolved = [resolved_on(100 + n, f"2026-05-{10 + n:02d}T12:00") for n in range(10)]
     open_issues = [issue(n, fix_version_ids=(50,)) for n in range(1, 6)]
     v = version(release_date=day("2026-06-08"))  # 5 working days after Monday 06-01
@@ -127,6 +127,25 @@ def test_version_at_risk_when_throughput_cannot_finish_in_time():
     later = version(release_date=day("2026-06-15"))
     assert run_check("version_at_risk", site(*resolved, *open_issues, versions=[later]),
                      "2026-06-01T12:00") == []
+
+
+def test_at_risk_window_counts_working_days_so_holidays_stretch_it():
+    """The throughput window is N working days: with holidays in it, it reaches further back."""
+    # 50 open issues due tomorrow: flagged whatever the pace, so the evidence shows the
+    # window. Five working days back from Monday 2026-06-01 is Monday 05-25 (the window
+    # opens at its end); with Tue 05-26 and Wed 05-27 off it opens at the end of Thu 05-21.
+    resolved = [resolved_on(101, "2026-05-22T12:00"), resolved_on(102, "2026-05-28T12:00")]
+    open_issues = [issue(n, fix_version_ids=(50,)) for n in range(1, 51)]
+    s = site(*resolved, *open_issues, versions=[version(release_date=day("2026-06-02"))])
+
+    def in_window(calendar=None):
+        [hit] = run_check("version_at_risk", s, "2026-06-01T12:00", {"window_days": 5},
+                          calendar=calendar)
+        return hit.evidence["resolved_in_window"], hit.evidence["window_working_days"]
+
+    assert in_window() == (1, 5)
+    holidays = WorkingCalendar(holidays=frozenset({date(2026, 5, 26), date(2026, 5, 27)}))
+    assert in_window(holidays) == (2, 5)
 
 
 def test_version_at_risk_when_nothing_was_resolved():
