@@ -143,3 +143,65 @@ def test_missing_config_exits_2(tmp_path):
     """Without a config file doctor exits 2 with the init hint."""
     result = CliRunner(env=ENV).invoke(main, ["--config", str(tmp_path / "none.toml"), "doctor"])
     assert result.exit_code == 2 and "jira-pm init" in result.output
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_doctor_against_a_closed_port_gives_up_within_its_short_budget(tmp_path, monkeypatch):
+    """A refused connection retries only for doctor's 15 s (not max_retry_seconds = 300) and
+    ends in one readable ✗ line naming host:port, with exit 3."""
+    from jira_pm.cli import setup_cmd
+
+    port = closed_port()
+    path = tmp_path / "jira-pm.toml"
+    path.write_text(f'[jira]\nurl = "http://127.0.0.1:{port}"\nmax_retry_seconds = 300\n'
+                    '[scope]\nprojects = ["ABC"]\n')
+    clock = {"now": 0.0}
+    sleeps: list[float] = []
+    made: list[dict] = []
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        clock["now"] += seconds
+
+    def fake_time_client(settings, conn=None, **options):
+        made.append(options)
+        return make_client(settings, conn, sleep=sleep, clock=lambda: clock["now"], **options)
+
+    make_client = setup_cmd.make_client
+    monkeypatch.setattr(setup_cmd, "make_client", fake_time_client)
+    result = doctor(str(path))
+    assert result.exit_code == 3, result.output
+    assert made == [{"max_retry_seconds": 15.0}]
+    assert len(sleeps) >= 2 and sum(sleeps) <= 15  # it did retry, within doctor's budget
+    line = next(x for x in result.output.splitlines() if x.startswith("✗ Jira at"))
+    assert f"connection refused at 127.0.0.1:{port}" in line
+    assert "fix: check [jira] url" in line
+    assert "Failed to establish" not in result.output and "HTTPConnection" not in result.output
+    assert "authenticat" not in result.output  # no further checks after an unreachable site
+
+
+def test_doctor_keeps_a_configured_budget_shorter_than_its_own(tmp_path, monkeypatch):
+    """max_retry_seconds below 15 s is kept: doctor only ever shortens the budget."""
+    from jira_pm.cli import setup_cmd
+
+    made: list[dict] = []
+    original = setup_cmd.make_client
+
+    def recording(settings, conn=None, **options):
+        made.append(options)
+        return original(settings, conn, **options)
+
+    monkeypatch.setattr(setup_cmd, "make_client", recording)
+    path = tmp_path / "jira-pm.toml"
+    path.write_text(f'[jira]\nurl = "http://127.0.0.1:{closed_port()}"\nmax_retry_seconds = 0\n'
+                    '[scope]\nprojects = ["ABC"]\n')
+    assert doctor(str(path)).exit_code == 3
+    assert made == [{"max_retry_seconds": 0.0}]

@@ -449,3 +449,100 @@ def test_redact_masks_known_secrets_and_authorization_values():
         assert leaked not in cleaned
     assert "https://bob:***@jira.example.test/" in cleaned
     assert redact("Basic authentication is disabled") == "Basic authentication is disabled"
+
+
+# ---- connection errors in words -----------------------------------------------------------
+
+
+def _wrapped(reason: Exception, kind: type = requests.ConnectionError) -> Exception:
+    """``reason`` wrapped the way requests raises it: kind(MaxRetryError(reason))."""
+    return kind(urllib3.exceptions.MaxRetryError(None, "/rest/api/2/serverInfo", reason))
+
+
+def _new_connection(errno_error: OSError) -> urllib3.exceptions.NewConnectionError:
+    error = urllib3.exceptions.NewConnectionError(
+        None, f"Failed to establish a new connection: {errno_error}")
+    error.__cause__ = errno_error
+    return error
+
+
+def _name_resolution() -> urllib3.exceptions.NameResolutionError:
+    import socket
+
+    return urllib3.exceptions.NameResolutionError(
+        "jira.example.test", None, socket.gaierror(-2, "Name or service not known"))
+
+
+def _cert_failed() -> Exception:
+    import ssl
+
+    cause = ssl.SSLCertVerificationError(
+        1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed certificate "
+           "in certificate chain (_ssl.c:1006)")
+    return _wrapped(urllib3.exceptions.SSLError(cause), requests.exceptions.SSLError)
+
+
+@pytest.mark.parametrize(("error", "words"), [
+    (lambda: _wrapped(_new_connection(ConnectionRefusedError(111, "Connection refused"))),
+     "connection refused at jira.example.test:443"),
+    (lambda: refused(), "connection refused at jira.example.test:443"),
+    (lambda: _wrapped(_name_resolution()),
+     "name or service not known (DNS) for jira.example.test:443"),
+    (lambda: _wrapped(urllib3.exceptions.ConnectTimeoutError(
+        None, "Connection to jira.example.test timed out. (connect timeout=30)"),
+        requests.exceptions.ConnectTimeout),
+     "timed out connecting to jira.example.test:443"),
+    (lambda: requests.exceptions.ReadTimeout(urllib3.exceptions.ReadTimeoutError(
+        None, "/x", "Read timed out. (read timeout=30)")),
+     "timed out waiting for jira.example.test:443 to answer"),
+    (_cert_failed,
+     "TLS: certificate verify failed (self-signed certificate) at jira.example.test:443"),
+    (lambda: requests.exceptions.SSLError("certificate verify failed"),
+     "TLS: certificate verify failed at jira.example.test:443"),
+    (lambda: dropped(), "connection closed by jira.example.test:443 before it answered"),
+    (lambda: requests.ConnectionError(urllib3.exceptions.ProtocolError(
+        "Connection aborted.", ConnectionResetError(104, "Connection reset by peer"))),
+     "connection reset by jira.example.test:443"),
+    (lambda: requests.ConnectionError(OSError("something odd")),
+     "connection to jira.example.test:443 failed (OSError)"),
+])
+def test_connection_errors_are_summarised_in_words(error, words):
+    """Each kind of connection failure becomes short words naming host:port, not a repr."""
+    from jira_pm.jira.http import describe_connection_error
+
+    assert describe_connection_error(error(), f"{BASE}/rest/api/2/serverInfo") == words
+
+
+def test_the_summary_names_a_non_default_port_and_ipv6_hosts():
+    """An explicit port is named; IPv6 literals keep their brackets."""
+    from jira_pm.jira.http import describe_connection_error
+
+    assert describe_connection_error(refused(), "http://127.0.0.1:8080/x") == (
+        "connection refused at 127.0.0.1:8080")
+    assert describe_connection_error(refused(), "http://[::1]:9000/x") == (
+        "connection refused at [::1]:9000")
+
+
+def test_a_real_refused_connection_gives_one_readable_line(fake_time):
+    """Against a closed loopback port the error is whole words: no cut urllib3 repr."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    http = JiraHttp(f"http://127.0.0.1:{port}", max_retry_seconds=3, sleep=fake_time.sleep,
+                    clock=fake_time.clock, jitter=lambda: 0.25)
+    with pytest.raises(JiraUnreachable) as info:
+        http.get("/rest/api/2/serverInfo")
+    line = info.value.one_line()
+    assert line.startswith(f"cannot reach http://127.0.0.1:{port} for GET /rest/api/2/serverInfo")
+    assert f"connection refused at 127.0.0.1:{port} — check [jira] url" in line
+    assert "HTTPConnection" not in line and "Failed to establish" not in line
+
+
+def test_from_settings_lets_options_override_the_configured_ones():
+    """make_client(settings, max_retry_seconds=15) must not clash with the configured value."""
+    settings = Settings.for_tests(jira={"max_retry_seconds": 300})
+    http = JiraHttp.from_settings(settings.jira, max_retry_seconds=15)
+    assert http.max_retry_seconds == 15
+    assert JiraHttp.from_settings(settings.jira).max_retry_seconds == 300

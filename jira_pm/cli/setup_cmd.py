@@ -143,6 +143,7 @@ def init_cmd(ctx: click.Context, path: str | None, force: bool, url: str | None,
 
 # ---- doctor -------------------------------------------------------------------------------
 
+DOCTOR_RETRY_SECONDS = 15.0  # doctor's retry budget per request (sync's is max_retry_seconds)
 PERMISSIONS = {
     "BROWSE_PROJECTS": "read issues",
     "EDIT_ISSUES": "add and remove labels",
@@ -303,5 +304,8 @@ class Doctor:
 def doctor_cmd(ctx: click.Context) -> None:
     """Check config, connectivity, credentials, permissions and field mapping."""
     settings = load_settings_from_ctx(ctx)
-    client = make_client(settings)
+    # A check, not a sync: an unreachable site should say so in seconds, not after
+    # the full max_retry_seconds (300 s by default) a cron run may afford.
+    budget = min(float(settings.jira.max_retry_seconds), DOCTOR_RETRY_SECONDS)
+    client = make_client(settings, max_retry_seconds=budget)
     ctx.exit(Doctor(settings, client).run())

@@ -19,9 +19,12 @@ credentials and anything that looks like an Authorization value.
 from __future__ import annotations
 
 import email.utils
+import http.client
 import logging
 import random
 import re
+import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -244,6 +247,90 @@ def _sent_nothing(error: Exception) -> bool:
                               urllib3.exceptions.ConnectTimeoutError))
 
 
+# ---- connection errors, in words ----------------------------------------------------------
+
+
+def _chain(error: BaseException) -> list[BaseException]:
+    """``error`` and every exception it wraps (args, ``reason``, causes), outermost first."""
+    seen: list[BaseException] = []
+    todo: list[Any] = [error]
+    while todo:
+        current = todo.pop(0)
+        if not isinstance(current, BaseException) or any(current is e for e in seen):
+            continue
+        seen.append(current)
+        todo.extend(a for a in current.args if isinstance(a, BaseException))
+        todo.extend([getattr(current, "reason", None), current.__cause__, current.__context__])
+    return seen
+
+
+def _tls_reason(chain: list[BaseException], text: str) -> str:
+    lowered = text.lower()
+    if "certificate_verify_failed" in lowered or "certificate verify failed" in lowered \
+            or any(isinstance(e, ssl.SSLCertVerificationError) for e in chain):
+        for detail in ("self-signed certificate", "certificate has expired",
+                       "unable to get local issuer certificate", "hostname mismatch",
+                       "ip address mismatch"):
+            if detail in lowered:
+                return f"TLS: certificate verify failed ({detail})"
+        return "TLS: certificate verify failed"
+    if "wrong version number" in lowered:
+        return "TLS: handshake failed (wrong version number: is it plain http?)"
+    if "handshake" in lowered and "timed out" in lowered:
+        return "TLS: handshake timed out"
+    return "TLS: handshake failed"
+
+
+def describe_connection_error(error: BaseException, url: str) -> str:
+    """A connection failure as a few readable words naming host:port, never a urllib3 repr.
+
+    "connection refused at jira.example.com:443", "name or service not known (DNS)
+    for jira.example.com:443", "timed out connecting to …", "TLS: certificate
+    verify failed at …", "connection closed by … before it answered".
+    """
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    port = port or (443 if parts.scheme == "https" else 80)
+    host = parts.hostname or "?"
+    where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    chain = _chain(error)
+    text = " ".join(str(e) for e in chain)
+    lowered = text.lower()
+
+    def has(*kinds: type) -> bool:
+        return any(isinstance(e, kinds) for e in chain)
+
+    if has(requests.exceptions.SSLError, urllib3.exceptions.SSLError, ssl.SSLError):
+        return f"{_tls_reason(chain, text)} at {where}"
+    if has(urllib3.exceptions.NameResolutionError, socket.gaierror) or any(
+            s in lowered for s in ("name or service not known", "failed to resolve",
+                                   "nodename nor servname", "getaddrinfo failed",
+                                   "temporary failure in name resolution")):
+        return f"name or service not known (DNS) for {where}"
+    if has(ConnectionRefusedError) or "connection refused" in lowered or "errno 111" in lowered:
+        return f"connection refused at {where}"
+    if has(requests.exceptions.ConnectTimeout, urllib3.exceptions.ConnectTimeoutError):
+        return f"timed out connecting to {where}"
+    if has(requests.exceptions.Timeout, urllib3.exceptions.TimeoutError, TimeoutError) \
+            or "timed out" in lowered:
+        return f"timed out waiting for {where} to answer"
+    # RemoteDisconnected is a ConnectionResetError: test it first.
+    if has(http.client.RemoteDisconnected) or any(
+            s in lowered for s in ("remote end closed", "closed without response")):
+        return f"connection closed by {where} before it answered"
+    if has(ConnectionResetError) or "connection reset" in lowered:
+        return f"connection reset by {where}"
+    if has(ConnectionAbortedError) or "connection aborted" in lowered:
+        return f"connection closed by {where} before it answered"
+    if "network is unreachable" in lowered or "no route to host" in lowered:
+        return f"no route to {where} (network unreachable)"
+    innermost = chain[-1] if chain else error
+    return f"connection to {where} failed ({type(innermost).__name__})"
+
+
 # ---- the session --------------------------------------------------------------------------
 
 
@@ -298,8 +385,11 @@ class JiraHttp:
 
     @classmethod
     def from_settings(cls, jira: JiraSettings, **kwargs: Any) -> JiraHttp:
-        return cls(jira.url, auth=auth_from_settings(jira), timeout=jira.timeout_seconds,
-                   verify=jira.verify_tls, max_retry_seconds=jira.max_retry_seconds, **kwargs)
+        """A session for ``jira``; ``kwargs`` override (doctor's short ``max_retry_seconds``)."""
+        options: dict[str, Any] = {"timeout": jira.timeout_seconds, "verify": jira.verify_tls,
+                                   "max_retry_seconds": jira.max_retry_seconds}
+        options.update(kwargs)
+        return cls(jira.url, auth=auth_from_settings(jira), **options)
 
     def __repr__(self) -> str:
         return f"JiraHttp({self.base_url!r})"
@@ -368,7 +458,7 @@ class JiraHttp:
                                             timeout=self.timeout)
         except requests.exceptions.SSLError as exc:
             raise JiraUnreachable(
-                f"TLS failed for {self.base_url}: {redact(str(exc))[:200]}",
+                f"cannot reach {self.base_url}: {describe_connection_error(exc, url)}",
                 hint="check the certificate, or set [jira] verify_tls to your CA bundle path",
                 method=method, url=url) from None
         except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
@@ -471,7 +561,7 @@ class JiraHttp:
         where = f"{method} {_path(url)}"
         common = {"method": method, "url": url}
         if failure.response is None:
-            reason = redact(str(failure.error))[:200]
+            reason = describe_connection_error(failure.error, url) if failure.error else "?"
             return JiraUnreachable(
                 f"cannot reach {self.base_url} for {where} after {elapsed:.0f} s: {reason}",
                 hint="check [jira] url / $JIRA_URL, the network and any proxy", **common)
