@@ -65,6 +65,30 @@ def _when(value: datetime | None) -> str:
     return value.isoformat(timespec="seconds") if value else "never"
 
 
+def _resume_point(checkpoint: dict[str, Any]) -> str:
+    """Where the next `jira-pm sync` resumes, from a checkpoint's id-range chains."""
+    mode = checkpoint.get("mode") or "full"
+    started = checkpoint.get("started")
+    what = f"{mode} sync" + (f" started {started}" if started else "")
+    chains = checkpoint.get("chains") or []
+    open_chains = [c for c in chains if not c.get("done")]
+    if not open_chains:
+        return f"{what}; resumes with its last steps (all issue pages are saved)"
+    points = []
+    for chain in open_chains:
+        after = chain.get("after")
+        if after is not None:
+            points.append(f"after issue id {after}")
+        elif chain.get("low") is not None:
+            points.append(f"from issue id {chain['low']}")
+        else:
+            points.append("from the start")
+    if len(chains) == 1:
+        return f"{what}; resumes {points[0]}"
+    return (f"{what}; {len(open_chains)} of {len(chains)} id ranges left, resuming "
+            + ", ".join(points))
+
+
 @main.command("status")
 @click.pass_context
 def status_command(ctx: click.Context) -> None:
@@ -87,8 +111,7 @@ def status_command(ctx: click.Context) -> None:
             click.echo(f"last full sync: {_when(state.last_full)}")
             click.echo(f"last reconcile: {_when(state.last_reconcile)}")
             if state.checkpoint:
-                after = state.checkpoint.get("after_id")
-                click.echo(f"interrupted sync: resumes after issue id {after}")
+                click.echo(f"interrupted sync: {_resume_point(state.checkpoint)}")
         counts = count_issues_by_project(conn)
         click.echo(f"issues: {sum(counts.values())}")
         for project, count in counts.items():
