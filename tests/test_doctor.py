@@ -205,3 +205,31 @@ def test_doctor_keeps_a_configured_budget_shorter_than_its_own(tmp_path, monkeyp
                     '[scope]\nprojects = ["ABC"]\n')
     assert doctor(str(path)).exit_code == 3
     assert made == [{"max_retry_seconds": 0.0}]
+
+
+def test_unknown_project_is_a_config_problem_exit_2(mock, tmp_path):
+    """A [scope] project Jira does not know is a ✗ with the fix and exit 2, not 3."""
+    site(mock)
+    mock.get(f"{BASE}/rest/api/2/project/NOPE", status=404,
+             json={"errorMessages": ["No project could be found with key 'NOPE'."]})
+    mock.get(f"{BASE}/rest/api/3/search/jql", status=400,
+             json={"errorMessages": ["The value 'NOPE' does not exist for the field 'project'."]})
+    mock.get(f"{BASE}/rest/api/2/field", json=FIELDS)
+    path = config(tmp_path, scope='projects = ["NOPE"]')
+    result = doctor(path)
+    assert result.exit_code == 2, result.output
+    line = next(x for x in result.output.splitlines() if x.startswith("✗ project NOPE"))
+    assert "not found or not visible to this user" in line
+    assert f"fix: correct [scope] projects in {path}" in line
+
+
+def test_missing_permission_stays_exit_3_beside_a_config_problem(mock, tmp_path):
+    """Exit 3 (cannot do the work on Jira) outranks 2: a missing permission is still 3."""
+    site(mock)
+    project(mock, dict(ALL_PERMISSIONS, EDIT_ISSUES={"havePermission": False}))
+    mock.get(f"{BASE}/rest/api/3/search/jql", status=400,
+             json={"errorMessages": ["Error in the JQL Query"]})
+    mock.get(f"{BASE}/rest/api/2/field", json=FIELDS)
+    result = doctor(config(tmp_path, scope='projects = ["ABC"]\njql = "bad ("'))
+    assert result.exit_code == 3, result.output
+    assert "✗ project ABC: missing EDIT_ISSUES" in result.output

@@ -229,8 +229,13 @@ class Doctor:
         try:
             project = self.client.project(key)
         except JiraNotFound:
+            # A configuration problem (exit 2), like rejected scope JQL: the key is wrong,
+            # or this user cannot see the project at all.
+            where = self.settings.source or "jira-pm.toml"
             self.line(False, f"project {key}: not found or not visible to this user",
-                      "check [scope] projects, and that this user may browse the project")
+                      f"correct [scope] projects in {where} (project keys, e.g. \"ABC\"), "
+                      f"or have a Jira admin grant this user BROWSE_PROJECTS in {key}",
+                      failure_code=EXIT_USAGE)
             return
         except JiraError as exc:
             self.line(False, f"project {key}: {exc.message}", exc.hint)
