@@ -13,6 +13,15 @@ from jira_pm.cli.main import main
 from jira_pm.errors import LockBusy
 
 
+def _client(settings: Any) -> Any:
+    """The Jira client for this store: checks the store's site and reuses its deployment."""
+    conn = open_store(settings)
+    try:
+        return make_client(settings, conn)
+    finally:
+        conn.close()
+
+
 def _as_of(settings: Any, text: str | None) -> datetime | None:
     """``--as-of`` as `audit` reads it: a date is the end of that day in [calendar] timezone."""
     from jira_pm.calendar import calendar_from_settings
@@ -38,11 +47,7 @@ def apply_command(ctx: click.Context, dry_run: bool, as_of: str | None) -> None:
     when = _as_of(settings, as_of)
     if not Path(settings.store_path).exists():
         raise never_synced_error(settings)  # and create no empty store at a wrong path
-    conn = open_store(settings)
-    try:
-        client = make_client(settings, conn)
-    finally:
-        conn.close()
+    client = _client(settings)
     try:
         report = apply_pipeline(settings, client, dry_run=dry_run, as_of=when)
     except LockBusy as busy:
@@ -73,11 +78,7 @@ def run_command(ctx: click.Context, dry_run: bool, quiet: bool, log_json: Path |
     from jira_pm.runner import run_pipeline
 
     settings = load_settings_from_ctx(ctx)
-    conn = open_store(settings)
-    try:
-        client = make_client(settings, conn)
-    finally:
-        conn.close()
+    client = _client(settings)
     try:
         report = run_pipeline(settings, client, dry_run=dry_run, as_of=_as_of(settings, as_of),
                               full_sync=full, log_json=log_json)
