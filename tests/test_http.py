@@ -546,3 +546,18 @@ def test_from_settings_lets_options_override_the_configured_ones():
     http = JiraHttp.from_settings(settings.jira, max_retry_seconds=15)
     assert http.max_retry_seconds == 15
     assert JiraHttp.from_settings(settings.jira).max_retry_seconds == 300
+
+
+@pytest.mark.parametrize("configured, sent", [
+    ("/etc/jira-pm/ca.pem", "/etc/jira-pm/ca.pem"),
+    (False, False),
+    (True, "/env/bundle.pem"),
+])
+def test_an_explicit_verify_tls_beats_the_environments_ca_bundle(monkeypatch, configured, sent):
+    """A CA path or false in verify_tls wins over $REQUESTS_CA_BUNDLE; true lets it apply."""
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/env/bundle.pem")
+    http = JiraHttp(BASE, verify=configured, sleep=lambda s: None)
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
+        mock.get(f"{BASE}/rest/api/2/myself", json={"name": "bot"})
+        http.get("/rest/api/2/myself")
+        assert mock.calls[0].request.req_kwargs["verify"] == sent

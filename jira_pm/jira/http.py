@@ -376,6 +376,11 @@ class JiraHttp:
         self.session = session
         self.session.auth = auth
         self.session.verify = verify
+        # requests lets $REQUESTS_CA_BUNDLE / $CURL_CA_BUNDLE beat session.verify
+        # (psf/requests#4726). A CA path or `false` in [jira] verify_tls is explicit and
+        # must win, so it goes on every request; the default (true) still honours an
+        # environment bundle, as corporate proxies rely on.
+        self._verify_override = None if verify is True else verify
         self.session.headers.update({
             "Accept": "application/json",
             "User-Agent": f"jira-pm/{__version__}",
@@ -455,7 +460,7 @@ class JiraHttp:
         began = self._clock()
         try:
             response = self.session.request(method, url, params=params, json=json_body,
-                                            timeout=self.timeout)
+                                            timeout=self.timeout, verify=self._verify_override)
         except requests.exceptions.SSLError as exc:
             raise JiraUnreachable(
                 f"cannot reach {self.base_url}: {describe_connection_error(exc, url)}",
