@@ -17,13 +17,12 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import psutil
+from measure import measure  # bench/ is on sys.path when a bench script runs
 
 from jira_pm.sandbox import Sandbox
 from jira_pm.store import connect
@@ -71,21 +70,8 @@ def child(config: str, strategy: str) -> None:
 
 def run_sync(config: Path, env: dict, strategy: str) -> tuple[float, int, str]:
     """Wall seconds, peak RSS bytes and the summary line of one sync in a child process."""
-    command = [sys.executable, __file__, "--child", str(config), "--strategy", strategy]
-    started = time.perf_counter()
-    process = psutil.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           text=True)
-    peak = 0
-    while process.poll() is None:
-        try:
-            peak = max(peak, process.memory_info().rss)
-        except psutil.NoSuchProcess:
-            break
-        time.sleep(0.02)
-    out, err = process.communicate()
-    elapsed = time.perf_counter() - started
-    if process.returncode != 0:
-        raise SystemExit(f"jira-pm sync failed ({process.returncode}): {err.strip()}")
+    elapsed, peak, out = measure(
+        [sys.executable, __file__, "--child", str(config), "--strategy", strategy], env)
     return elapsed, peak, out.strip()
 
 

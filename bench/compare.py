@@ -37,6 +37,7 @@ sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(BENCH.parent))
 
 from bench_sync import run_sync  # noqa: E402
+from measure import measure  # noqa: E402
 from tls import make_certificate  # noqa: E402
 
 from jira_pm.sandbox import Sandbox  # noqa: E402
@@ -82,29 +83,6 @@ def package_version(python: Path, distribution: str) -> str:
 
 
 # ---- measuring -------------------------------------------------------------------------------
-def measure(command: list[str], env: dict, cwd: Path) -> tuple[float, int, str]:
-    """Wall seconds, peak RSS bytes and stdout of a child process (fails loudly)."""
-    # Output goes to files, not pipes: tap-jira logs a line per request and would fill a pipe.
-    with tempfile.TemporaryFile("w+") as out_file, tempfile.TemporaryFile("w+") as err_file:
-        started = time.perf_counter()
-        process = psutil.Popen(command, env=env, cwd=cwd, stdout=out_file, stderr=err_file,
-                               text=True)
-        peak = 0
-        while process.poll() is None:
-            try:
-                peak = max(peak, process.memory_info().rss)
-            except psutil.NoSuchProcess:
-                break
-            time.sleep(0.02)
-        elapsed = time.perf_counter() - started
-        out_file.seek(0)
-        err_file.seek(0)
-        out, err = out_file.read(), err_file.read()
-    if process.returncode != 0:
-        raise SystemExit(f"{command[1]} failed ({process.returncode}): {err.strip()[-2000:]}")
-    return elapsed, peak, out
-
-
 def truth(site: Sandbox, max_id: int | None = None) -> dict:
     """The sandbox's own counts (issues with id <= max_id when given)."""
     with site.state.lock:

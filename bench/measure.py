@@ -1,0 +1,38 @@
+"""Run a child process and measure it: wall seconds and peak resident memory.
+
+Shared by every benchmark that compares whole processes (jira-pm's sync, the
+baselines), so they are all measured the same way.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+
+def measure(command: list[str], env: dict, cwd: Path | None = None) -> tuple[float, int, str]:
+    """Wall seconds, peak RSS bytes (sampled every 20 ms) and stdout; fails loudly."""
+    # Output goes to files, not pipes: a chatty child (tap-jira logs a line per
+    # request) would fill a pipe and stall while we only sample its memory.
+    with tempfile.TemporaryFile("w+") as out_file, tempfile.TemporaryFile("w+") as err_file:
+        started = time.perf_counter()
+        process = psutil.Popen(command, env=env, cwd=cwd, stdout=out_file, stderr=err_file,
+                               text=True)
+        peak = 0
+        while process.poll() is None:
+            try:
+                peak = max(peak, process.memory_info().rss)
+            except psutil.NoSuchProcess:
+                break
+            time.sleep(0.02)
+        elapsed = time.perf_counter() - started
+        out_file.seek(0)
+        err_file.seek(0)
+        out, err = out_file.read(), err_file.read()
+    if process.returncode != 0:
+        name = Path(command[1]).name if len(command) > 1 else command[0]
+        raise SystemExit(f"{name} failed ({process.returncode}): {err.strip()[-2000:]}")
+    return elapsed, peak, out
