@@ -19,6 +19,7 @@ from jira_pm.checks.context import CheckContext, SiteIndex
 from jira_pm.checks.history import FieldIds
 from jira_pm.checks.registry import Hit
 from jira_pm.errors import JiraPmError
+from jira_pm.exemptions import exemption_reason
 from jira_pm.model import Finding, Issue, Site
 from jira_pm.rulepack import Rule, RulePack, load_pack
 
@@ -35,15 +36,11 @@ def exemption(settings) -> Callable[[Issue], bool]:
     """True for issues the write-back settings exempt (label, issue type, project)."""
     writeback = getattr(settings, "writeback", None)
     label = getattr(writeback, "exempt_label", None) or None
-    types = frozenset(getattr(writeback, "exempt_issue_types", ()) or ())
+    types = frozenset(t.lower() for t in getattr(writeback, "exempt_issue_types", ()) or ())
     projects = frozenset(getattr(writeback, "exempt_projects", ()) or ())
 
     def exempt(issue: Issue) -> bool:
-        return (
-            (label is not None and label in issue.labels)
-            or issue.issue_type in types
-            or issue.project_key in projects
-        )
+        return exemption_reason(issue, label, types, projects) is not None
 
     return exempt
 

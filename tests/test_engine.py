@@ -49,9 +49,10 @@ def test_fingerprint_depends_on_rule_and_subject_only():
     assert fingerprint("OD002", "issue", "1") != fingerprint("BU004", "issue", "1")
 
 
-def test_exemptions_and_rule_scope_suppress_findings():
-    """Exempt labels, issue types, projects and a rule's scope never produce findings."""
-    settings = Settings.for_tests(writeback={"exempt_issue_types": ["Incident"],
+@pytest.mark.parametrize("configured_type", ["Incident", "incident"])
+def test_exemptions_and_rule_scope_suppress_findings(configured_type):
+    """Exempt labels, issue types (any case), projects and a rule's scope never produce findings."""
+    settings = Settings.for_tests(writeback={"exempt_issue_types": [configured_type],
                                              "exempt_projects": ["OPS"]})
     pack = load_pack(settings)
     findings = evaluate(overdue_site(), pack, settings, NOW)
@@ -122,6 +123,8 @@ def test_record_findings_is_one_transaction(tmp_path):
         record_findings(conn, [findings[1], broken], at("2026-04-14"))
     assert [f.fingerprint for f in open_findings(conn)] == [f.fingerprint for f in findings]
     assert finding_times(conn, findings[0].fingerprint)["resolved_at"] is None
+    # findings[1]'s last_seen UPDATE ran before the failure: only the rollback undoes it.
+    assert finding_times(conn, findings[1].fingerprint)["last_seen"] == NOW.isoformat()
 
 
 def test_evaluate_store_reads_the_store_and_diffs_runs(tmp_path):

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from jira_pm.exemptions import exemption_reason
 from jira_pm.jira.format import CommentText
 from jira_pm.model import Finding, severity_rank
 from jira_pm.store.ledger import DONE, OP_COMMENT, OP_EDIT_COMMENT, OP_LABELS, CommentRecord
@@ -80,14 +81,9 @@ class Policy:
         )
 
     def exemption(self, issue: IssueState) -> str | None:
-        """Why jira-pm must not write to this issue, or None."""
-        if self.exempt_label and self.exempt_label in issue.labels:
-            return f"carries the exempt label {self.exempt_label}"
-        if issue.project_key in self.exempt_projects:
-            return f"project {issue.project_key} is exempt"
-        if issue.issue_type.lower() in self.exempt_issue_types:
-            return f"issue type {issue.issue_type} is exempt"
-        return None
+        """Why jira-pm must not write to this issue, or None (the engine's own rule)."""
+        return exemption_reason(issue, self.exempt_label, self.exempt_issue_types,
+                                self.exempt_projects)
 
 
 @dataclass(frozen=True)
