@@ -21,12 +21,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from measure import measure  # bench/ is on sys.path when a bench script runs
-
-from jira_pm.sandbox import Sandbox
 from jira_pm.store import connect
 from jira_pm.store.issues import load_site
+
+if TYPE_CHECKING:
+    from jira_pm.sandbox import Sandbox
 
 CLOUD_PAGE = 100  # what Cloud (and the sandbox) grant for search pages with fields
 BULKFETCH = 1000
@@ -52,30 +53,41 @@ def lower_bound(site: Sandbox, page: int) -> tuple[int, dict]:
     return sum(parts.values()), parts
 
 
-def child(config: str, strategy: str) -> None:
-    """Run one sync in this process, as `jira-pm sync` would, and print its summary."""
+def bulkfetch_child(config: str) -> None:
+    """One sync with every changelog from bulkfetch (no CLI switch for it); prints its summary.
+
+    Imports only what `jira-pm sync` does (no sandbox, no psutil), so its peak RSS
+    compares with the real command's.
+    """
+    from jira_pm.cli.common import make_client
     from jira_pm.config import load_settings
-    from jira_pm.jira.client import JiraClient
-    from jira_pm.jira.http import JiraHttp
-    from jira_pm.sync import Syncer, known_deployment
+    from jira_pm.sync import Syncer
 
     settings = load_settings(config)
     conn = connect(settings.store_path)
-    http = JiraHttp.from_settings(settings.jira)
-    client = JiraClient(http, deployment=known_deployment(conn, settings.jira.deployment))
-    syncer = Syncer(settings, conn, client)
-    syncer.changelog_in_search = strategy == "expand"
+    syncer = Syncer(settings, conn, make_client(settings, conn))
+    syncer.changelog_in_search = False
     print(syncer.run().summary())
 
 
 def run_sync(config: Path, env: dict, strategy: str) -> tuple[float, int, str]:
-    """Wall seconds, peak RSS bytes and the summary line of one sync in a child process."""
-    elapsed, peak, out = measure(
-        [sys.executable, __file__, "--child", str(config), "--strategy", strategy], env)
+    """Wall seconds, peak RSS bytes and the summary line of one sync in a child process.
+
+    "expand" is the real `jira-pm sync` command; "bulkfetch" is bulkfetch_child.
+    """
+    from measure import measure, measure_sync  # bench/ is on sys.path when a bench script runs
+
+    if strategy == "expand":
+        elapsed, peak, out = measure_sync(config, env)
+    else:
+        elapsed, peak, out = measure(
+            [sys.executable, __file__, "--child", str(config)], env, config.parent)
     return elapsed, peak, out.strip()
 
 
 def bench(flavor: str, issues: int, latency_ms: float, folder: Path, strategy: str) -> dict:
+    from jira_pm.sandbox import Sandbox
+
     ready = time.perf_counter()
     site = Sandbox(flavor=flavor, issues=issues, seed=11, latency_ms=latency_ms).start()
     ready = time.perf_counter() - ready
@@ -133,10 +145,9 @@ def main() -> None:
                         choices=["expand", "bulkfetch"],
                         help="changelogs from search (expand) or all from bulkfetch (Cloud)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
-    parser.add_argument("--strategy", default="expand", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.strategy)
+        bulkfetch_child(args.child)
         return
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-sync-") as tmp:

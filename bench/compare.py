@@ -36,8 +36,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(BENCH.parent))
 
-from bench_sync import run_sync  # noqa: E402
-from measure import measure  # noqa: E402
+from measure import measure, measure_sync  # noqa: E402
 from tls import make_certificate  # noqa: E402
 
 from jira_pm.sandbox import Sandbox  # noqa: E402
@@ -147,10 +146,10 @@ def run_jira_pm(site: Sandbox, folder: Path, cert: Path, env: dict) -> list[dict
         if "1 %" in name:
             note = f"{change_one_percent(site)} issues edited"
         site.reset_stats()
-        elapsed, peak, summary = run_sync(config, env, "expand")
+        elapsed, peak, summary = measure_sync(config, env)
         rows.append(row(name, elapsed, peak, site.stats()["total"], store_counts(store),
                         truth(site), note))
-        print(f"# {name}: {summary}", file=sys.stderr)
+        print(f"# {name}: {summary.strip()}", file=sys.stderr)
     return rows
 
 
@@ -198,10 +197,8 @@ def churn(site: Sandbox) -> str:
 
 
 def run_jira_pm_after_churn(site: Sandbox, folder: Path, env: dict, note: str) -> dict:
-    jira_pm = Path(sys.executable).with_name("jira-pm")
     site.reset_stats()
-    elapsed, peak, _ = measure([str(jira_pm), "--config", str(folder / "jira-pm.toml"), "sync",
-                                "--reconcile"], env, folder)
+    elapsed, peak, _ = measure_sync(folder / "jira-pm.toml", env, "--reconcile")
     return row("jira-pm incremental `--reconcile`, after deletions", elapsed, peak,
                site.stats()["total"], store_counts(folder / "jira-pm.sqlite"), truth(site), note)
 

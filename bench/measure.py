@@ -6,6 +6,7 @@ baselines), so they are all measured the same way.
 
 from __future__ import annotations
 
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -36,3 +37,9 @@ def measure(command: list[str], env: dict, cwd: Path | None = None) -> tuple[flo
         name = Path(command[1]).name if len(command) > 1 else command[0]
         raise SystemExit(f"{name} failed ({process.returncode}): {err.strip()[-2000:]}")
     return elapsed, peak, out
+
+
+def measure_sync(config: Path, env: dict, *flags: str) -> tuple[float, int, str]:
+    """The real `jira-pm --config CONFIG sync [FLAGS]` command, measured; stdout is its summary."""
+    jira_pm = Path(sys.executable).with_name("jira-pm")
+    return measure([str(jira_pm), "--config", str(config), "sync", *flags], env, config.parent)
