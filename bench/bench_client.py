@@ -18,14 +18,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench_sandbox import sync_fields  # noqa: E402  (bench/ is on sys.path: run as a script)
+
 from jira_pm.config import Settings  # noqa: E402
 from jira_pm.jira.client import JiraClient  # noqa: E402
 from jira_pm.jira.http import redact, register_secret  # noqa: E402
 from jira_pm.sandbox import Sandbox  # noqa: E402
-
-SYNC_FIELDS = ["summary", "status", "issuetype", "project", "labels", "fixVersions", "duedate",
-               "resolutiondate", "created", "updated", "parent", "timetracking", "worklog",
-               "customfield_10016", "customfield_10020"]
 
 
 def client_for(site: Sandbox) -> JiraClient:
@@ -52,14 +50,15 @@ def bench_site(flavor: str, issues: int, latency_ms: float) -> None:
         jql = f"project in ({', '.join(sorted(site.state.projects))})"
         print(f"{flavor}: {issues} issues, latency {latency_ms} ms")
         client = client_for(site)
-        measure("search, sync fields", client, client.search(jql, SYNC_FIELDS))
+        fields = sync_fields(site)
+        measure("search, sync fields", client, client.search(jql, fields))
         measure("search, +expand=changelog", client,
-                client.search(jql, SYNC_FIELDS, expand=["changelog"]))
+                client.search(jql, fields, expand=["changelog"]))
         measure("search_ids (reconcile)", client, client.search_ids(jql))
         if flavor == "server":
             keyset = client_for(site)
             keyset.offset_limit = 2000
-            measure("keyset past offset 2,000", keyset, keyset.search(jql, SYNC_FIELDS))
+            measure("keyset past offset 2,000", keyset, keyset.search(jql, fields))
 
 
 def bench_redact() -> None:

@@ -25,6 +25,7 @@ import requests
 from werkzeug.test import Client
 
 from jira_pm.sandbox import Sandbox
+from jira_pm.sync.syncer import BASE_FIELDS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -64,19 +65,20 @@ def time_to_ready_cli(issues: int) -> float:
         process.wait(timeout=10)
 
 
-# What jira-pm's sync asks for (jira_pm/sync.py BASE_FIELDS) plus the custom fields it maps.
-SYNC_FIELDS = (
-    "summary,issuetype,status,project,created,updated,resolution,resolutiondate,duedate,labels,"
-    "fixVersions,parent,timetracking,timeoriginalestimate,timeestimate,timespent,assignee,"
-    "worklog")
+def sync_fields(site: Sandbox) -> list[str]:
+    """What jira-pm's sync asks for: BASE_FIELDS plus the site's mapped custom fields."""
+    custom = [f.id for f in site.state.fields.values() if f.role != "other"]
+    return list(BASE_FIELDS) + [f for f in custom if f not in BASE_FIELDS]
 
 
 def page_requests(site: Sandbox, pages: int, fields: str):
-    """(path, query) of `pages` 100-issue pages with changelog, spread over the site."""
+    """(path, query) of `pages` 100-issue pages with changelog, spread over the site.
+
+    ``fields`` is "*all" or "sync" (sync_fields).
+    """
     ids = site.state.ids
     step = max(1, len(ids) // (pages + 1))
-    custom = ",".join(f.id for f in site.state.fields.values() if f.role != "other")
-    wanted = fields if fields == "*all" else f"{fields},{custom}"
+    wanted = fields if fields == "*all" else ",".join(sync_fields(site))
     path = "/rest/api/3/search/jql" if site.flavor == "cloud" else "/rest/api/2/search"
     for n in range(pages):
         jql = f"id > {ids[n * step]} ORDER BY id"
@@ -134,7 +136,7 @@ def main() -> int:
             memory = f"; resident memory +{grown:.0f} MiB" if flavor == "cloud" else ""
             print(f"  {flavor}: ready in {ready:.2f} s ({histories} histories, "
                   f"{worklogs} worklogs{memory})")
-            for label, fields in (("sync fields", SYNC_FIELDS), ("*all", "*all")):
+            for label, fields in (("sync fields", "sync"), ("*all", "*all")):
                 t = serve_times(site, args.pages, fields)
                 print(f"    100-issue page, {label} + changelog, median / p95 ms: in app cold "
                       f"{ms(t['cold'])}, warm {ms(t['warm'])}; over HTTP {ms(t['http'])}; "
