@@ -58,6 +58,15 @@ def test_deployment_is_detected_once_and_cached(mock):
     assert len(mock.calls) == 1
 
 
+def test_server_info_records_the_deployment_so_it_is_not_asked_again(mock):
+    """A caller's own serverInfo request also settles the deployment: no second request."""
+    mock.get(f"{BASE}/rest/api/2/serverInfo", json={"deploymentType": "Cloud"})
+    client = make_client("auto")
+    assert client.server_info()["deploymentType"] == "Cloud"
+    assert client.is_cloud and client.deployment() == "Cloud"
+    assert len(mock.calls) == 1
+
+
 def test_data_center_is_server_style(mock):
     """deploymentType DataCenter (anything but Cloud) makes the client server-style."""
     mock.get(f"{BASE}/rest/api/2/serverInfo", json={"deploymentType": "DataCenter"})

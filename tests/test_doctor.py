@@ -80,6 +80,8 @@ def test_healthy_cloud_site_passes_every_check(mock, tmp_path):
     assert "✓ field story_points: customfield_10016" in out
     assert "✓ field sprint: customfield_10020 (Sprint)" in out
     assert TOKEN not in out
+    server_info = [c for c in mock.calls if c.request.url.endswith("/rest/api/2/serverInfo")]
+    assert len(server_info) == 1
 
 
 def test_missing_permission_is_a_failed_check_with_a_fix(mock, tmp_path):

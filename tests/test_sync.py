@@ -94,6 +94,10 @@ class FakeJira:
     def deployment(self) -> str:
         return self._deployment
 
+    @property
+    def is_cloud(self) -> bool:
+        return self._deployment == "Cloud"
+
     def server_info(self) -> dict:
         self._count()
         return {"deploymentType": self._deployment, "serverTime": jira_time(self.server_now)}

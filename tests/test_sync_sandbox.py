@@ -103,6 +103,8 @@ def test_a_full_sync_stores_everything_the_sandbox_holds(site, tmp_path):
     routes = site.stats()["by_route"]
     assert not any(route.endswith(("/rest/api/3/search", "/rest/api/2/search"))
                    for route in routes if site.flavor == "cloud")
+    # deployment = "auto": the one serverInfo the site facts need also tells the client.
+    assert routes["GET /rest/api/2/serverInfo"] == 1
 
 
 def test_incremental_syncs_send_little_and_fetch_only_what_changed(site, tmp_path):

@@ -196,6 +196,8 @@ class Doctor:
                       "set JIRA_EMAIL and JIRA_API_TOKEN (Cloud) or JIRA_PAT (Data Center)")
 
     def reachable(self) -> bool:
+        from jira_pm.jira.client import deployment_of
+
         try:
             info = self.client.server_info()
         except JiraError as exc:
@@ -205,7 +207,7 @@ class Doctor:
         kind = str(info.get("deploymentType") or "Server")
         self.line(True, f"Jira at {self.settings.jira.url}: "
                         f"{info.get('serverTitle') or 'Jira'} {info.get('version', '')} ({kind})")
-        detected = "cloud" if kind.lower() == "cloud" else "server"
+        detected = deployment_of(info).lower()
         configured = self.settings.jira.deployment
         if configured not in ("auto", detected):
             self.line(False, f"[jira] deployment = {configured!r} but the site says {kind}",

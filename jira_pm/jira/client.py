@@ -36,6 +36,13 @@ BULK_CHANGELOG_BATCH = 1000  # issueIdsOrKeys maxItems in the Cloud OpenAPI
 WORKLOG_LIST_BATCH = 1000  # /worklog/list accepts at most 1000 ids
 
 
+def deployment_of(info: dict) -> str:
+    """"Cloud" or "Server" from a serverInfo answer (Data Center and anything not Cloud is
+    server-style)."""
+    kind = str(info.get("deploymentType") or "Server")
+    return "Cloud" if kind.lower() == "cloud" else "Server"
+
+
 def _seg(value: Any) -> str:
     """One URL path segment (an id, key or property key), safely quoted."""
     return quote(str(value), safe="")
@@ -65,11 +72,10 @@ class JiraClient:
     # ---- site --------------------------------------------------------------------------
 
     def deployment(self) -> str:
-        """"Cloud" or "Server" (Data Center and anything not Cloud is server-style); cached."""
+        """"Cloud" or "Server" (see ``deployment_of``): as configured, else asked once."""
         if self._deployment is None:
-            kind = str(self.server_info().get("deploymentType") or "Server")
-            self._deployment = "Cloud" if kind.lower() == "cloud" else "Server"
-        return self._deployment
+            self.server_info()  # records it
+        return self._deployment  # type: ignore[return-value]
 
     @property
     def is_cloud(self) -> bool:
@@ -81,7 +87,12 @@ class JiraClient:
         return V3 if self.is_cloud else V2
 
     def server_info(self) -> dict:
-        return self.http.get(f"{V2}/serverInfo")
+        """The site's serverInfo; records the deployment when not yet known, so asking
+        ``deployment()`` afterwards sends nothing."""
+        info = self.http.get(f"{V2}/serverInfo")
+        if self._deployment is None:
+            self._deployment = deployment_of(info)
+        return info
 
     def myself(self) -> dict:
         return self.http.get(f"{V2}/myself")

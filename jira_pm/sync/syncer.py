@@ -217,15 +217,13 @@ class Syncer:
         if not refresh and cached and cached.get("overrides") == override_key:
             return FieldMap.from_dict(cached["map"])
         info = self.client.server_info()
-        kind = str(info.get("deploymentType") or "Server")
-        deployment = "Cloud" if kind.lower() == "cloud" else "Server"
         server_time = parse_jira_datetime(info.get("serverTime"))
         skew = (server_time - self.now()).total_seconds() if server_time else 0.0
         me = self.client.myself()
         field_map = discover_fields(self.client.fields(), overrides)
         statuses = [map_status(s) for s in self.client.statuses()]
         with transaction(self.conn):
-            set_meta(self.conn, "deployment", deployment)
+            set_meta(self.conn, "deployment", self.client.deployment())
             set_meta(self.conn, "clock_skew", skew)
             set_meta(self.conn, "user_timezone", me.get("timeZone") or "UTC")
             set_meta(
@@ -237,10 +235,6 @@ class Syncer:
     def _override_key(self) -> dict[str, str | None]:
         overrides = getattr(self.settings, "fields", None)
         return {name: getattr(overrides, name, None) for name in FieldMap.__dataclass_fields__}
-
-    def _is_cloud(self) -> bool:
-        deployment = get_meta(self.conn, "deployment") or self.client.deployment()
-        return str(deployment).lower() == "cloud"
 
     # -- issues
 
@@ -326,7 +320,7 @@ class Syncer:
         ``max_parallel`` ranges of equal size, paged concurrently. The first range
         is open below and the last open above, so nothing created meanwhile is lost.
         """
-        if since is not None or self.parallel < 2 or not self._is_cloud():
+        if since is not None or self.parallel < 2 or not self.client.is_cloud:
             return [new_chain()], None
         ids = sorted({i for page in self.client.search_ids(base) for i in page})
         count = min(self.parallel, len(ids) // self.min_issues_per_chain)
@@ -361,7 +355,7 @@ class Syncer:
         short_worklogs = [int(raw["id"]) for raw in page if worklogs_truncated(raw)]
         by_id = {int(raw["id"]): raw for raw in page}
         deferred: list[int] = []
-        if short_changelogs and self._is_cloud():
+        if short_changelogs and self.client.is_cloud:
             deferred, short_changelogs = short_changelogs, []
         if short_changelogs:
             histories = self._changelogs(short_changelogs)
@@ -399,7 +393,7 @@ class Syncer:
         result.changelogs_completed += len(ids)
 
     def _changelogs(self, ids: list[int]) -> dict[int, list[dict]]:
-        if self._is_cloud():
+        if self.client.is_cloud:
             found = self.client.bulk_changelogs(ids)
             return {int(k): v for k, v in found.items()}
         with ThreadPoolExecutor(self.parallel) as pool:
