@@ -35,11 +35,7 @@ def labels_item(old: list[str], new: list[str]) -> tuple:
     return ("labels", None, " ".join(old) or None, None, " ".join(new) or None)
 
 
-def _set_status(state, issue, status_name: str, items: list) -> None:
-    status = catalog.STATUS_BY_NAME.get(str(status_name).lower())
-    if status is None:
-        raise ValueError(f"unknown status {status_name!r}; known: "
-                         f"{[s.name for s in catalog.STATUSES]}")
+def _set_status(state, issue, status, items: list) -> None:
     if status == issue.status:
         return
     items.append(("status", issue.status.id, issue.status.name, status.id, status.name))
@@ -49,13 +45,12 @@ def _set_status(state, issue, status_name: str, items: list) -> None:
     # Jira's default workflow sets the resolution on the way into Done and clears it on the
     # way out, in the same history as the status change.
     if is_done and not was_done and issue.resolution is None:
-        _set_resolution(state, issue, catalog.RESOLUTION_DONE[1], items)
+        _set_resolution(state, issue, catalog.RESOLUTION_DONE, items)
     elif was_done and not is_done and issue.resolution is not None:
         _set_resolution(state, issue, None, items)
 
 
-def _set_resolution(state, issue, name: str | None, items: list) -> None:
-    new = catalog.RESOLUTION_DONE if name else None
+def _set_resolution(state, issue, new: tuple | None, items: list) -> None:
     if new == issue.resolution:
         return
     old = issue.resolution
@@ -78,108 +73,203 @@ class Edit:
         self.related: list[tuple] = []  # (other issue, item)
 
 
+class InvalidValue(ValueError):
+    """One value that cannot be stored (the message is Jira's)."""
+
+
+class InvalidValues(ValueError):
+    """Values ``apply_edit`` cannot store; ``errors`` maps each change key to why."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(f"{name}: {message}" for name, message in errors.items()))
+        self.errors = errors
+
+
+DURATION_MESSAGE = "Please specify a valid duration (e.g. 4d, 5h 30m, 60m and 3w)."
+
+
 def apply_edit(state, issue, changes: dict) -> Edit:
-    """Apply ``changes`` to ``issue``; what changed, for SiteState to record."""
-    edit = Edit()
-    items = edit.items
+    """Apply ``changes`` to ``issue``; what changed, for SiteState to record.
+
+    Every value is parsed before anything changes, so a bad one (InvalidValues, naming
+    each bad key) leaves the issue exactly as it was.
+    """
+    parsed, errors = {}, {}
     for name, value in changes.items():
-        if name == "status":
-            _set_status(state, issue, value, items)
-        elif name == "resolution":
-            _set_resolution(state, issue, value, items)
-        elif name == "points":
-            new = None if value is None else float(value)
-            if new != issue.points:
-                items.append(("points", None, points_text(issue.points), None, points_text(new)))
-                issue.points = new
-        elif name in ("labels", "add_labels", "remove_labels"):
-            values = [value] if isinstance(value, str) else list(value or [])
-            if name == "labels":
-                new = list(dict.fromkeys(values))
-            elif name == "add_labels":
-                new = issue.labels + [v for v in values if v not in issue.labels]
-            else:
-                new = [v for v in issue.labels if v not in values]
-            if new != issue.labels:
-                items.append(labels_item(issue.labels, new))
-                issue.labels = new
-        elif name in ("sprints", "add_sprint", "remove_sprint"):
-            if name == "sprints":
-                new = [state.sprint_by_name(n).id for n in value]
-            elif name == "add_sprint":
-                sid = state.sprint_by_name(value).id
-                new = issue.sprints + ([sid] if sid not in issue.sprints else [])
-            else:
-                sid = state.sprint_by_name(value).id
-                new = [s for s in issue.sprints if s != sid]
-            if new != issue.sprints:
-                items.append(sprint_item(state, issue.sprints, new))
-                issue.sprints = new
-        elif name in ("fix_versions", "add_fix_version", "remove_fix_version"):
-            project = issue.project_key
-            if name == "fix_versions":
-                new = [state.version_by_name(project, n).id for n in value]
-            elif name == "add_fix_version":
-                vid = state.version_by_name(project, value).id
-                new = issue.fix_versions + ([vid] if vid not in issue.fix_versions else [])
-            else:
-                vid = state.version_by_name(project, value).id
-                new = [v for v in issue.fix_versions if v != vid]
-            # Jira records one item per version added or removed.
-            for vid in issue.fix_versions:
-                if vid not in new:
-                    items.append(("Fix Version", str(vid), state.versions[vid].name, None, None))
-            for vid in new:
-                if vid not in issue.fix_versions:
-                    items.append(("Fix Version", None, None, str(vid), state.versions[vid].name))
-            issue.fix_versions = new
-        elif name == "epic":
-            epic = state.get_issue(value) if value else None
-            new_id = epic.id if epic else None
-            if new_id != issue.epic_id:
-                old = state.issues.get(issue.epic_id) if issue.epic_id else None
-                items.append(("epic", str(old.id) if old else None, old.key if old else None,
-                              str(epic.id) if epic else None, epic.key if epic else None))
-                issue.epic_id = new_id
-                if old:
-                    edit.related.append((old, ("Epic Child", str(issue.id), issue.key, None,
-                                               None)))
-                if epic:
-                    edit.related.append((epic, ("Epic Child", None, None, str(issue.id),
-                                                issue.key)))
-        elif name in ("original_estimate", "remaining_estimate"):
-            field = "timeoriginalestimate" if name == "original_estimate" else "timeestimate"
-            attr = "original" if name == "original_estimate" else "remaining"
-            new = parse_duration(value)
-            old = getattr(issue, attr)
-            if new != old:
-                old_s = None if old is None else str(old)
-                new_s = None if new is None else str(new)
-                items.append((field, old_s, old_s, new_s, new_s))
-                setattr(issue, attr, new)
-        elif name == "due":
-            new = parse_day(value) if value else None
-            if new != issue.due:
-                items.append(("duedate", issue.due, _due_text(issue.due), new, _due_text(new)))
-                issue.due = new
-        elif name == "summary":
-            if value != issue.summary:
-                items.append(("summary", None, issue.summary, None, value))
-                issue.summary = value
-        elif name == "budget":
-            new = None if value is None else float(value)
-            edit.silent |= new != issue.budget
-            issue.budget = new
-        elif name == "start_date":
-            new = parse_day(value) if value else None
-            edit.silent |= new != issue.start_date
-            issue.start_date = new
-        elif name == "assignee":
-            edit.silent |= value != issue.assignee
-            issue.assignee = value
-        else:
-            raise ValueError(f"update_issue does not know the field {name!r}")
+        try:
+            parsed[name] = _parse(state, issue, name, value)
+        except InvalidValue as exc:
+            errors[name] = str(exc)
+    if errors:
+        raise InvalidValues(errors)
+    edit = Edit()
+    for name, value in parsed.items():
+        _APPLY[name](state, issue, name, value, edit)
     return edit
+
+
+def _parse(state, issue, name: str, value):
+    """``value`` in the typed form its setter stores; InvalidValue when it has none."""
+    if name not in _APPLY:
+        raise InvalidValue(f"update_issue does not know the field {name!r}")
+    if name == "status":
+        status = catalog.STATUS_BY_NAME.get(str(value).lower())
+        if status is None:
+            raise InvalidValue(f"unknown status {value!r}; known: "
+                               f"{[s.name for s in catalog.STATUSES]}")
+        return status
+    if name == "resolution":
+        return catalog.RESOLUTION_DONE if value else None
+    if name in ("points", "budget"):
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise InvalidValue("Operation value must be a number")
+        return float(value)
+    if name in ("labels", "add_labels", "remove_labels"):
+        values = [value] if isinstance(value, str) else value or []
+        if not isinstance(values, list | tuple) or not all(isinstance(v, str) for v in values):
+            raise InvalidValue("Labels must be a list of strings.")
+        return list(values)
+    if name in ("sprints", "add_sprint", "remove_sprint"):
+        try:
+            if name == "sprints":
+                return [state.sprint_by_name(n).id for n in value]
+            return state.sprint_by_name(value).id
+        except (KeyError, TypeError) as exc:
+            raise InvalidValue(str(exc)) from None
+    if name in ("fix_versions", "add_fix_version", "remove_fix_version"):
+        try:
+            if name == "fix_versions":
+                return [state.version_by_name(issue.project_key, n).id for n in value]
+            return state.version_by_name(issue.project_key, value).id
+        except (KeyError, TypeError) as exc:
+            raise InvalidValue(str(exc)) from None
+    if name == "epic":
+        return state.get_issue(value) if value else None
+    if name in ("original_estimate", "remaining_estimate"):
+        try:
+            return parse_duration(value)
+        except (TypeError, ValueError):
+            raise InvalidValue(DURATION_MESSAGE) from None
+    if name in ("due", "start_date"):
+        try:
+            return parse_day(value) if value else None
+        except (TypeError, ValueError):
+            raise InvalidValue(f"Error parsing date string: {value}") from None
+    return value  # summary, assignee: stored as given
+
+
+def _apply_status(state, issue, name, status, edit) -> None:
+    _set_status(state, issue, status, edit.items)
+
+
+def _apply_resolution(state, issue, name, resolution, edit) -> None:
+    _set_resolution(state, issue, resolution, edit.items)
+
+
+def _apply_points(state, issue, name, new, edit) -> None:
+    if new != issue.points:
+        edit.items.append(("points", None, points_text(issue.points), None, points_text(new)))
+        issue.points = new
+
+
+def _apply_labels(state, issue, name, values, edit) -> None:
+    if name == "labels":
+        new = list(dict.fromkeys(values))
+    elif name == "add_labels":
+        new = issue.labels + [v for v in values if v not in issue.labels]
+    else:
+        new = [v for v in issue.labels if v not in values]
+    if new != issue.labels:
+        edit.items.append(labels_item(issue.labels, new))
+        issue.labels = new
+
+
+def _apply_sprints(state, issue, name, value, edit) -> None:
+    if name == "sprints":
+        new = value
+    elif name == "add_sprint":
+        new = issue.sprints + ([value] if value not in issue.sprints else [])
+    else:
+        new = [s for s in issue.sprints if s != value]
+    if new != issue.sprints:
+        edit.items.append(sprint_item(state, issue.sprints, new))
+        issue.sprints = new
+
+
+def _apply_fix_versions(state, issue, name, value, edit) -> None:
+    if name == "fix_versions":
+        new = value
+    elif name == "add_fix_version":
+        new = issue.fix_versions + ([value] if value not in issue.fix_versions else [])
+    else:
+        new = [v for v in issue.fix_versions if v != value]
+    # Jira records one item per version added or removed.
+    for vid in issue.fix_versions:
+        if vid not in new:
+            edit.items.append(("Fix Version", str(vid), state.versions[vid].name, None, None))
+    for vid in new:
+        if vid not in issue.fix_versions:
+            edit.items.append(("Fix Version", None, None, str(vid), state.versions[vid].name))
+    issue.fix_versions = new
+
+
+def _apply_epic(state, issue, name, epic, edit) -> None:
+    new_id = epic.id if epic else None
+    if new_id == issue.epic_id:
+        return
+    old = state.issues.get(issue.epic_id) if issue.epic_id else None
+    edit.items.append(("epic", str(old.id) if old else None, old.key if old else None,
+                       str(epic.id) if epic else None, epic.key if epic else None))
+    issue.epic_id = new_id
+    if old:
+        edit.related.append((old, ("Epic Child", str(issue.id), issue.key, None, None)))
+    if epic:
+        edit.related.append((epic, ("Epic Child", None, None, str(issue.id), issue.key)))
+
+
+def _apply_estimate(state, issue, name, new, edit) -> None:
+    field = "timeoriginalestimate" if name == "original_estimate" else "timeestimate"
+    attr = "original" if name == "original_estimate" else "remaining"
+    old = getattr(issue, attr)
+    if new != old:
+        old_s = None if old is None else str(old)
+        new_s = None if new is None else str(new)
+        edit.items.append((field, old_s, old_s, new_s, new_s))
+        setattr(issue, attr, new)
+
+
+def _apply_due(state, issue, name, new, edit) -> None:
+    if new != issue.due:
+        edit.items.append(("duedate", issue.due, _due_text(issue.due), new, _due_text(new)))
+        issue.due = new
+
+
+def _apply_summary(state, issue, name, value, edit) -> None:
+    if value != issue.summary:
+        edit.items.append(("summary", None, issue.summary, None, value))
+        issue.summary = value
+
+
+def _apply_silent(attr: str):
+    """A setter for a field Jira keeps no changelog for (it still bumps ``updated``)."""
+    def apply(state, issue, name, new, edit) -> None:
+        edit.silent |= new != getattr(issue, attr)
+        setattr(issue, attr, new)
+    return apply
+
+
+_APPLY = {
+    "status": _apply_status, "resolution": _apply_resolution, "points": _apply_points,
+    "labels": _apply_labels, "add_labels": _apply_labels, "remove_labels": _apply_labels,
+    "sprints": _apply_sprints, "add_sprint": _apply_sprints, "remove_sprint": _apply_sprints,
+    "fix_versions": _apply_fix_versions, "add_fix_version": _apply_fix_versions,
+    "remove_fix_version": _apply_fix_versions, "epic": _apply_epic,
+    "original_estimate": _apply_estimate, "remaining_estimate": _apply_estimate,
+    "due": _apply_due, "summary": _apply_summary, "budget": _apply_silent("budget"),
+    "start_date": _apply_silent("start_date"), "assignee": _apply_silent("assignee"),
+}
 
 
 def _due_text(day: str | None) -> str | None:

@@ -369,7 +369,8 @@ class SiteState:
         Keys: status, points, labels, add_labels, remove_labels, sprints (names), add_sprint,
         remove_sprint, fix_versions (names), add_fix_version, remove_fix_version, epic (key or
         None), original_estimate, remaining_estimate (Jira durations or seconds), due,
-        summary, resolution ("Done" or None), budget, start_date.
+        summary, resolution ("Done" or None), budget, start_date. A value that cannot be stored
+        raises changes.InvalidValues before anything changes.
         """
         from jira_pm.sandbox.changes import apply_edit  # one module owns field semantics
 

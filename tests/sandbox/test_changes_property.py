@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sandbox_support import shop
 
-from jira_pm.sandbox.changes import current_values, replay_backward
+from jira_pm.sandbox.changes import InvalidValues, current_values, replay_backward
 from jira_pm.sandbox.scenario import load_scenario
 
 edit = st.one_of(
@@ -46,3 +47,15 @@ def test_edits_replay_back_to_the_loaded_values(edits):
     finally:
         issue.histories = saved
     replay_backward(issue)  # and the whole changelog still replays consistently
+
+
+def test_a_bad_value_anywhere_in_an_edit_changes_nothing():
+    """Every value is parsed before any field changes: one bad value leaves the issue as it was."""
+    state = load_scenario(shop(), "cloud")
+    issue = state.get_issue("SHOP-1")
+    before = (list(issue.labels), issue.updated, len(issue.histories), issue.points)
+    with pytest.raises(InvalidValues) as caught:
+        state.update_issue(issue, "alice", labels=["x"], points=3, start_date="someday",
+                           remaining_estimate="soon")
+    assert set(caught.value.errors) == {"start_date", "remaining_estimate"}
+    assert (issue.labels, issue.updated, len(issue.histories), issue.points) == before

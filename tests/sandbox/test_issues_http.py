@@ -225,6 +225,9 @@ def test_setting_the_sprint_field_keeps_closed_sprints(server_shop):
     ({"timetracking": {"originalEstimate": "soon"}}, "timetracking"),
     ({"duedate": "next week"}, "duedate"),
     ({"customfield_10016": "five"}, "customfield_10016"),
+    ({"customfield_10050": "lots"}, "customfield_10050"),
+    ({"customfield_10015": "someday"}, "customfield_10015"),
+    ({"timetracking": "4h"}, "timetracking"),
 ])
 def test_invalid_field_values_are_400_and_change_nothing(cloud_shop, fields, error_key):
     """A value Jira cannot store is a 400 naming the field; the issue is left as it was."""

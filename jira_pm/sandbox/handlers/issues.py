@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from werkzeug.wrappers import Response
 
+from jira_pm.sandbox.changes import InvalidValues
 from jira_pm.sandbox.render import FieldSelection
 from jira_pm.sandbox.responses import json_response, values_page
 from jira_pm.sandbox.state import SandboxError
-from jira_pm.sandbox.timeutil import parse_day, parse_duration
 
 
 class IssueHandlers:
@@ -31,8 +31,21 @@ class IssueHandlers:
         self.require_write(user, issue=issue)
         self.check_notify(request, user)
         changes = self._edit_changes(r, issue, self.body(request))
-        self.state.update_issue(issue, user.name, **changes)
+        try:
+            self.state.update_issue(issue, user.name, **changes)
+        except InvalidValues as exc:  # nothing changed: every value is parsed first
+            raise SandboxError(400, [], {self._body_field(name): message
+                                         for name, message in exc.errors.items()}) from None
         return Response(status=204)
+
+    def _body_field(self, change: str) -> str:
+        """The PUT /issue body field an update_issue change key came from."""
+        f = self.state.fields
+        epic = "parent" if self.state.flavor == "cloud" else f["epic_link"].id
+        return {"due": "duedate", "original_estimate": "timetracking",
+                "remaining_estimate": "timetracking", "fix_versions": "fixVersions",
+                "sprints": f["sprint"].id, "points": f["points"].id, "budget": f["budget"].id,
+                "start_date": f["start_date"].id, "epic": epic}.get(change, change)
 
     def _edit_changes(self, r, issue, body: dict) -> dict:
         """Translate a PUT /issue body into update_issue changes (validated first)."""
@@ -57,6 +70,10 @@ class IssueHandlers:
             elif name == f["start_date"].id:
                 changes["start_date"] = value
             elif name == "timetracking":
+                if not isinstance(value, dict):
+                    errors[name] = ("Time tracking must be an object with originalEstimate "
+                                    "and/or remainingEstimate.")
+                    continue
                 if "originalEstimate" in value:
                     changes["original_estimate"] = value["originalEstimate"]
                 if "remainingEstimate" in value:
@@ -97,7 +114,6 @@ class IssueHandlers:
                     raise SandboxError(400, [], {"labels": "The label '"
                                                  f"{label}' contains spaces which is invalid."})
             changes["labels"] = labels
-        errors.update(_invalid_values(changes, f))
         if errors:
             raise SandboxError(400, [], errors)
         if "epic" in changes and changes["epic"] and self.state.find_issue(
@@ -169,24 +185,3 @@ class IssueHandlers:
         if start + size < len(flat):
             body["nextPageToken"] = self._encode_token(start + size, "bulkfetch")
         return json_response(body)
-
-
-def _invalid_values(changes: dict, custom: dict) -> dict:
-    """Jira's per-field errors for values that cannot be stored (checked before any change)."""
-    errors = {}
-    for key, field in (("original_estimate", "timetracking"),
-                       ("remaining_estimate", "timetracking")):
-        try:
-            parse_duration(changes.get(key))
-        except ValueError:
-            errors[field] = "Please specify a valid duration (e.g. 4d, 5h 30m, 60m and 3w)."
-    if changes.get("due"):
-        try:
-            parse_day(changes["due"])
-        except ValueError:
-            errors["duedate"] = "Error parsing date string: " + str(changes["due"])
-    for key in ("points", "budget"):
-        value = changes.get(key)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
-            errors[custom[key].id] = "Operation value must be a number"
-    return errors
