@@ -26,6 +26,16 @@ def test_pending_row_is_committed_before_the_request(store_path):
     assert ledger.comment_records(other) == {("fp", 7): ledger.CommentRecord(None, "h1", "pending")}
 
 
+def test_ledger_writes_join_an_outer_transaction_instead_of_committing_it(store_path):
+    """Inside a caller's transaction a ledger write is rolled back with it, not committed early."""
+    conn = connect(store_path)
+    conn.execute("BEGIN IMMEDIATE")
+    _comment(conn, status=ledger.DONE)
+    assert conn.in_transaction
+    conn.execute("ROLLBACK")
+    assert ledger.entries(conn) == []
+
+
 def test_done_comment_keeps_its_id_through_later_edits(store_path):
     """After a done POST and a done edit, the record has the POST's id and the edit's hash."""
     conn = connect(store_path)

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from jira_pm.model import Change, Issue, Sprint, Version
+from jira_pm.store.schema import transaction
 from jira_pm.store.site import load_site
 from jira_pm.store.sync_state import (
     SyncState,
@@ -21,7 +22,6 @@ from jira_pm.store.sync_state import (
     get_sync_state,
     set_meta,
     set_sync_state,
-    transaction,
 )
 
 __all__ = [

@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from jira_pm.store.schema import transaction
+
 PENDING = "pending"
 DONE = "done"
 FAILED = "failed"
@@ -71,7 +73,7 @@ def record_pending(
     detail: str | None = None,
 ) -> int:
     """Write a ``pending`` row before a request is sent; returns its id."""
-    with conn:
+    with transaction(conn):
         cursor = conn.execute(
             "INSERT INTO ledger (run_id, at, issue_id, issue_key, operation, label, rule_id,"
             " fingerprint, comment_id, content_hash, status, detail)"
@@ -104,7 +106,7 @@ def record_result(
     detail: str | None = None,
 ) -> None:
     """Mark a pending row ``done`` or ``failed``, with what Jira answered."""
-    with conn:
+    with transaction(conn):
         conn.execute(
             "UPDATE ledger SET status = ?, http_status = COALESCE(?, http_status),"
             " comment_id = COALESCE(?, comment_id), detail = COALESCE(?, detail), at = ?"
@@ -181,14 +183,14 @@ def _entry(row: sqlite3.Row) -> LedgerEntry:
 
 def start_run(conn: sqlite3.Connection, run_id: str, kind: str) -> None:
     """Record that a run (sync, audit, apply, run) has started."""
-    with conn:
+    with transaction(conn):
         conn.execute("INSERT INTO runs (id, kind, started) VALUES (?, ?, ?)",
                      (run_id, kind, _now()))
 
 
 def finish_run(conn: sqlite3.Connection, run_id: str, outcome: str, summary: dict) -> None:
     """Record how a run ended and its summary (JSON)."""
-    with conn:
+    with transaction(conn):
         conn.execute(
             "UPDATE runs SET finished = ?, outcome = ?, summary = ? WHERE id = ?",
             (_now(), outcome, json.dumps(summary, sort_keys=True, default=str), run_id),

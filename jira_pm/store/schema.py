@@ -12,6 +12,8 @@ Issues are keyed by Jira's numeric id, never by key (keys change on a move).
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from jira_pm.errors import StoreError
@@ -187,6 +189,29 @@ CREATE TABLE runs (
 # MIGRATIONS[n] upgrades a store at user_version n to n + 1.
 MIGRATIONS: list[str] = [SCHEMA_V1]
 SCHEMA_VERSION = len(MIGRATIONS)
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One write transaction (BEGIN IMMEDIATE … COMMIT); rolled back on any error.
+
+    The store is opened in autocommit mode (``isolation_level=None``), where
+    ``with conn:`` neither begins a transaction nor leaves an outer one alone:
+    every multi-statement write goes through here.
+
+    Nested use joins the outer transaction, so a page's saves and its checkpoint
+    commit together.
+    """
+    if conn.in_transaction:
+        yield conn
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 def connect(path: str | Path) -> sqlite3.Connection:

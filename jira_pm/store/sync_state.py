@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from jira_pm.mapping import parse_jira_datetime
+from jira_pm.store.schema import transaction
 
 
 @dataclass(frozen=True)
@@ -22,25 +21,6 @@ class SyncState:
     last_full: datetime | None = None
     last_reconcile: datetime | None = None
     checkpoint: dict[str, Any] | None = None
-
-
-@contextmanager
-def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """One write transaction (BEGIN IMMEDIATE … COMMIT); rolled back on any error.
-
-    Nested use joins the outer transaction, so a page's saves and its checkpoint
-    commit together.
-    """
-    if conn.in_transaction:
-        yield conn
-        return
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
 
 
 def get_sync_state(conn: sqlite3.Connection, scope: str) -> SyncState:

@@ -6,6 +6,7 @@ import json
 import sqlite3
 from collections.abc import Iterable
 
+from jira_pm.store.schema import transaction
 from jira_pm.writeback.plan import IssueState, ResolvedFinding
 
 
@@ -22,7 +23,7 @@ def issue_states(conn: sqlite3.Connection) -> dict[int, IssueState]:
 def update_labels(conn: sqlite3.Connection, issue_id: int, add: Iterable[str],
                   remove: Iterable[str]) -> None:
     """Apply a successful label write to the stored issue: the next plan is right before a sync."""
-    with conn:
+    with transaction(conn):
         row = conn.execute("SELECT labels FROM issues WHERE id = ?", (issue_id,)).fetchone()
         if row is None:
             return
