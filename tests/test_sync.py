@@ -37,6 +37,8 @@ class FakeJira:
         self.versions = {"PM": [{"id": "500", "name": "1.0", "releaseDate": "2026-12-01",
                                  "released": False, "archived": False}]}
         self.jqls: list[str] = []
+        self.expands: list[list[str]] = []  # the expand of each search
+        self.bulk_calls: list[list[int]] = []  # the ids of each bulk_changelogs call
         self.fail_after_pages: int | None = None
         self.bad_jql = False
         self.server_now = NOW  # Jira's clock, as serverInfo reports it
@@ -142,6 +144,7 @@ class FakeJira:
 
     def search(self, jql, fields, expand=(), page_size=None):
         self.jqls.append(jql)
+        self.expands.append(list(expand))
         found = self._matching(jql)
         for pages, start in enumerate(range(0, max(len(found), 1), self.PAGE)):
             if self.fail_after_pages is not None and pages >= self.fail_after_pages:
@@ -158,6 +161,7 @@ class FakeJira:
         yield [i["id"] for i in self._matching(jql)]
 
     def bulk_changelogs(self, ids):
+        self.bulk_calls.append(list(ids))
         self._count((len(ids) + 9) // 10)
         return {i: self.issues[i]["histories"] for i in ids}
 
@@ -585,5 +589,7 @@ def test_without_changelog_in_search_every_changelog_comes_from_batched_bulkfetc
     syncer = Syncer(settings(tmp_path), conn, jira, now=lambda: NOW)
     syncer.changelog_in_search = False
     result = syncer.run()
+    assert jira.expands and all(expand == [] for expand in jira.expands)
+    assert jira.bulk_calls == [list(range(10001, 10012))]
     assert result.changelogs_completed == 11
     assert_store_matches(conn, jira)
