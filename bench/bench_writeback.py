@@ -20,6 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from measure import writes_sent  # noqa: E402  (bench/ is on sys.path: run as a script)
+
 from jira_pm.config import Settings  # noqa: E402
 from jira_pm.jira.client import JiraClient  # noqa: E402
 from jira_pm.model import Finding  # noqa: E402
@@ -27,10 +29,6 @@ from jira_pm.runner import run_pipeline  # noqa: E402
 from jira_pm.sandbox.generator import GENERATED_NOW  # noqa: E402
 from jira_pm.sandbox.server import Sandbox  # noqa: E402
 from jira_pm.writeback.plan import IssueState, Policy, plan_candidates  # noqa: E402
-
-
-def _writes(stats: dict) -> int:
-    return sum(stats["by_method"].get(m, 0) for m in ("POST", "PUT", "DELETE"))
 
 
 def bench_http(issues: int, flavor: str, latency_ms: float) -> None:
@@ -59,7 +57,7 @@ def bench_http(issues: int, flavor: str, latency_ms: float) -> None:
             stages = ", ".join(f"{k} {v:.2f}s" for k, v in report.stages.items())
             print(f"{label}: {elapsed:.2f}s ({stages}); findings {report.findings}; "
                   f"writes done {len(outcome.done)}, failed {len(outcome.failed)}; "
-                  f"requests {stats['total']} of which writes {_writes(stats)}")
+                  f"requests {stats['total']} of which writes {writes_sent(stats)}")
 
 
 def bench_planner(issues: int = 20_000, findings: int = 2_000) -> None:

@@ -36,7 +36,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(BENCH.parent))
 
-from measure import measure, measure_sync  # noqa: E402
+from measure import measure, measure_sync, writes_sent  # noqa: E402
 from tls import make_certificate  # noqa: E402
 
 from jira_pm.sandbox import Sandbox  # noqa: E402
@@ -45,20 +45,6 @@ from jira_pm.sandbox.generator import GENERATED_NOW  # noqa: E402
 OUT = BENCH / "out"
 VENVS = {"jira": ("venv-jira", ["jira"]), "tap": ("venv-tap-jira", ["tap-jira==2.6.0"])}
 SEED = 11
-# POSTs that only read: not writes.
-READ_POSTS = ("/search/jql", "/search/approximate-count", "/changelog/bulkfetch", "/worklog/list",
-              "/search")
-
-
-def writes_sent(stats: dict) -> int:
-    """PUT, DELETE and POST requests, less the POSTs that only read."""
-    total = 0
-    for route, count in stats["by_route"].items():
-        method, path = route.split(" ", 1)
-        if method in ("PUT", "DELETE") or (method == "POST" and not path.endswith(READ_POSTS)):
-            total += count
-    return total
-
 
 # ---- environments ----------------------------------------------------------------------------
 def baseline_python(name: str) -> Path:

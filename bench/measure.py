@@ -1,7 +1,8 @@
-"""Run a child process and measure it: wall seconds and peak resident memory.
+"""Run a child process and measure it: wall seconds and peak resident memory; count writes.
 
 Shared by every benchmark that compares whole processes (jira-pm's sync, the
-baselines), so they are all measured the same way.
+baselines), so they are all measured the same way; and by those that count the
+writes a run sent, so they all count them the same way.
 """
 
 from __future__ import annotations
@@ -43,3 +44,18 @@ def measure_sync(config: Path, env: dict, *flags: str) -> tuple[float, int, str]
     """The real `jira-pm --config CONFIG sync [FLAGS]` command, measured; stdout is its summary."""
     jira_pm = Path(sys.executable).with_name("jira-pm")
     return measure([str(jira_pm), "--config", str(config), "sync", *flags], env, config.parent)
+
+
+# POSTs that only read: not writes.
+READ_POSTS = ("/search/jql", "/search/approximate-count", "/changelog/bulkfetch", "/worklog/list",
+              "/search")
+
+
+def writes_sent(stats: dict) -> int:
+    """PUT, DELETE and POST requests in a sandbox's stats, less the POSTs that only read."""
+    total = 0
+    for route, count in stats["by_route"].items():
+        method, path = route.split(" ", 1)
+        if method in ("PUT", "DELETE") or (method == "POST" and not path.endswith(READ_POSTS)):
+            total += count
+    return total
