@@ -17,19 +17,30 @@ from jira_pm.sandbox import Sandbox
 pytestmark = pytest.mark.integration
 
 
-def cloud_keys(site, jql, **params):
-    """Keys of every issue a Cloud search/jql returns, following nextPageToken."""
-    http, keys, token = login(site), [], None
+def cloud_pages(site, jql, post=False, **params):
+    """Each page's issue keys of a Cloud search/jql (GET, or POST with a body), following
+    nextPageToken."""
+    http, pages, token = login(site), [], None
     while True:
         query = {"jql": jql, "fields": "key", **params}
         if token:
             query["nextPageToken"] = token
-        page = http.get(f"{site.url}/rest/api/3/search/jql", params=query).json()
-        keys += [issue["key"] for issue in page["issues"]]
+        url = f"{site.url}/rest/api/3/search/jql"
+        if post:
+            page = http.post(url, json={**query, "fields": [query["fields"]]}).json()
+        else:
+            page = http.get(url, params=query).json()
+        pages.append([issue["key"] for issue in page["issues"]])
         if page["isLast"]:
             assert "nextPageToken" not in page
-            return keys
+            return pages
+        assert page["nextPageToken"] != token, "the token must move on"
         token = page["nextPageToken"]
+
+
+def cloud_keys(site, jql, **params):
+    """Keys of every issue a Cloud search/jql returns, following nextPageToken."""
+    return [key for page in cloud_pages(site, jql, **params) for key in page]
 
 
 def server_search(site, jql, **params):
@@ -111,16 +122,16 @@ def test_cloud_token_paging_returns_every_issue_once(cloud_generated):
 
 def test_cloud_post_search_pages_like_get(cloud_generated):
     """POST search/jql with a body pages exactly as GET does, and has no total."""
-    http = login(cloud_generated)
-    page = http.post(f"{cloud_generated.url}/rest/api/3/search/jql",
-                     json={"jql": "project = OPS ORDER BY key", "maxResults": 10,
-                           "fields": ["summary", "updated"]}).json()
+    jql = "project = OPS ORDER BY key"
+    page = login(cloud_generated).post(f"{cloud_generated.url}/rest/api/3/search/jql",
+                                       json={"jql": jql, "maxResults": 10,
+                                             "fields": ["summary", "updated"]}).json()
     assert len(page["issues"]) == 10 and "total" not in page and page["isLast"] is False
     assert set(page["issues"][0]["fields"]) == {"summary", "updated"}
-    second = http.post(f"{cloud_generated.url}/rest/api/3/search/jql",
-                       json={"jql": "project = OPS ORDER BY key", "maxResults": 10,
-                             "nextPageToken": page["nextPageToken"]}).json()
-    assert second["issues"][0] != page["issues"][0]
+    posted = cloud_pages(cloud_generated, jql, post=True, maxResults=10)
+    assert posted == cloud_pages(cloud_generated, jql, maxResults=10)
+    assert len(posted) > 2 and len({key for page in posted for key in page}) == sum(
+        len(page) for page in posted)
 
 
 def test_cloud_default_fields_are_id_only_with_big_pages(cloud_generated):
