@@ -101,7 +101,8 @@ def build_site(n_issues: int, changes_per_issue: int, seed: int = 7) -> Site:
         )
         # The changelog: status flips, sprint moves, fix version and estimate changes,
         # written so that replaying it ends at the current values.
-        changes = []
+        changes: list[Change | None] = []
+        status_slots = []  # (index in changes, history id, moment, author) of status items
         moment = created
         sprint_value = ""
         for k in range(changes_per_issue):
@@ -119,10 +120,19 @@ def build_site(n_issues: int, changes_per_issue: int, seed: int = 7) -> Site:
                                       "customfield_10016", None, str(rnd.randint(1, 13)), None,
                                       str(points)))
             else:
-                a, b = rnd.sample(STATUSES, 2)
-                changes.append(Change(issue_id, history_id, 0, moment, author, "status",
-                                      "status", a[0], a[1], b[0], b[1]))
+                status_slots.append((len(changes), history_id, moment, author))
+                changes.append(None)  # filled below, once the number of status items is known
             history_id += 1
+        # Status items chain (each starts at the previous one's "to") and the last ends at
+        # the issue's status: walk back from it, a different status each step.
+        walk = [(status_id, status, category)]
+        for _ in status_slots:
+            walk.append(rnd.choice([s for s in STATUSES if s != walk[-1]]))
+        walk.reverse()
+        for n, (index, history, when, author) in enumerate(status_slots):
+            a, b = walk[n], walk[n + 1]
+            changes[index] = Change(issue_id, history, 0, when, author, "status", "status",
+                                    a[0], a[1], b[0], b[1])
         issue.changes = changes
         issue.worklogs = [
             Worklog(issue_id * 10 + w, issue_id, rnd.choice(people), created,
