@@ -13,9 +13,10 @@ the sandbox does not implement `expand=transitions`, and the tap does
 the tap reads it. And trust: the tap sends prepared requests with `Session.send`,
 which never reads REQUESTS_CA_BUNDLE, so its sessions are made to verify against
 that file (the run's self-signed certificate). Nothing else of the tap is changed.
-The catalog selects the `issues`, `changelogs` and `worklogs` streams (the data
-compared here; its `projects` stream needs Cloud's /project/search, which the
-sandbox lacks).
+The catalog selects only the `issues`, `changelogs` and `worklogs` streams: they
+hold the data compared here (issue, changelog-item and worklog counts). The other
+streams (projects, users, versions, ...) are left out because nothing here
+compares them, not because the sandbox lacks them.
 """
 
 from __future__ import annotations
