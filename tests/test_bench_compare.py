@@ -25,14 +25,21 @@ pytestmark = pytest.mark.integration
 
 
 def _load(name: str, path: Path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    """A bench script as a module (bench/ is on sys.path while it imports its siblings)."""
+    sys.path.insert(0, str(BENCH))
+    try:
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(BENCH))
     return module
 
 
 jira_package = _load("bench_baseline_jira_package", BENCH / "baselines" / "jira_package.py")
 singer_tap = _load("bench_baseline_singer_tap", BENCH / "baselines" / "singer_tap.py")
+compare = _load("bench_compare", BENCH / "compare.py")
+tls = _load("bench_tls", BENCH / "tls.py")
 
 
 @pytest.fixture(scope="module")
@@ -43,10 +50,9 @@ def site():
 
 
 def _truth(site: Sandbox) -> dict:
-    issues = list(site.state.issues.values())
-    return {"issues": len(issues),
-            "changelog_items": sum(len(h.items) for i in issues for h in i.histories),
-            "worklogs": sum(len(i.worklogs) for i in issues)}
+    """compare.truth's counts that the baselines' stores report."""
+    counts = compare.truth(site)
+    return {key: counts[key] for key in ("issues", "changelog_items", "worklogs")}
 
 
 def _search_all(site: Sandbox) -> list[dict]:
@@ -127,11 +133,6 @@ def test_singer_catalog_selects_only_the_compared_streams():
 
 def test_compare_counts_only_real_writes():
     """writes_sent counts PUT/DELETE and writing POSTs, not the POSTs that only read."""
-    sys.path.insert(0, str(BENCH))
-    try:
-        compare = _load("bench_compare", BENCH / "compare.py")
-    finally:
-        sys.path.remove(str(BENCH))
     stats = {"by_route": {"POST /rest/api/3/search/jql": 4,
                           "POST /rest/api/3/changelog/bulkfetch": 2,
                           "POST /rest/api/3/worklog/list": 1,
@@ -152,13 +153,8 @@ def tls_site(tmp_path_factory):
     openssl = shutil.which("openssl")
     if openssl is None:
         pytest.skip("the openssl command-line tool is not installed")
-    sys.path.insert(0, str(BENCH))
-    try:
-        from tls import make_certificate
-    finally:
-        sys.path.remove(str(BENCH))
     folder = tmp_path_factory.mktemp("tls")
-    cert, key = make_certificate(folder)
+    cert, key = tls.make_certificate(folder)
     with Sandbox(flavor="cloud", issues=40, seed=3, tls=(cert, key)) as running:
         yield running, cert, folder
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import subprocess
 import sys
@@ -18,18 +19,18 @@ pytestmark = pytest.mark.integration
 
 ADMIN = ("pm-bot@example.com", "sandbox-token-admin")
 
+_spec = importlib.util.spec_from_file_location(
+    "bench_tls", Path(__file__).resolve().parents[2] / "bench" / "tls.py")
+bench_tls = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench_tls)
+
 
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory) -> tuple[Path, Path]:
     openssl = shutil.which("openssl")
     if openssl is None:
         pytest.skip("the openssl command-line tool is not installed")
-    folder = tmp_path_factory.mktemp("tls")
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
-    return cert, key
+    return bench_tls.make_certificate(tmp_path_factory.mktemp("tls"))
 
 
 def test_tls_sandbox_serves_https_trusted_by_its_certificate(certificate):
