@@ -159,3 +159,16 @@ def test_rules_explain_prints_each_rules_documentation(empty_folder):
         assert f"label = {rule.label}" in result.output
     missing = CliRunner().invoke(main, ["rules", "explain", "NOPE1"])
     assert missing.exit_code == 2 and "rules list" in missing.output
+
+
+def test_rules_list_reads_the_config_named_by_jira_pm_config(empty_folder, monkeypatch):
+    """With no ./jira-pm.toml, `rules list` uses $JIRA_PM_CONFIG's [rules] (a disabled rule)."""
+    rule_id = sorted(rule.id for rule in load_pack(None).rules)[0]
+    config = empty_folder / "elsewhere" / "pm.toml"
+    config.parent.mkdir()
+    config.write_text(CONFIG + f'[rules]\ndisabled = ["{rule_id}"]\n', encoding="utf-8")
+    monkeypatch.setenv("JIRA_PM_CONFIG", str(config))
+    result = run("rules", "list")
+    assert result.exit_code == 0
+    row = next(line for line in result.output.splitlines() if line.startswith(rule_id + " "))
+    assert row.split()[1] == "no"

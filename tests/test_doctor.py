@@ -73,6 +73,7 @@ def test_healthy_cloud_site_passes_every_check(mock, tmp_path):
     result = doctor(config(tmp_path))
     assert result.exit_code == 0, result.output
     out = result.output
+    assert "✓ credentials: bot@example.com with an API token (basic)" in out
     assert "✓ Jira at https://acme.atlassian.net: Acme 1001.0.0 (Cloud)" in out
     assert "✓ authenticated as PM Bot; Jira time zone Europe/Berlin" in out
     assert "✓ project ABC (Alpha): may read, label and comment" in out
@@ -235,3 +236,20 @@ def test_missing_permission_stays_exit_3_beside_a_config_problem(mock, tmp_path)
     result = doctor(config(tmp_path, scope='projects = ["ABC"]\njql = "bad ("'))
     assert result.exit_code == 3, result.output
     assert "✗ project ABC: missing EDIT_ISSUES" in result.output
+
+
+@pytest.mark.parametrize(("jira", "expected"), [
+    ({"pat": "pat-5150-x", "deployment": "server"},
+     "✓ credentials: personal access token (bearer)"),
+    ({"email": "bot@example.com", "api_token": "tok-5150-x", "pat": "pat-5150-x"},
+     "✓ credentials: bot@example.com with an API token (basic)"),
+    ({}, "! credentials: none set; requests go anonymously"),
+])
+def test_the_credentials_line_names_the_auth_requests_will_carry(jira, expected):
+    """Doctor reports the auth the client sends: a PAT on Server, e-mail + token before a PAT."""
+    from jira_pm.cli.setup_cmd import Doctor
+    from jira_pm.config import Settings
+
+    lines: list[str] = []
+    Doctor(Settings.for_tests(url=BASE, jira=jira), client=None, say=lines.append).credentials()
+    assert lines[0].startswith(expected)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
@@ -92,12 +91,13 @@ def rules_group():
 
 def _pack(ctx: click.Context, rules_dirs):
     """The pack of the config file when there is one, else the built-in pack alone."""
+    from jira_pm.config import DEFAULT_CONFIG_NAME
     from jira_pm.rulepack import load_pack
 
-    root = ctx.find_root()
-    explicit = (root.obj or {}).get("config_path") or os.environ.get("JIRA_PM_CONFIG")
+    # main fills config_path from --config or $JIRA_PM_CONFIG (its envvar).
+    explicit = (ctx.find_root().obj or {}).get("config_path")
     settings = None
-    if explicit or Path("jira-pm.toml").is_file():
+    if explicit or Path(DEFAULT_CONFIG_NAME).is_file():
         settings = load_settings_from_ctx(ctx)
     return load_pack(settings, extra_paths=rules_dirs)
 

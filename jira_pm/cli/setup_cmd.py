@@ -16,7 +16,6 @@ from jira_pm.errors import (
     EXIT_JIRA,
     EXIT_OK,
     EXIT_USAGE,
-    JiraAuthError,
     JiraBadRequest,
     JiraError,
     JiraNotFound,
@@ -119,8 +118,10 @@ def render_config(url: str, projects: tuple[str, ...], deployment: str = "auto")
 def init_cmd(ctx: click.Context, path: str | None, force: bool, url: str | None,
              projects: tuple[str, ...], deployment: str) -> None:
     """Write a commented jira-pm.toml (no secrets: those stay in the environment)."""
+    from jira_pm.config import DEFAULT_CONFIG_NAME, load_settings
+
     root = ctx.find_root().obj or {}
-    target = Path(path or root.get("config_path") or "jira-pm.toml")
+    target = Path(path or root.get("config_path") or DEFAULT_CONFIG_NAME)
     if target.exists() and not force:
         raise UsageError(f"{target} already exists",
                          hint="pass --force to overwrite it, or give another PATH")
@@ -129,8 +130,6 @@ def init_cmd(ctx: click.Context, path: str | None, force: bool, url: str | None,
         tuple(projects) or ("ABC",),
         deployment,
     )
-    from jira_pm.config import load_settings
-
     target.parent.mkdir(parents=True, exist_ok=True)
     # 0600: people do paste tokens into config files, whatever the comments say.
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -186,11 +185,13 @@ class Doctor:
         return self.exit_code
 
     def credentials(self) -> None:
-        j = self.settings.jira
-        if j.pat and (j.deployment == "server" or not (j.email and j.api_token)):
+        from jira_pm.jira.http import BearerAuth, auth_from_settings
+
+        auth = auth_from_settings(self.settings.jira)  # the auth every request will carry
+        if isinstance(auth, BearerAuth):
             self.line(True, "credentials: personal access token (bearer)")
-        elif j.email and j.api_token:
-            self.line(True, f"credentials: {j.email} with an API token (basic)")
+        elif auth is not None:
+            self.line(True, f"credentials: {self.settings.jira.email} with an API token (basic)")
         else:
             self.line(None, "credentials: none set; requests go anonymously",
                       "set JIRA_EMAIL and JIRA_API_TOKEN (Cloud) or JIRA_PAT (Data Center)")
@@ -217,9 +218,6 @@ class Doctor:
     def authenticated(self) -> bool:
         try:
             me = self.client.myself()
-        except JiraAuthError as exc:
-            self.line(False, f"authentication: {exc.message}", exc.hint)
-            return False
         except JiraError as exc:
             self.line(False, f"authentication: {exc.message}", exc.hint)
             return False
@@ -233,7 +231,9 @@ class Doctor:
         except JiraNotFound:
             # A configuration problem (exit 2), like rejected scope JQL: the key is wrong,
             # or this user cannot see the project at all.
-            where = self.settings.source or "jira-pm.toml"
+            from jira_pm.config import DEFAULT_CONFIG_NAME
+
+            where = self.settings.source or DEFAULT_CONFIG_NAME
             self.line(False, f"project {key}: not found or not visible to this user",
                       f"correct [scope] projects in {where} (project keys, e.g. \"ABC\"), "
                       f"or have a Jira admin grant this user BROWSE_PROJECTS in {key}",
@@ -282,14 +282,9 @@ class Doctor:
         except JiraError as exc:
             self.line(False, f"fields: {exc.message}", exc.hint)
             return
+        from jira_pm.mapping import discover_fields
+
         names = {str(f.get("id")): f.get("name") for f in fields}
-        try:
-            from jira_pm.mapping import discover_fields
-        except ImportError:  # mapping not installed: show what there is to map
-            custom = sorted(f"{fid} ({name})" for fid, name in names.items()
-                            if fid.startswith("customfield_"))
-            self.line(None, f"fields: {len(custom)} custom fields: {', '.join(custom[:12])}")
-            return
         found = discover_fields(fields, self.settings.fields).as_dict()
         overrides = self.settings.fields
         for key, what in FIELD_NAMES.items():
