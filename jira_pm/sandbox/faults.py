@@ -20,11 +20,11 @@ SERVER_ERRORS = (500, 502, 503, 504)
 class Decision:
     """What to do with one request: ``kind`` is ok, drop, error or throttle."""
 
-    __slots__ = ("kind", "status", "retry_after", "delay", "headers")
+    __slots__ = ("kind", "status", "delay", "headers")
 
-    def __init__(self, kind: str, status: int = 200, retry_after: str | None = None,
-                 delay: float = 0.0, headers: dict | None = None):
-        self.kind, self.status, self.retry_after, self.delay = kind, status, retry_after, delay
+    def __init__(self, kind: str, status: int = 200, delay: float = 0.0,
+                 headers: dict | None = None):
+        self.kind, self.status, self.delay = kind, status, delay
         self.headers = headers or {}
 
 
@@ -77,12 +77,12 @@ class Faults:
                     headers = {"Retry-After": header,
                                "X-RateLimit-Limit": str(int(self.rate_limit)),
                                "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset}
-                    return Decision("throttle", 429, header, delay, headers)
+                    return Decision("throttle", 429, delay, headers)
             draw_drop = self._random.random()
             draw_error = self._random.random()
             pick = self._random.randrange(len(SERVER_ERRORS))
             if draw_drop < (self.drop_rate or 0.0):
-                return Decision("drop", 0, None, delay)
+                return Decision("drop", 0, delay)
             if draw_error < (self.error_rate or 0.0):
-                return Decision("error", SERVER_ERRORS[pick], None, delay)
-            return Decision("ok", 200, None, delay)
+                return Decision("error", SERVER_ERRORS[pick], delay)
+            return Decision("ok", 200, delay)
