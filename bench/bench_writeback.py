@@ -24,6 +24,7 @@ from measure import writes_sent  # noqa: E402  (bench/ is on sys.path: run as a 
 
 from jira_pm.config import Settings  # noqa: E402
 from jira_pm.jira.client import JiraClient  # noqa: E402
+from jira_pm.mapping.values import parse_jira_datetime  # noqa: E402
 from jira_pm.model import Finding  # noqa: E402
 from jira_pm.runner import run_pipeline  # noqa: E402
 from jira_pm.sandbox.generator import GENERATED_NOW  # noqa: E402
@@ -32,8 +33,6 @@ from jira_pm.writeback.plan import IssueState, Policy, plan_candidates  # noqa: 
 
 
 def bench_http(issues: int, flavor: str, latency_ms: float) -> None:
-    from datetime import datetime
-
     with Sandbox(flavor, issues=issues, latency_ms=latency_ms) as sandbox, \
             tempfile.TemporaryDirectory() as folder:
         login = sandbox.credentials()
@@ -44,7 +43,7 @@ def bench_http(issues: int, flavor: str, latency_ms: float) -> None:
         settings = Settings.for_tests(url=sandbox.url, projects=projects,
                                       store_path=Path(folder) / "bench.sqlite", jira=jira,
                                       writeback={"max_writes": 100_000})
-        as_of = datetime.fromisoformat(GENERATED_NOW.replace("Z", "+00:00"))
+        as_of = parse_jira_datetime(GENERATED_NOW)
         print(f"sandbox: {flavor}, {issues} issues in {len(projects)} projects, "
               f"latency {latency_ms} ms")
         for label in ("first run", "second run"):

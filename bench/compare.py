@@ -27,7 +27,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime
 from pathlib import Path
 
 import psutil
@@ -39,6 +38,7 @@ sys.path.insert(0, str(BENCH.parent))
 from measure import measure, measure_sync, writes_sent  # noqa: E402
 from tls import make_certificate  # noqa: E402
 
+from jira_pm.mapping.values import parse_jira_datetime  # noqa: E402
 from jira_pm.sandbox import Sandbox  # noqa: E402
 from jira_pm.sandbox.generator import GENERATED_NOW  # noqa: E402
 
@@ -244,7 +244,7 @@ def run_rules_and_apply(site: Sandbox, folder: Path, env: dict, apply: bool,
     os.environ.update({k: env[k] for k in ("JIRA_EMAIL", "JIRA_API_TOKEN",
                                            "REQUESTS_CA_BUNDLE")})
     settings = load_settings(folder / "jira-pm.toml")
-    as_of = datetime.fromisoformat(GENERATED_NOW.replace("Z", "+00:00"))
+    as_of = parse_jira_datetime(GENERATED_NOW)
     conn = connect(settings.store_path)
     started = time.perf_counter()
     snapshot = load_site(conn)
