@@ -506,8 +506,3 @@ class FieldSelection:
             elif part not in ("id", "key"):
                 chosen.append(part)
         return [f for f in dict.fromkeys(chosen) if f not in excluded]
-
-    @property
-    def light(self) -> bool:
-        """Ids/keys only: Cloud grants up to 5000 of these per search page."""
-        return self.id_only

@@ -41,7 +41,8 @@ class SearchHandlers:
             raise SandboxError(400, ["Unbounded JQL queries are not allowed here. Please add a "
                                      "search restriction to your query."])
         selection = FieldSelection(fields, "id")
-        cap = CLOUD_ID_PAGE if selection.light else CLOUD_FULL_PAGE
+        # Ids/keys only: Cloud grants up to 5000 of these per page.
+        cap = CLOUD_ID_PAGE if selection.id_only else CLOUD_FULL_PAGE
         try:
             size = int(data.get("maxResults", 50))
         except (TypeError, ValueError):
