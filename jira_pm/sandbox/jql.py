@@ -368,7 +368,7 @@ _COMPARE = {
 }
 
 
-def default_order(state) -> list[tuple[str, bool]]:
+def default_order() -> list[tuple[str, bool]]:
     """Without ORDER BY the sandbox sorts by key, descending (Jira's navigator default-ish)."""
     return [("key", True)]
 

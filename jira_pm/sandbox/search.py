@@ -23,7 +23,7 @@ class SearchCursor:
         self.state = state
         self.query = query
         self.ids: list[int] = []
-        order = query.order or default_order(state)
+        order = query.order or default_order()
         self.streaming = order == [("id", False)]
         all_ids = state.ids
         self.pos = 0
