@@ -93,18 +93,16 @@ def _resume_point(checkpoint: dict[str, Any]) -> str:
 @click.pass_context
 def status_command(ctx: click.Context) -> None:
     """Show the last sync, issue counts per project and open findings, from the store."""
-    from jira_pm.store.issues import count_issues_by_project, get_meta
-    from jira_pm.store.sync_state import all_sync_states
+    from jira_pm.store.issues import count_issues_by_project, get_meta, get_sync_state
     from jira_pm.sync import scope_key
 
     settings = load_settings_from_ctx(ctx)
     conn = open_store(settings)
     try:
-        states = {s.scope: s for s in all_sync_states(conn)}
-        state = states.get(scope_key(settings))
+        state = get_sync_state(conn, scope_key(settings))
         click.echo(f"store: {settings.store_path}")
         click.echo(f"site: {settings.jira.url} ({get_meta(conn, 'deployment') or 'not synced'})")
-        if state is None:
+        if state.cursor is None and state.checkpoint is None:
             click.echo("last sync: never (run `jira-pm sync`)")
         else:
             click.echo(f"last sync cursor: {_when(state.cursor)}")

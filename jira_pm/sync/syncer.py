@@ -7,7 +7,7 @@ import sqlite3
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -83,7 +83,6 @@ class SyncResult:
     requests: int = 0
     elapsed: float = 0.0
     cursor: datetime | None = None
-    projects: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> str:
         text = (
@@ -294,9 +293,6 @@ class Syncer:
                 result.worklogs += sum(len(i.worklogs) for i in issues)
                 sprint_ids.update(s.id for s in sprints)
                 result.sprints = len(sprint_ids)
-                for issue in issues:
-                    key = issue.project_key
-                    result.projects[key] = result.projects.get(key, 0) + 1
                 if self.progress is not None:
                     self.progress.advance(len(issues))
                 if len(self._pending) >= BULKFETCH_BATCH:
