@@ -113,7 +113,7 @@ def _echo_findings(settings: Settings, echo: Callable[[str], Any]) -> None:
 def _echo_writes(state: Any, labels_before: dict[str, list[str]],
                  echo: Callable[[str], Any]) -> None:
     """What is in Jira now, read back from the sandbox (not from jira-pm's own records)."""
-    from jira_pm.jira.format import adf_plain_text, find_markers
+    from jira_pm.jira.format import find_markers, plain_text
 
     echo("3. written to Jira (read back from the sandbox):")
     for issue in sorted(state.issues.values(), key=lambda i: int(i.key.rsplit("-", 1)[1])):
@@ -127,7 +127,6 @@ def _echo_writes(state: Any, labels_before: dict[str, list[str]],
         echo(f"   {issue.key:<7} labels: {', '.join(after) or '(none)'}"
              + (f"   ({change})" if change else ""))
         for comment in ours:
-            text = comment.body if isinstance(comment.body, str) else adf_plain_text(comment.body)
-            first = text.replace("\\", "").strip().splitlines()[0].strip("*")
+            first = plain_text(comment.body).strip().splitlines()[0].strip("*")
             echo(f"           comment: {first}")
     echo("")

@@ -158,11 +158,6 @@ class Evaluation:
     as_of: datetime | None = None
     recorded: bool = False
 
-    def status_of(self, finding: Finding) -> str:
-        """"new" or "open" (recorded runs); "open" when nothing was recorded."""
-        new = {f.fingerprint for f in self.new}
-        return "new" if finding.fingerprint in new else "open"
-
 
 def evaluate_store(
     conn,
@@ -174,8 +169,9 @@ def evaluate_store(
 ) -> Evaluation:
     """Evaluate the store's snapshot; with ``record``, store the findings and diff them."""
     from jira_pm.store.findings import diff_findings, record_findings
+    from jira_pm.store.site import load_site
 
-    site = _load_site(conn)
+    site = load_site(conn)
     pack = pack or load_pack(settings)
     as_of = as_of or datetime.now(UTC)
     findings = evaluate(site, pack, settings, as_of)
@@ -191,14 +187,3 @@ def evaluate_store(
         as_of=as_of,
         recorded=record,
     )
-
-
-def _load_site(conn) -> Site:
-    try:
-        from jira_pm.store.issues import load_site
-    except ImportError as exc:  # the store reader ships with the sync
-        raise JiraPmError(
-            f"this jira-pm cannot read issues from the store yet ({exc})",
-            hint="upgrade jira-pm",
-        ) from exc
-    return load_site(conn)

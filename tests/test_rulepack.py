@@ -135,8 +135,9 @@ def test_duplicate_id_across_user_files_is_an_error(tmp_path):
     """Two user files defining the same rule id are refused, naming both files."""
     write(tmp_path / "r", "a.toml", GOOD)
     write(tmp_path / "r", "b.toml", GOOD)
-    with pytest.raises(RulePackError, match=r"b\.toml: rule ACME-1: key 'id' duplicates"):
+    with pytest.raises(RulePackError, match=r"b\.toml: rule ACME-1: key 'id' duplicates") as info:
         load_pack(settings(paths=[str(tmp_path / "r")]))
+    assert "a.toml" in info.value.one_line()
 
 
 def test_unknown_disabled_rule_and_missing_path_are_errors(tmp_path):

@@ -65,8 +65,7 @@ class SiteIndex:
 
     def changes(self, issue: Issue, kind: str) -> list:
         """The issue's changelog items of one field kind."""
-        kind_of = self.field_ids.kind_of
-        return [change for change in issue.changes if kind_of(change) == kind]
+        return history.changes_of(issue, kind, self.field_ids)
 
     def current_epic_id(self, issue: Issue) -> int | None:
         """The id of the epic ``issue`` belongs to now, or None (sub-tasks never do)."""

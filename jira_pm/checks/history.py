@@ -281,6 +281,7 @@ def hours_apply(value: float | None, change: Change) -> float | None:
 
 
 def changes_of(issue: Issue, kind: str, ids: FieldIds) -> list[Change]:
+    """The issue's changelog items of one field kind ("sprint", "points", "status", ...)."""
     return [c for c in issue.changes if ids.kind_of(c) == kind]
 
 

@@ -59,8 +59,13 @@ def find_markers(body: str | Mapping[str, Any] | None) -> list[tuple[str, str]]:
     """Every ``(rule_id, fingerprint prefix)`` marker in a wiki string or an ADF document."""
     if body is None:
         return []
+    return [(m.group(1), m.group(2)) for m in _MARKER_RE.finditer(plain_text(body))]
+
+
+def plain_text(body: str | Mapping[str, Any]) -> str:
+    """A comment body as plain text, wiki or ADF alike, without wiki escapes."""
     text = body if isinstance(body, str) else adf_plain_text(body)
-    return [(m.group(1), m.group(2)) for m in _MARKER_RE.finditer(text.replace("\\", ""))]
+    return text.replace("\\", "")
 
 
 def adf_plain_text(node: Any) -> str:

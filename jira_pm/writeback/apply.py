@@ -31,9 +31,9 @@ from jira_pm.errors import (
 )
 from jira_pm.jira.format import (
     CommentText,
-    adf_plain_text,
     find_markers,
     marker_matches,
+    plain_text,
     render,
 )
 from jira_pm.store import ledger
@@ -110,8 +110,7 @@ class MarkerFinder:
 
 def _normalized(body: Any) -> str:
     """A comment body's words: ADF or wiki text, escapes and whitespace runs ignored."""
-    text = body if isinstance(body, str) else adf_plain_text(body)
-    return " ".join(text.replace("\\", "").split())
+    return " ".join(plain_text(body).split())
 
 
 def says(body: Any, text: CommentText) -> bool:
