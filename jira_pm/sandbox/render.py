@@ -54,6 +54,8 @@ class Renderer:
 
     # ---- pre-encoded fragments ----------------------------------------------------------
     def _fragment(self, key: tuple, build, encode=None):
+        """An object repeated across pages (history, status, user, version...): encoded once
+        per site, spliced into the page by ``finish``."""
         if self.fragments is None:
             return build()
         text = self.fragments.get(key)
@@ -316,17 +318,13 @@ class Renderer:
                 f"{self.base}/images/icons/priorities/{name.lower()}.svg", "name": name,
                 "id": pid}
 
-    def _shared(self, key: tuple, build):
-        """A small object repeated across a page (status, user, version...): encoded once."""
-        return self._fragment(key, build)
-
     def _getters(self) -> dict:
         """field id -> function(issue) giving the rendered value (built once per renderer)."""
         getters = self._memo.get("getters")
         if getters is not None:
             return getters
         state, f, ctx = self.state, self.fields, self.ctx
-        shared = self._shared
+        shared = self._fragment
 
         def user(name):
             if name is None:
