@@ -277,3 +277,16 @@ def test_user_self_links_resolve(cloud_shop, server_shop):
         assert http.get(reporter["self"]).json() == reporter
     assert login(cloud_shop).get(f"{cloud_shop.url}/rest/api/3/user",
                                  params={"accountId": "nobody"}).status_code == 404
+
+
+def test_a_comment_or_worklog_asked_for_under_another_issue_is_404(cloud_shop):
+    """A comment or worklog id is found only under the issue it belongs to, as in Jira."""
+    http, base = login(cloud_shop), f"{cloud_shop.url}/rest/api/2/issue"
+    comment_id = cloud_shop.add_comment("SHOP-1", "Flagged")
+    worklog_id = cloud_shop.add_worklog("SHOP-1", spent="1h")
+    assert http.get(f"{base}/SHOP-1/comment/{comment_id}").status_code == 200
+    assert http.get(f"{base}/SHOP-1/worklog/{worklog_id}").status_code == 200
+    assert http.get(f"{base}/OPS-1/comment/{comment_id}").status_code == 404
+    assert http.get(f"{base}/OPS-1/worklog/{worklog_id}").status_code == 404
+    assert http.delete(f"{base}/OPS-1/worklog/{worklog_id}").status_code == 404
+    assert cloud_shop.worklogs("SHOP-1")[-1]["id"] == str(worklog_id)

@@ -43,8 +43,8 @@ class CommentHandlers:
         return json_response(r.comment(comment), 201)
 
     def _find_comment(self, issue, comment_id):
-        comment = next((c for c in issue.comments if c.id == comment_id), None)
-        if comment is None:
+        comment = self.state.comment_index.get(comment_id)
+        if comment is None or comment.issue_id != issue.id:
             raise SandboxError(404, [f"Can not find a comment for the id: {comment_id}."])
         return comment
 

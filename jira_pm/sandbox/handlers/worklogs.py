@@ -52,8 +52,8 @@ class WorklogHandlers:
 
     def do_worklog(self, request, user, r, id_or_key, worklog_id):
         issue = self.state.get_issue(id_or_key)
-        worklog = next((w for w in issue.worklogs if w.id == worklog_id), None)
-        if worklog is None:
+        worklog = self.state.worklog_index.get(worklog_id)
+        if worklog is None or worklog.issue_id != issue.id:
             raise SandboxError(404, [f"Cannot find worklog with id: '{worklog_id}'."])
         if request.method == "GET":
             return json_response(r.worklog(worklog))
