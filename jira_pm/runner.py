@@ -35,11 +35,16 @@ def lock_path(store_path: Path) -> Path:
 
 
 class JsonLog:
-    """Appends one JSON object per line to a file; a no-op without a path."""
+    """Appends one JSON object per line to a file; a no-op without a path.
+
+    Each line is opened, written and closed on its own: a killed run keeps every
+    line it logged, and a log rotated mid-run is picked up at the next line.
+    """
 
     def __init__(self, path: Path | None, run_id: str):
         self.path = path
         self.run_id = run_id
+        self._folder_ready = False
 
     def event(self, event: str, **fields: Any) -> None:
         if not self.path:
@@ -47,7 +52,9 @@ class JsonLog:
         record = {"at": datetime.now(UTC).isoformat(timespec="milliseconds"),
                   "run_id": self.run_id, "event": event, **fields}
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if not self._folder_ready:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._folder_ready = True
             with self.path.open("a", encoding="utf-8") as out:
                 out.write(json.dumps(record, default=str, sort_keys=True) + "\n")
         except OSError as exc:
