@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
+from jira_pm.config import DEFAULT_CONFIG_NAME
 from jira_pm.errors import ConfigError, JiraBadRequest, JiraNotFound
 from jira_pm.mapping import (
     FieldMap,
@@ -115,7 +116,7 @@ class Syncer:
         self.progress = progress
         self.now = now
         self.scope = scope_key(settings)
-        self.parallel = max(1, min(16, int(getattr(settings.jira, "max_parallel", 4) or 1)))
+        self.parallel = max(1, min(16, settings.jira.max_parallel))
         # Issues saved with a truncated changelog, awaiting one bulkfetch (Cloud).
         self._pending: list[int] = []
         self._seen: set[int] | None = None  # ids a full sync has fetched so far
@@ -132,7 +133,7 @@ class Syncer:
         requests_before = self._requests()
         # A store belongs to one site: ids collide across sites (see sync.identity).
         url = self.settings.jira.url
-        check_site(self.conn, url, getattr(self.settings, "store_path", None))
+        check_site(self.conn, url, self.settings.store_path)
         state = get_sync_state(self.conn, self.scope)
         checkpoint = state.checkpoint
         cached = get_meta(self.conn, "field_map")
@@ -149,7 +150,8 @@ class Syncer:
         reconcile_due = self._reconcile_due(state, reconcile, mode)
         # Facts also refresh with each reconcile, so a changed user time zone or
         # clock is picked up within reconcile_every_hours, not only on --full.
-        fields = self._site_facts(refresh=(mode == "full" and not checkpoint) or reconcile_due)
+        fields = self._site_facts(cached, refresh=(mode == "full" and not checkpoint)
+                                  or reconcile_due)
         record_site(self.conn, url)  # the first sync to get this far claims the store
         if cached and mode != "full" and FieldMap.from_dict(cached["map"]) != fields:
             # Jira now names other fields (say a new story point field): remap everything.
@@ -167,8 +169,7 @@ class Syncer:
         else:
             since = None
             if mode == "incremental":
-                overlap = timedelta(minutes=float(self.settings.sync.overlap_minutes))
-                since = jql_since(state.cursor - overlap, get_meta(self.conn, "user_timezone"))
+                since = self._since(state.cursor)
             chains = None
             run_started = started
         # An uninterrupted full sync sees every id in scope: what the store holds
@@ -180,9 +181,8 @@ class Syncer:
             # Issues below the checkpoint may have changed while the run was down:
             # catch up from the interrupted run's start before moving the cursor.
             set_sync_state(self.conn, self.scope, cursor=run_started, checkpoint=None)
-            overlap = timedelta(minutes=float(self.settings.sync.overlap_minutes))
-            catch_up = jql_since(run_started - overlap, get_meta(self.conn, "user_timezone"))
-            self._fetch_issues(result, fields, base, catch_up, None, "incremental", started)
+            self._fetch_issues(result, fields, base, self._since(run_started), None,
+                               "incremental", started)
             run_started = started
         self._sync_versions(result)
 
@@ -203,23 +203,26 @@ class Syncer:
         return result
 
     def _requests(self) -> int:
-        http = getattr(self.client, "http", None)
-        return int(getattr(http, "requests_sent", 0) or 0)
+        return self.client.http.requests_sent
+
+    def _since(self, instant: datetime) -> str:
+        """The JQL date to search from: ``instant`` less the overlap, in the user's zone."""
+        overlap = timedelta(minutes=float(self.settings.sync.overlap_minutes))
+        return jql_since(instant - overlap, get_meta(self.conn, "user_timezone"))
 
     # -- site facts
 
-    def _site_facts(self, *, refresh: bool) -> FieldMap:
-        """Deployment, time zone, field map and statuses: from ``meta``, or Jira when stale."""
-        overrides = getattr(self.settings, "fields", None)
+    def _site_facts(self, cached: dict[str, Any] | None, *, refresh: bool) -> FieldMap:
+        """Deployment, time zone, field map and statuses: from ``meta`` (``cached`` is its
+        field map), or Jira when stale."""
         override_key = self._override_key()
-        cached = get_meta(self.conn, "field_map")
         if not refresh and cached and cached.get("overrides") == override_key:
             return FieldMap.from_dict(cached["map"])
         info = self.client.server_info()
         server_time = parse_jira_datetime(info.get("serverTime"))
         skew = (server_time - self.now()).total_seconds() if server_time else 0.0
         me = self.client.myself()
-        field_map = discover_fields(self.client.fields(), overrides)
+        field_map = discover_fields(self.client.fields(), self.settings.fields)
         statuses = [map_status(s) for s in self.client.statuses()]
         with transaction(self.conn):
             set_meta(self.conn, "deployment", self.client.deployment())
@@ -232,8 +235,8 @@ class Syncer:
         return field_map
 
     def _override_key(self) -> dict[str, str | None]:
-        overrides = getattr(self.settings, "fields", None)
-        return {name: getattr(overrides, name, None) for name in FieldMap.__dataclass_fields__}
+        overrides = self.settings.fields
+        return {name: getattr(overrides, name) for name in FieldMap.__dataclass_fields__}
 
     # -- issues
 
@@ -302,7 +305,7 @@ class Syncer:
             raise ConfigError(
                 f"Jira rejected the sync query: {exc.message}",
                 hint="check [scope] projects and jql in "
-                f"{getattr(self.settings, 'source', None) or 'jira-pm.toml'}",
+                f"{self.settings.source or DEFAULT_CONFIG_NAME}",
             ) from exc
         finally:
             if self.progress is not None:
@@ -331,11 +334,8 @@ class Syncer:
         return chains, len(ids)
 
     def _approximate_count(self, jql: str) -> int | None:
-        counter = getattr(self.client, "approximate_count", None)
-        if counter is None:
-            return None
         try:
-            return counter(jql)
+            return self.client.approximate_count(jql)
         except Exception:  # a progress total is a nicety; never fail a sync for it
             log.debug("approximate count failed", exc_info=True)
             return None
@@ -420,7 +420,7 @@ class Syncer:
     def _reconcile_due(self, state: Any, asked: bool | None, mode: str) -> bool:
         if asked is not None:
             return asked
-        hours = float(getattr(self.settings.sync, "reconcile_every_hours", 0) or 0)
+        hours = float(self.settings.sync.reconcile_every_hours)
         if hours <= 0 or state.last_reconcile is None:
             return False
         return self._jira_now() - state.last_reconcile >= timedelta(hours=hours)
