@@ -23,6 +23,7 @@ from filelock import FileLock, Timeout
 from jira_pm.errors import EXIT_OK, JiraPmError, LockBusy, StoreError, UsageError
 from jira_pm.store import ledger
 from jira_pm.store.schema import connect
+from jira_pm.store.sync_state import never_synced
 from jira_pm.writeback.apply import FaultHook
 from jira_pm.writeback.from_store import WritebackResult, apply_from_store, new_run_id
 
@@ -163,15 +164,10 @@ def store_lock(settings: Any, log: JsonLog | None = None) -> Iterator[None]:
         lock.release()
 
 
-def never_synced(conn: sqlite3.Connection) -> bool:
-    """Whether no sync has ever written to this store (no sync state, no issues)."""
-    return (conn.execute("SELECT COUNT(*) FROM sync_state").fetchone()[0] == 0
-            and conn.execute("SELECT COUNT(*) FROM issues").fetchone()[0] == 0)
-
-
-def never_synced_error(settings: Any) -> UsageError:
+def never_synced_error(settings: Any, what: str = "apply") -> UsageError:
+    """The one-line error of a command that needs synced data and finds none."""
     return UsageError(f"the store at {settings.store_path} has never been synced, so there is "
-                      "nothing to apply", hint="run `jira-pm sync` first, or check [store] path "
+                      f"nothing to {what}", hint="run `jira-pm sync` first, or check [store] path "
                       "in the config")
 
 

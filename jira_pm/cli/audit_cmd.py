@@ -40,6 +40,8 @@ def audit(ctx, projects, rule_ids, severity, as_of_text, rules_dirs, fmt, fail_o
     from jira_pm.engine import evaluate_store
     from jira_pm.report import render
     from jira_pm.rulepack import load_pack
+    from jira_pm.runner import never_synced_error
+    from jira_pm.store.sync_state import never_synced
 
     settings = load_settings_from_ctx(ctx)
     pack = load_pack(settings, extra_paths=rules_dirs)
@@ -51,17 +53,13 @@ def audit(ctx, projects, rule_ids, severity, as_of_text, rules_dirs, fmt, fail_o
     as_of = calendar_from_settings(settings).parse_as_of(as_of_text) if as_of_text else None
     # An audit of a store that was never synced would say "No findings" and pass a
     # CI gate; a wrong [store] path must fail loudly instead (and create no file).
-    never_synced = UsageError(
-        f"the store {settings.store_path} has never been synced, so there is nothing to audit",
-        hint="run `jira-pm sync` first, or check [store] path in the config",
-    )
     if not Path(settings.store_path).exists():
-        raise never_synced
+        raise never_synced_error(settings, "audit")
     conn = open_store(settings)
     try:
+        if never_synced(conn):
+            raise never_synced_error(settings, "audit")
         if conn.execute("SELECT COUNT(*) FROM issues").fetchone()[0] == 0:
-            if conn.execute("SELECT COUNT(*) FROM sync_state").fetchone()[0] == 0:
-                raise never_synced
             note(f"the store {settings.store_path} holds no issues: the scope matched none")
         record = as_of is None and not rules_dirs
         evaluation = evaluate_store(conn, settings, pack, as_of, record=record)

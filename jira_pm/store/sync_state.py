@@ -75,10 +75,10 @@ def set_sync_state(
             )
 
 
-def all_sync_states(conn: sqlite3.Connection) -> list[SyncState]:
-    """Every scope's state, for `jira-pm status`."""
-    scopes = [row[0] for row in conn.execute("SELECT scope FROM sync_state ORDER BY scope")]
-    return [get_sync_state(conn, scope) for scope in scopes]
+def never_synced(conn: sqlite3.Connection) -> bool:
+    """Whether no sync has ever written to this store (no sync state, no issues)."""
+    return (conn.execute("SELECT COUNT(*) FROM sync_state").fetchone()[0] == 0
+            and conn.execute("SELECT COUNT(*) FROM issues").fetchone()[0] == 0)
 
 
 def get_meta(conn: sqlite3.Connection, key: str, default: Any = None) -> Any:
