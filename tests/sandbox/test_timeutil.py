@@ -71,3 +71,30 @@ def test_jira_timestamp_in_a_zone_matches_zoneinfo(zone):
         expected = local.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}" + local.strftime(
             "%z")
         assert jira_timestamp(ms, zone) == expected
+
+
+@pytest.mark.parametrize("zone", ["Australia/Lord_Howe", "Pacific/Chatham"])
+def test_jira_timestamp_is_right_on_both_sides_of_half_hour_offset_changes(zone):
+    """Zones whose offset changes at a half or quarter hour of UTC (Lord Howe moves by 30
+    minutes at 15:00/15:30 UTC; Chatham at 14:00 UTC) render right just before and after
+    every change of a year, whatever instant of the same hour was rendered first."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    info = ZoneInfo(zone)
+    start = 1_798_761_600_000  # 2027-01-01 UTC
+    changes = 0
+    for step in range(0, 365 * 96):
+        boundary = start + step * 900_000
+        before = datetime.fromtimestamp((boundary - 1) / 1000, tz=UTC).astimezone(info)
+        after = datetime.fromtimestamp(boundary / 1000, tz=UTC).astimezone(info)
+        if before.utcoffset() == after.utcoffset():
+            continue
+        changes += 1
+        # Render the hour's first instant first, so a cache per whole hour would be wrong.
+        jira_timestamp(boundary - boundary % 3_600_000, zone)
+        for ms, local in ((boundary - 1, before), (boundary, after)):
+            expected = (local.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}"
+                        + local.strftime("%z"))
+            assert jira_timestamp(ms, zone) == expected
+    assert changes == 2  # the year has its two changes, so the loop checked something
