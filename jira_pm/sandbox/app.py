@@ -167,8 +167,6 @@ class SandboxApp(SiteHandlers, SearchHandlers, IssueHandlers, WorklogHandlers,
             return json_response({"errorMessages": [f"Internal server error in {endpoint} "
                                                     "(a Jira sandbox bug; see its log)."],
                                   "errors": {}}, 500)
-        if renderer.raw:
-            response.set_data(renderer.finish(response.get_data(as_text=True)))
         return response
 
     # ---- helpers --------------------------------------------------------------------------

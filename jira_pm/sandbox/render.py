@@ -6,8 +6,7 @@ someone asks; each function builds only the fields requested.
 
 from __future__ import annotations
 
-import json
-import re
+import orjson
 
 from jira_pm.sandbox import catalog
 from jira_pm.sandbox.adf import adf_to_text, text_to_adf
@@ -20,8 +19,6 @@ WORKLOG_FIELD_CAP = 20
 COMMENT_FIELD_CAP = 50
 
 NAVIGABLE_EXCLUDED = {"worklog", "comment", "timetracking"}
-# Pre-encoded fragments stand in the page skeleton as this marker (see Renderer.finish).
-_MARKER = re.compile(r'"\\u0000jps(\d+)\\u0000"')
 FRAGMENT_CACHE_LIMIT = 300_000
 _AVATARS = {s: f"https://avatar.example.invalid/{s}.png" for s in ("48x48", "24x24", "16x16",
                                                                     "32x32")}
@@ -34,18 +31,18 @@ class Renderer:
                  tz: str = "UTC"):
         self.state = state
         self.tz = tz  # the calling user's zone: Jira renders timestamps in it
-        # With a fragment cache (the HTTP path), histories, worklogs and comments are encoded
-        # once and spliced into pages as text: they dominate page size, and histories never
-        # change. Without one (the Python API), plain dicts are returned.
-        self.fragments = fragments
-        self.raw: list[str] = []
         self.base = base_url.rstrip("/")
         self.api = api
         self.cloud = state.flavor == "cloud"
         self.fields = state.fields
         self.rest = f"{self.base}/rest/api/{api}"
-        # What a cached fragment's text depends on besides the object itself.
+        # With a fragment cache (the HTTP path), histories, worklogs, users... are encoded
+        # once and embedded in pages as JSON text: they dominate page size, and histories
+        # never change. Without one (the Python API), plain dicts are returned. Fragments are
+        # kept per context (what their text depends on besides the object itself), so their
+        # keys name only the object.
         self.ctx = (api, self.base, self.cloud, tz)
+        self._cache = fragments.setdefault(self.ctx, {}) if fragments is not None else None
         # One request renders the same users, statuses and versions many times: build each once.
         self._memo: dict = {}
 
@@ -53,70 +50,29 @@ class Renderer:
         return jira_timestamp(ms, self.tz)
 
     # ---- pre-encoded fragments ----------------------------------------------------------
-    def _fragment(self, key: tuple, build, encode=None):
-        """An object repeated across pages (history, status, user, version...): encoded once
-        per site, spliced into the page by ``finish``."""
-        if self.fragments is None:
+    def _fragment(self, key: tuple, build):
+        """An object repeated across pages (history, worklog, user, version...): encoded once
+        per site and embedded in later pages as it is (orjson.Fragment)."""
+        cache = self._cache
+        if cache is None:
             return build()
-        text = self.fragments.get(key)
-        if text is None:
-            if len(self.fragments) > FRAGMENT_CACHE_LIMIT:
-                self.fragments.clear()
-            text = encode() if encode else json.dumps(build(), separators=(",", ":"))
-            self.fragments[key] = text
-        self.raw.append(text)
-        return f"\x00jps{len(self.raw) - 1}\x00"
-
-    def _encoded(self, key: tuple, build) -> str:
-        """A cached JSON text (users, small shared objects) for composing fragments."""
-        text = self.fragments.get(key)
-        if text is None:
-            text = self.fragments[key] = json.dumps(build(), separators=(",", ":"))
-        return text
+        fragment = cache.get(key)
+        if fragment is None:
+            if len(cache) > FRAGMENT_CACHE_LIMIT:
+                cache.clear()
+            fragment = cache[key] = orjson.Fragment(orjson.dumps(build()))
+        return fragment
 
     def history_out(self, history):
-        return self._fragment(("h", history.id, *self.ctx),
-                              lambda: self.history(history), lambda: self._history_text(history))
+        return self._fragment(("h", history.id), lambda: self.history(history))
 
     def worklog_out(self, worklog):
-        return self._fragment(("w", worklog.id, worklog.updated, *self.ctx),
-                              lambda: self.worklog(worklog), lambda: self._worklog_text(worklog))
-
-    def _worklog_text(self, worklog) -> str:
-        """json.dumps(self.worklog(w)) composed from pre-encoded users (same text, faster)."""
-        author = self._encoded(("u", worklog.author, *self.ctx),
-                               lambda: self.user(worklog.author))
-        issue_id = worklog.issue_id
-        text = (f'{{"self":"{self.rest}/issue/{issue_id}/worklog/{worklog.id}",'
-                f'"author":{author},"updateAuthor":{author},'
-                f'"created":"{self.ts(worklog.created)}",'
-                f'"updated":"{self.ts(worklog.updated)}",'
-                f'"started":"{self.ts(worklog.started)}",'
-                f'"timeSpent":"{format_duration(worklog.seconds)}",'
-                f'"timeSpentSeconds":{worklog.seconds},"id":"{worklog.id}",'
-                f'"issueId":"{issue_id}"')
-        if worklog.comment:
-            text += ',"comment":' + json.dumps(self.text(worklog.comment), separators=(",", ":"))
-        return text + "}"
-
-    def _history_text(self, history) -> str:
-        """json.dumps(self.history(h)) composed from a pre-encoded author (same text, faster)."""
-        author = self._encoded(("u", history.author, *self.ctx),
-                               lambda: self.user(history.author))
-        items = json.dumps([self.change_item(i) for i in history.items], separators=(",", ":"))
-        return (f'{{"id":"{history.id}","author":{author},'
-                f'"created":"{self.ts(history.at)}","items":{items}}}')
+        return self._fragment(("w", worklog.id, worklog.updated),
+                              lambda: self.worklog(worklog))
 
     def comment_out(self, comment):
-        return self._fragment(("c", comment.id, comment.updated, *self.ctx),
+        return self._fragment(("c", comment.id, comment.updated),
                               lambda: self.comment(comment))
-
-    def finish(self, text: str) -> str:
-        """Splice the pre-encoded fragments into an encoded page."""
-        if not self.raw:
-            return text
-        raw = self.raw
-        return _MARKER.sub(lambda m: raw[int(m.group(1))], text)
 
     # ---- small objects ------------------------------------------------------------------
     def _memoized(self, key: tuple, build):
@@ -233,10 +189,17 @@ class Renderer:
         return adf_to_text(value) if isinstance(value, dict) else value
 
     # ---- issue parts ---------------------------------------------------------------------
-    def history(self, history) -> dict:
+    def history(self, history, items=None) -> dict:
+        """One changelog history; ``items``: only these of its items (bulkfetch's fieldIds)."""
         return {"id": str(history.id), "author": self.user(history.author),
                 "created": self.ts(history.at),
-                "items": [self.change_item(item) for item in history.items]}
+                "items": [self.change_item_out(item)
+                          for item in (history.items if items is None else items)]}
+
+    def change_item_out(self, item):
+        # Items repeat across issues (the same status moves, sprints, versions): one fragment
+        # serves them all.
+        return self._fragment(("i", item), lambda: self.change_item(item))
 
     def change_item(self, item) -> dict:
         field, from_id, from_text, to_id, to_text = item
@@ -247,6 +210,11 @@ class Renderer:
         body.update({"from": from_id, "fromString": from_text, "to": to_id,
                      "toString": to_text})
         return body
+
+    def item_field_key(self, item) -> str:
+        """What bulkfetch's fieldIds match in an item: its fieldId (Cloud), else its field."""
+        name, _fieldtype, field_id = self._change_field(item[0])
+        return field_id if field_id and self.cloud else name
 
     def _change_field(self, field: str) -> tuple[str, str, str | None]:
         if field == "Sprint":
@@ -323,13 +291,13 @@ class Renderer:
         getters = self._memo.get("getters")
         if getters is not None:
             return getters
-        state, f, ctx = self.state, self.fields, self.ctx
+        state, f = self.state, self.fields
         shared = self._fragment
 
         def user(name):
             if name is None:
                 return None
-            return shared(("u", name, *ctx), lambda: self.user(name))
+            return shared(("u", name), lambda: self.user(name))
 
         def resolution(issue):
             if issue.resolution is None:
@@ -342,7 +310,7 @@ class Renderer:
             v = state.versions[vid]
             # `overdue` depends on today's date, so the date is part of the key.
             today = self._memoized(("today",), lambda: self.ts(state.now())[:10])
-            key = ("v", vid, v.name, v.released, v.archived, v.release, v.start, today, *ctx)
+            key = ("v", vid, v.name, v.released, v.archived, v.release, v.start, today)
             return shared(key, lambda: self.version(v))
 
         def worklog_field(issue):
@@ -357,7 +325,7 @@ class Renderer:
                     "maxResults": len(shown), "total": len(issue.comments), "startAt": 0}
 
         def parent_of(other):
-            return shared(("p", other.id, other.key, other.updated, *ctx),
+            return shared(("p", other.id, other.key, other.updated),
                           lambda: self.parent_ref(other))
 
         def parent(issue):
@@ -367,7 +335,7 @@ class Renderer:
 
         def sprint_out(sp):
             # Keyed by every attribute: tests may change a sprint in site.state directly.
-            key = ("s", sp.id, sp.name, sp.state, sp.start, sp.end, sp.complete, *ctx)
+            key = ("s", sp.id, sp.name, sp.state, sp.start, sp.end, sp.complete)
             return shared(key, lambda: self.sprint_cloud(sp))
 
         def sprint(issue):
@@ -388,15 +356,15 @@ class Renderer:
 
         getters = {
             "summary": lambda i: i.summary,
-            "issuetype": lambda i: shared(("t", i.type.id, *ctx),
+            "issuetype": lambda i: shared(("t", i.type.id),
                                           lambda: self.issue_type(i.type)),
-            "status": lambda i: shared(("st", i.status.id, *ctx), lambda: self.status(i.status)),
+            "status": lambda i: shared(("st", i.status.id), lambda: self.status(i.status)),
             "resolution": resolution,
             "resolutiondate": lambda i: self.ts(i.resolved) if i.resolved else None,
             "created": lambda i: self.ts(i.created),
             "updated": lambda i: self.ts(i.updated),
             "duedate": lambda i: i.due,
-            "project": lambda i: shared(("pr", i.project_key, *ctx),
+            "project": lambda i: shared(("pr", i.project_key),
                                         lambda: self.project(state.projects[i.project_key])),
             "labels": lambda i: list(i.labels),
             "fixVersions": lambda i: [version(v) for v in i.fix_versions],
@@ -410,7 +378,7 @@ class Renderer:
             "reporter": lambda i: user(i.reporter),
             "description": description,
             "subtasks": lambda i: [parent_of(c) for c in state.children(i) if c.type.subtask],
-            "priority": lambda i: shared(("pri", i.priority, *ctx),
+            "priority": lambda i: shared(("pri", i.priority),
                                          lambda: self.priority(i.priority)),
             "parent": parent,
             f["points"].id: lambda i: i.points,

@@ -168,6 +168,17 @@ def test_comment_and_issue_properties(cloud_shop):
         assert http.get(f"{base}/jira-pm").status_code == 404
 
 
+def test_property_values_beyond_the_fast_encoder_round_trip(cloud_shop):
+    """A property holding what orjson refuses (an integer past 64 bits) and non-ASCII text
+    is stored and read back unchanged, not answered with a 500."""
+    http = login(cloud_shop)
+    base = f"{cloud_shop.url}/rest/api/3/issue/SHOP-1/properties/big"
+    value = {"n": 2**70, "name": "Zoë ✓"}
+    assert http.put(base, json=value).status_code == 201
+    answer = http.get(base)
+    assert answer.status_code == 200 and answer.json() == {"key": "big", "value": value}
+
+
 def test_agile_sprints_list_with_dates(cloud_shop):
     """The agile board sprint list gives each sprint's state and dates."""
     page = login(cloud_shop).get(f"{cloud_shop.url}/rest/agile/1.0/board/1/sprint",

@@ -173,12 +173,13 @@ class IssueHandlers:
         page = flat[start:start + size]
         groups: dict[int, list] = {}
         for issue_id, history in page:
-            rendered = r.history(history)
             if field_ids:
-                rendered["items"] = [i for i in rendered["items"]
-                                     if i.get("fieldId", i["field"]) in field_ids]
-                if not rendered["items"]:
+                items = [i for i in history.items if r.item_field_key(i) in field_ids]
+                if not items:
                     continue
+                rendered = r.history(history, items)
+            else:
+                rendered = r.history_out(history)
             groups.setdefault(issue_id, []).append(rendered)
         body = {"issueChangeLogs": [{"issueId": str(i), "changeHistories": h}
                                     for i, h in groups.items()]}
