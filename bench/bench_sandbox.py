@@ -6,8 +6,10 @@
 Time to ready is measured twice: in-process (``Sandbox(issues=N).start()``) and
 end to end for ``jira-pm sandbox serve --issues N`` (process start until
 /rest/api/2/serverInfo answers). Serve time is the server-side time of one
-100-issue search page with ``fields=*all`` and ``expand=changelog`` (called
-through the WSGI app, no socket), and the same page over HTTP on 127.0.0.1.
+100-issue search page with ``expand=changelog`` and either sync's fields or
+``fields=*all``: the WSGI call until its last body byte (no socket, no client),
+cold (first request for the page) and warm (the same again); and the same page
+over HTTP on 127.0.0.1, client included.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pathlib import Path
 
 import psutil
 import requests
-from werkzeug.test import Client
+from werkzeug.test import EnvironBuilder
 
 from jira_pm.sandbox import Sandbox
 from jira_pm.sync.syncer import BASE_FIELDS
@@ -85,27 +87,47 @@ def page_requests(site: Sandbox, pages: int, fields: str):
         yield path, {"jql": jql, "fields": wanted, "expand": "changelog", "maxResults": 100}
 
 
-def serve_times(site: Sandbox, pages: int, fields: str) -> dict[str, list[float]]:
-    """Seconds per page: first render (cold caches), repeat (warm), and over HTTP (warm)."""
+def serve_times(site: Sandbox, pages: int, fields: str, repeats: int = 5
+                ) -> dict[str, list[float]]:
+    """Seconds per page spent in the WSGI app with cold caches (every encoded user, status
+    and changelog item dropped first) and warm; and over HTTP on 127.0.0.1 (client and
+    socket included). Each is the best of ``repeats`` tries: the machine is shared, and
+    the best try is the one least disturbed by other work."""
     creds = site.credentials("admin")
     token = base64.b64encode(f"{creds['email']}:{creds['api_token']}".encode()).decode()
     headers = {"Authorization": f"Basic {token}"}
-    client = Client(site.app)
     session = requests.Session()
     session.auth = (creds["email"], creds["api_token"])
-    site.app.fragments.clear()  # cold: no history/worklog encoded yet
     times: dict[str, list[float]] = {"cold": [], "warm": [], "http": [], "size": []}
     for path, query in page_requests(site, pages, fields):
-        for label in ("cold", "warm"):
+        tries: dict[str, list[float]] = {"cold": [], "warm": [], "http": []}
+        for _ in range(repeats):
+            site.app.fragments.clear()
+            for label in ("cold", "warm"):
+                seconds, body = time_in_app(site, path, query, headers)
+                tries[label].append(seconds)
             started = time.perf_counter()
-            answer = client.get(path, query_string=query, headers=headers)
-            times[label].append(time.perf_counter() - started)
-            assert answer.status_code == 200, answer.get_data(as_text=True)[:200]
-        times["size"].append(len(answer.get_data()))
-        started = time.perf_counter()
-        assert session.get(site.url + path, params=query).status_code == 200
-        times["http"].append(time.perf_counter() - started)
+            assert session.get(site.url + path, params=query).status_code == 200
+            tries["http"].append(time.perf_counter() - started)
+        for label, values in tries.items():
+            times[label].append(min(values))
+        times["size"].append(len(body))
     return times
+
+
+def time_in_app(site: Sandbox, path: str, query: dict, headers: dict) -> tuple[float, bytes]:
+    """The server's own time for one request: from the WSGI call to the last body byte.
+
+    The WSGI environ is built before the clock starts, so only what a server would do
+    for the request is timed: routing, auth, search, rendering and encoding.
+    """
+    environ = EnvironBuilder(path=path, query_string=query, headers=headers).get_environ()
+    statuses = []
+    started = time.perf_counter()
+    body = b"".join(site.app(environ, lambda status, _headers: statuses.append(status)))
+    seconds = time.perf_counter() - started
+    assert statuses == ["200 OK"], body[:200]
+    return seconds, body
 
 
 def ms(values: list[float]) -> str:
@@ -138,7 +160,7 @@ def main() -> int:
                   f"{worklogs} worklogs{memory})")
             for label, fields in (("sync fields", "sync"), ("*all", "*all")):
                 t = serve_times(site, args.pages, fields)
-                print(f"    100-issue page, {label} + changelog, median / p95 ms: in app cold "
+                print(f"    100-issue page, {label} + changelog, median / p95 ms: server cold "
                       f"{ms(t['cold'])}, warm {ms(t['warm'])}; over HTTP {ms(t['http'])}; "
                       f"median {statistics.median(t['size']) / 1024:.0f} KiB")
         finally:

@@ -63,7 +63,7 @@ class SandboxApp(SiteHandlers, SearchHandlers, IssueHandlers, WorklogHandlers,
         self.stats = Stats()
         self.max_results_cap = max_results_cap
         self.searches = SearchCache()
-        self.fragments: dict = {}  # pre-encoded histories/worklogs/comments (render.py)
+        self.fragments: dict = {}  # encoded users, statuses, items... (render.py)
         self.base_url = ""
 
     # ---- WSGI ---------------------------------------------------------------------------

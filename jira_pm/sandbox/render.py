@@ -1,16 +1,22 @@
 """Render site objects as Jira's JSON, per flavour (cloud/server) and API version (2/3).
 
 Rendering happens per request, so a 100,000-issue site costs no JSON until
-someone asks; each function builds only the fields requested.
+someone asks; each function builds only the fields requested. Objects that many
+issues share (users, statuses, versions, changelog items...) are encoded once
+and embedded as ``orjson.Fragment``; what belongs to one issue (its histories
+and worklogs) is rendered each time, which measured faster on a first page than
+caching it, and keeps a large site's memory flat (docs/benchmarks.md).
 """
 
 from __future__ import annotations
+
+from operator import attrgetter
 
 import orjson
 
 from jira_pm.sandbox import catalog
 from jira_pm.sandbox.adf import adf_to_text, text_to_adf
-from jira_pm.sandbox.timeutil import agile_timestamp, format_duration, jira_timestamp
+from jira_pm.sandbox.timeutil import agile_timestamp, format_duration, timestamp_function
 
 # Jira's own limits on embedded lists (the sub-resources page the rest).
 SEARCH_HISTORY_CAP = 40  # Cloud search with expand=changelog
@@ -31,28 +37,27 @@ class Renderer:
                  tz: str = "UTC"):
         self.state = state
         self.tz = tz  # the calling user's zone: Jira renders timestamps in it
+        self.ts = timestamp_function(tz)
         self.base = base_url.rstrip("/")
         self.api = api
         self.cloud = state.flavor == "cloud"
         self.fields = state.fields
         self.rest = f"{self.base}/rest/api/{api}"
-        # With a fragment cache (the HTTP path), histories, worklogs, users... are encoded
-        # once and embedded in pages as JSON text: they dominate page size, and histories
-        # never change. Without one (the Python API), plain dicts are returned. Fragments are
-        # kept per context (what their text depends on besides the object itself), so their
-        # keys name only the object.
+        # With a fragment cache (the HTTP path), shared objects are encoded once and
+        # embedded in pages as JSON text. Without one (the Python API), plain dicts are
+        # returned. Fragments are kept per context (what their text depends on besides the
+        # object itself), so their keys name only the object.
         self.ctx = (api, self.base, self.cloud, tz)
         self._cache = fragments.setdefault(self.ctx, {}) if fragments is not None else None
         # One request renders the same users, statuses and versions many times: build each once.
         self._memo: dict = {}
-
-    def ts(self, ms: int) -> str:
-        return jira_timestamp(ms, self.tz)
+        self._users_out: dict = {}
+        self._items_out: dict = {}
 
     # ---- pre-encoded fragments ----------------------------------------------------------
     def _fragment(self, key: tuple, build):
-        """An object repeated across pages (history, worklog, user, version...): encoded once
-        per site and embedded in later pages as it is (orjson.Fragment)."""
+        """An object many issues share (user, status, version, changelog item...): encoded
+        once per site and context, and embedded in pages as it is (orjson.Fragment)."""
         cache = self._cache
         if cache is None:
             return build()
@@ -62,17 +67,6 @@ class Renderer:
                 cache.clear()
             fragment = cache[key] = orjson.Fragment(orjson.dumps(build()))
         return fragment
-
-    def history_out(self, history):
-        return self._fragment(("h", history.id), lambda: self.history(history))
-
-    def worklog_out(self, worklog):
-        return self._fragment(("w", worklog.id, worklog.updated),
-                              lambda: self.worklog(worklog))
-
-    def comment_out(self, comment):
-        return self._fragment(("c", comment.id, comment.updated),
-                              lambda: self.comment(comment))
 
     # ---- small objects ------------------------------------------------------------------
     def _memoized(self, key: tuple, build):
@@ -85,6 +79,15 @@ class Renderer:
         if name is None:
             return None
         return self._memoized(("user", name), lambda: self._user(name))
+
+    def user_out(self, name: str | None):
+        """A user embedded in another object (authors, assignee): a shared fragment."""
+        if name is None:
+            return None
+        found = self._users_out.get(name)  # hundreds of calls a page: skip the key tuple
+        if found is None:
+            found = self._users_out[name] = self._fragment(("u", name), lambda: self.user(name))
+        return found
 
     def _user(self, name: str):
         user = self.state.users.get(name)
@@ -128,7 +131,7 @@ class Renderer:
         if self.cloud:
             body["simplified"] = False
         if full:
-            body.update({"description": "", "lead": self.user(project.lead),
+            body.update({"description": "", "lead": self.user_out(project.lead),
                          "issueTypes": [self.issue_type(t) for t in catalog.ISSUE_TYPES],
                          "versions": [self.version(v) for v in self.state.versions.values()
                                       if v.project_key == project.key],
@@ -190,8 +193,12 @@ class Renderer:
 
     # ---- issue parts ---------------------------------------------------------------------
     def history(self, history, items=None) -> dict:
-        """One changelog history; ``items``: only these of its items (bulkfetch's fieldIds)."""
-        return {"id": str(history.id), "author": self.user(history.author),
+        """One changelog history; ``items``: only these of its items (bulkfetch's fieldIds).
+
+        Histories are rendered on every request, not cached: keeping a million of them
+        encoded costs more memory, and more time on a first page, than rendering them.
+        """
+        return {"id": str(history.id), "author": self.user_out(history.author),
                 "created": self.ts(history.at),
                 "items": [self.change_item_out(item)
                           for item in (history.items if items is None else items)]}
@@ -199,7 +206,11 @@ class Renderer:
     def change_item_out(self, item):
         # Items repeat across issues (the same status moves, sprints, versions): one fragment
         # serves them all.
-        return self._fragment(("i", item), lambda: self.change_item(item))
+        found = self._items_out.get(item)
+        if found is None:
+            found = self._items_out[item] = self._fragment(("i", item),
+                                                           lambda: self.change_item(item))
+        return found
 
     def change_item(self, item) -> dict:
         field, from_id, from_text, to_id, to_text = item
@@ -235,11 +246,12 @@ class Renderer:
 
     def worklog(self, worklog) -> dict:
         issue_id = str(worklog.issue_id)
+        author = self.user_out(worklog.author)
+        ts = self.ts
         body = {"self": f"{self.rest}/issue/{issue_id}/worklog/{worklog.id}",
-                "author": self.user(worklog.author), "updateAuthor": self.user(worklog.author),
-                "created": self.ts(worklog.created),
-                "updated": self.ts(worklog.updated),
-                "started": self.ts(worklog.started),
+                "author": author, "updateAuthor": author,
+                "created": ts(worklog.created), "updated": ts(worklog.updated),
+                "started": ts(worklog.started),
                 "timeSpent": format_duration(worklog.seconds),
                 "timeSpentSeconds": worklog.seconds, "id": str(worklog.id), "issueId": issue_id}
         if worklog.comment:
@@ -248,8 +260,9 @@ class Renderer:
 
     def comment(self, comment) -> dict:
         body = {"self": f"{self.rest}/issue/{comment.issue_id}/comment/{comment.id}",
-                "id": str(comment.id), "author": self.user(comment.author),
-                "body": self.text(comment.body), "updateAuthor": self.user(comment.update_author),
+                "id": str(comment.id), "author": self.user_out(comment.author),
+                "body": self.text(comment.body),
+                "updateAuthor": self.user_out(comment.update_author),
                 "created": self.ts(comment.created),
                 "updated": self.ts(comment.updated)}
         if self.cloud:
@@ -291,13 +304,8 @@ class Renderer:
         getters = self._memo.get("getters")
         if getters is not None:
             return getters
-        state, f = self.state, self.fields
+        state, f, ts = self.state, self.fields, self.ts
         shared = self._fragment
-
-        def user(name):
-            if name is None:
-                return None
-            return shared(("u", name), lambda: self.user(name))
 
         def resolution(issue):
             if issue.resolution is None:
@@ -316,11 +324,11 @@ class Renderer:
         def worklog_field(issue):
             shown = issue.worklogs[:WORKLOG_FIELD_CAP]
             return {"startAt": 0, "maxResults": WORKLOG_FIELD_CAP, "total": len(issue.worklogs),
-                    "worklogs": [self.worklog_out(w) for w in shown]}
+                    "worklogs": [self.worklog(w) for w in shown]}
 
         def comment_field(issue):
             shown = issue.comments[:COMMENT_FIELD_CAP]
-            return {"comments": [self.comment_out(c) for c in shown],
+            return {"comments": [self.comment(c) for c in shown],
                     "self": f"{self.rest}/issue/{issue.id}/comment",
                     "maxResults": len(shown), "total": len(issue.comments), "startAt": 0}
 
@@ -355,37 +363,37 @@ class Renderer:
             return self.text(f"{issue.summary}.") if self.api == 3 else f"{issue.summary}."
 
         getters = {
-            "summary": lambda i: i.summary,
+            "summary": attrgetter("summary"),  # C getters: a page calls each 100 times
             "issuetype": lambda i: shared(("t", i.type.id),
                                           lambda: self.issue_type(i.type)),
             "status": lambda i: shared(("st", i.status.id), lambda: self.status(i.status)),
             "resolution": resolution,
-            "resolutiondate": lambda i: self.ts(i.resolved) if i.resolved else None,
-            "created": lambda i: self.ts(i.created),
-            "updated": lambda i: self.ts(i.updated),
-            "duedate": lambda i: i.due,
+            "resolutiondate": lambda i: ts(i.resolved) if i.resolved else None,
+            "created": lambda i: ts(i.created),
+            "updated": lambda i: ts(i.updated),
+            "duedate": attrgetter("due"),
             "project": lambda i: shared(("pr", i.project_key),
                                         lambda: self.project(state.projects[i.project_key])),
             "labels": lambda i: list(i.labels),
             "fixVersions": lambda i: [version(v) for v in i.fix_versions],
             "timetracking": self.timetracking,
-            "timeoriginalestimate": lambda i: i.original,
-            "timeestimate": lambda i: i.remaining,
+            "timeoriginalestimate": attrgetter("original"),
+            "timeestimate": attrgetter("remaining"),
             "timespent": lambda i: i.time_spent,
             "worklog": worklog_field,
             "comment": comment_field,
-            "assignee": lambda i: user(i.assignee),
-            "reporter": lambda i: user(i.reporter),
+            "assignee": lambda i: self.user_out(i.assignee),
+            "reporter": lambda i: self.user_out(i.reporter),
             "description": description,
             "subtasks": lambda i: [parent_of(c) for c in state.children(i) if c.type.subtask],
             "priority": lambda i: shared(("pri", i.priority),
                                          lambda: self.priority(i.priority)),
             "parent": parent,
-            f["points"].id: lambda i: i.points,
+            f["points"].id: attrgetter("points"),
             f["sprint"].id: sprint,
             f["epic_link"].id: epic_link,
-            f["start_date"].id: lambda i: i.start_date,
-            f["budget"].id: lambda i: i.budget,
+            f["start_date"].id: attrgetter("start_date"),
+            f["budget"].id: attrgetter("budget"),
         }
         for cf in f.values():  # listed fields the sandbox never fills (Cloud "Story Points")
             getters.setdefault(cf.id, lambda i: None)
@@ -442,9 +450,9 @@ class Renderer:
             # Cloud lists the newest first, and only the newest `cap` of them.
             shown = list(reversed(histories))[:cap]
             return {"startAt": 0, "maxResults": min(cap, total) if total else 0, "total": total,
-                    "histories": [self.history_out(h) for h in shown]}
+                    "histories": [self.history(h) for h in shown]}
         return {"startAt": 0, "maxResults": total, "total": total,
-                "histories": [self.history_out(h) for h in histories]}
+                "histories": [self.history(h) for h in histories]}
 
 
 class FieldSelection:

@@ -6,8 +6,10 @@ cheap to compare for 100,000 generated issues.
 
 from __future__ import annotations
 
+import functools
 import re
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from email.utils import format_datetime
 from zoneinfo import ZoneInfo
@@ -56,18 +58,28 @@ _MILLIS = [f"{m:03d}" for m in range(1000)]
 CACHE_LIMIT = 500_000
 
 
+def _hour_prefix(hour: int) -> str:
+    if len(_HOURS) > CACHE_LIMIT:
+        _HOURS.clear()
+    prefix = _HOURS[hour] = time.strftime("%Y-%m-%dT%H:", time.gmtime(hour * 3600))
+    return prefix
+
+
 def _local_text(ms: int) -> str:
     """``yyyy-MM-ddTHH:mm:ss.SSS`` of ``ms`` read as UTC."""
     hour, rest = divmod(ms, 3_600_000)
-    prefix = _HOURS.get(hour)
-    if prefix is None:
-        if len(_HOURS) > CACHE_LIMIT:
-            _HOURS.clear()
-        prefix = _HOURS[hour] = time.strftime("%Y-%m-%dT%H:", time.gmtime(hour * 3600))
+    prefix = _HOURS.get(hour) or _hour_prefix(hour)
     return f"{prefix}{_MINUTE_SECOND[rest // 1000]}{_MILLIS[rest % 1000]}"
 
 
-_OFFSETS: dict[tuple[str, int], str] = {}
+def _utc_timestamp(ms: int) -> str:
+    # _local_text inlined: UTC is what most callers use, and this runs a thousand times a page.
+    hour, rest = divmod(ms, 3_600_000)
+    prefix = _HOURS.get(hour) or _hour_prefix(hour)
+    return f"{prefix}{_MINUTE_SECOND[rest // 1000]}{_MILLIS[rest % 1000]}+0000"
+
+
+_OFFSETS: dict[tuple[str, int], tuple[int, str]] = {}
 _QUARTER_HOUR_MS = 900_000
 
 
@@ -94,9 +106,16 @@ def jira_timestamp(ms: int, tz: str = "UTC") -> str:
     written without a colon.
     """
     if tz == "UTC":
-        return _local_text(ms) + "+0000"
+        return _utc_timestamp(ms)
     offset, text = _offset(ms, tz)
     return _local_text(ms + offset) + text
+
+
+def timestamp_function(tz: str) -> Callable[[int], str]:
+    """jira_timestamp for one zone, as one direct call (renderers call it per instant)."""
+    if tz == "UTC":
+        return _utc_timestamp
+    return functools.partial(jira_timestamp, tz=tz)
 
 
 def agile_timestamp(ms: int) -> str:
@@ -124,10 +143,23 @@ def parse_duration(text: str | int | float | None) -> int | None:
     return int(sum(float(n) * _UNIT_SECONDS[u.lower()] for n, u in parts))
 
 
+_DURATIONS: dict[int, str] = {}
+
+
 def format_duration(seconds: int | None) -> str | None:
     """Jira's short duration text for seconds (``"2d 4h"``), or None."""
     if seconds is None:
         return None
+    # Worklogs and estimates repeat a few values (1h, 1d, 2d 4h...): each is built once.
+    text = _DURATIONS.get(seconds)
+    if text is None:
+        if len(_DURATIONS) > CACHE_LIMIT:
+            _DURATIONS.clear()
+        text = _DURATIONS[seconds] = _duration_text(seconds)
+    return text
+
+
+def _duration_text(seconds: int) -> str:
     if seconds == 0:
         return "0m"
     parts = []

@@ -140,7 +140,8 @@ def test_admin_http_routes_move_update_and_delete(cloud_shop):
 
 @pytest.mark.parametrize(("flavor", "api"), [("cloud", 2), ("cloud", 3), ("server", 2)])
 def test_http_rendering_equals_the_python_rendering(flavor, api):
-    """Pages spliced from cached fragments equal a cold rendering, before and after writes."""
+    """Pages with cached fragments (users, statuses, items) embedded equal the Python
+    rendering, before and after writes."""
     with Sandbox(flavor=flavor, scenario=shop()) as site:
         http = login(site)
         for round_ in range(3):

@@ -34,7 +34,7 @@ class CommentHandlers:
             page = comments[start:start + size]
             return json_response({"startAt": start, "maxResults": size,
                                   "total": len(comments),
-                                  "comments": [r.comment_out(c) for c in page]})
+                                  "comments": [r.comment(c) for c in page]})
         self.require_write(user, "You do not have the permission to comment on this issue.",
                            issue)
         self.check_notify(request, user)

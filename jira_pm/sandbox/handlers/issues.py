@@ -151,7 +151,7 @@ class IssueHandlers:
     def do_changelog(self, request, user, r, id_or_key):
         issue = self.state.get_issue(id_or_key)
         start, size = self.paged(request, 100, 100)
-        return values_page(request, issue.histories, r.history_out, start, size,
+        return values_page(request, issue.histories, r.history, start, size,
                            next_url=f"{r.rest}/issue/{issue.id}/changelog")
 
     def do_changelog_bulkfetch(self, request, user, r):
@@ -173,14 +173,12 @@ class IssueHandlers:
         page = flat[start:start + size]
         groups: dict[int, list] = {}
         for issue_id, history in page:
+            items = history.items
             if field_ids:
-                items = [i for i in history.items if r.item_field_key(i) in field_ids]
+                items = [i for i in items if r.item_field_key(i) in field_ids]
                 if not items:
                     continue
-                rendered = r.history(history, items)
-            else:
-                rendered = r.history_out(history)
-            groups.setdefault(issue_id, []).append(rendered)
+            groups.setdefault(issue_id, []).append(r.history(history, items))
         body = {"issueChangeLogs": [{"issueId": str(i), "changeHistories": h}
                                     for i, h in groups.items()]}
         if start + size < len(flat):

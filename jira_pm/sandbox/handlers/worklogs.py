@@ -25,7 +25,7 @@ class WorklogHandlers:
             page = issue.worklogs[start:start + size]
             return json_response({"startAt": start, "maxResults": size,
                                   "total": len(issue.worklogs),
-                                  "worklogs": [r.worklog_out(w) for w in page]})
+                                  "worklogs": [r.worklog(w) for w in page]})
         self.require_write(user, "You do not have the permission to log work on this issue.",
                            issue)
         self.check_notify(request, user)
