@@ -166,3 +166,25 @@ def test_injected_errors_come_as_jira_json_or_proxy_html():
     for status in (502, 504):
         assert by_status[status].headers["Content-Type"].startswith("text/html")
         assert f"<title>{status} " in by_status[status].text
+
+
+def test_the_heap_stays_frozen_until_the_last_sandbox_stops(monkeypatch):
+    """Serving freezes the collector's view of the heap (the site is long-lived); stopping
+    one of two sandboxes keeps it frozen, stopping the last unfreezes it."""
+    import gc
+
+    from jira_pm.sandbox import server
+
+    monkeypatch.setattr(server, "_HEAP", server._HeapFreeze())
+    first = Sandbox(issues=5).start()
+    second = Sandbox(issues=5).start()
+    try:
+        assert gc.get_freeze_count() > 0
+        first.stop()
+        assert gc.get_freeze_count() > 0
+    finally:
+        first.stop()
+        second.stop()
+    assert gc.get_freeze_count() == 0
+    second.stop()  # stopping twice releases nothing twice
+    assert server._HEAP._serving == 0
