@@ -400,10 +400,6 @@ class Renderer:
         self._memo["getters"] = getters
         return getters
 
-    def field_value(self, issue, field_id: str):
-        """The value of one field of ``issue`` as Jira renders it (KeyError if unknown)."""
-        return self._getters()[field_id](issue)
-
     def all_field_ids(self) -> list[str]:
         ids = [fid for fid, _name, _type in catalog.SYSTEM_FIELDS]
         ids += [cf.id for cf in self.fields.values()]
