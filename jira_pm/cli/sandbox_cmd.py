@@ -38,7 +38,7 @@ def sandbox() -> None:
 @click.option("--data", "data_file", type=click.Path(exists=True, dir_okay=False), default=None,
               help="A scenario file (TOML or JSON; see docs/sandbox.md) instead of generated data.")
 @click.option("--latency-ms", type=float, default=0, show_default=True,
-              help="Delay added to every request.")
+              help="Every answer takes at least this long (building it counts toward it).")
 @click.option("--rate-limit", default=None, help="Requests per second before 429s, e.g. 10/s.")
 @click.option("--error-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Share of requests answered with a 5xx.")

@@ -91,13 +91,22 @@ class SandboxApp(SiteHandlers, SearchHandlers, IssueHandlers, WorklogHandlers,
         endpoint = rule.endpoint
         if endpoint.startswith("admin_"):
             return self.handle(endpoint, request, args, None)
+        started = time.perf_counter()
         self.stats.count(request.method, route_name(rule, args.get("api")))
         decision = self.faults.decide()
-        if decision.delay:
-            time.sleep(decision.delay)
         if decision.kind == "drop":
+            time.sleep(decision.delay)
             self._drop(environ)
             return None
+        response = self._answer(request, endpoint, args, decision)
+        # The latency is what the answer takes in all: the time spent building it counts
+        # toward it, so a client sees the configured latency whatever the page's size.
+        remaining = decision.delay - (time.perf_counter() - started)
+        if remaining > 0:
+            time.sleep(remaining)
+        return response
+
+    def _answer(self, request: Request, endpoint: str, args: dict, decision) -> Response:
         if decision.kind == "throttle":
             return self._finish(json_response(
                 {"errorMessages": ["The request has been rate-limited. Please try again later."],

@@ -314,12 +314,19 @@ class Renderer:
             return {"self": f"{self.rest}/resolution/{rid}", "id": rid,
                     "description": "Work has been completed on this issue.", "name": name}
 
+        today = None
+        versions_out: dict = {}  # this request's, by id: a page repeats a few versions
+
         def version(vid):
-            v = state.versions[vid]
-            # `overdue` depends on today's date, so the date is part of the key.
-            today = self._memoized(("today",), lambda: self.ts(state.now())[:10])
-            key = ("v", vid, v.name, v.released, v.archived, v.release, v.start, today)
-            return shared(key, lambda: self.version(v))
+            nonlocal today
+            found = versions_out.get(vid)
+            if found is None:
+                v = state.versions[vid]
+                # `overdue` depends on today's date, so the date is part of the key.
+                today = today or self.ts(state.now())[:10]
+                key = ("v", vid, v.name, v.released, v.archived, v.release, v.start, today)
+                found = versions_out[vid] = shared(key, lambda: self.version(v))
+            return found
 
         def worklog_field(issue):
             shown = issue.worklogs[:WORKLOG_FIELD_CAP]
@@ -341,10 +348,15 @@ class Renderer:
             found = state.issues.get(parent_id) if parent_id else None
             return parent_of(found) if found else None
 
+        sprints_out: dict = {}  # this request's, by id
+
         def sprint_out(sp):
-            # Keyed by every attribute: tests may change a sprint in site.state directly.
-            key = ("s", sp.id, sp.name, sp.state, sp.start, sp.end, sp.complete)
-            return shared(key, lambda: self.sprint_cloud(sp))
+            found = sprints_out.get(sp.id)
+            if found is None:
+                # Keyed by every attribute: tests may change a sprint in site.state directly.
+                key = ("s", sp.id, sp.name, sp.state, sp.start, sp.end, sp.complete)
+                found = sprints_out[sp.id] = shared(key, lambda: self.sprint_cloud(sp))
+            return found
 
         def sprint(issue):
             if not issue.sprints:

@@ -103,6 +103,24 @@ def test_latency_is_added_to_each_request():
         assert time.perf_counter() - started >= 0.06
 
 
+def test_time_spent_answering_counts_toward_the_latency(monkeypatch):
+    """The latency is what an answer takes in all: one that took 15 ms to build waits the
+    remaining 45 of 60 ms, one that took longer than 60 ms waits nothing more."""
+    from types import SimpleNamespace
+
+    from jira_pm.sandbox import app as app_module
+
+    clock = iter([10.0, 10.015, 20.0, 20.5])  # (start, answer built) per request
+    slept: list[float] = []
+    monkeypatch.setattr(app_module, "time", SimpleNamespace(perf_counter=lambda: next(clock),
+                                                            sleep=slept.append))
+    with Sandbox(scenario=shop(), latency_ms=60) as site:
+        http = login(site)
+        assert http.get(f"{site.url}/rest/api/2/myself").status_code == 200
+        assert http.get(f"{site.url}/rest/api/2/myself").status_code == 200
+    assert slept == [pytest.approx(0.045)]
+
+
 def test_stats_count_by_route_method_and_status():
     """Counters group requests by route template, method and status, in Python and over HTTP."""
     with Sandbox(scenario=shop()) as site:
