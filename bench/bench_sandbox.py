@@ -3,19 +3,24 @@
     .venv/bin/python bench/bench_sandbox.py                 # 100,000 issues, both measures
     .venv/bin/python bench/bench_sandbox.py --issues 20000 --pages 50
 
-Time to ready is measured twice: in-process (``Sandbox(issues=N).start()``) and
-end to end for ``jira-pm sandbox serve --issues N`` (process start until
+Time to ready is measured twice per flavour: in-process (``Sandbox(issues=N).start()``)
+and end to end for ``jira-pm sandbox serve --issues N`` (process start until
 /rest/api/2/serverInfo answers). Serve time is the server-side time of one
 100-issue search page with ``expand=changelog`` and either sync's fields or
 ``fields=*all``: the WSGI call until its last body byte (no socket, no client),
-cold (first request for the page) and warm (the same again); and the same page
-over HTTP on 127.0.0.1, client included.
+cold (first request for the page) and warm (the same again). Then, against the
+``serve`` process from this one (so client and server do not share an interpreter
+lock), the round trip of serverInfo and of sync's pages over HTTP on 127.0.0.1,
+with no latency and with ``--latency-ms 20``: a page's build time counts toward
+the latency, so with it the two differ only by what moving 600 KiB costs.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
+import socket
 import statistics
 import subprocess
 import sys
@@ -30,6 +35,7 @@ from jira_pm.sandbox import Sandbox
 from jira_pm.sync.syncer import BASE_FIELDS
 
 ROOT = Path(__file__).resolve().parent.parent
+ADMIN = ("pm-bot@example.com", "sandbox-token-admin")
 
 
 def time_to_ready_in_process(issues: int, flavor: str) -> tuple[float, Sandbox]:
@@ -38,30 +44,31 @@ def time_to_ready_in_process(issues: int, flavor: str) -> tuple[float, Sandbox]:
     return time.perf_counter() - started, site
 
 
-def time_to_ready_cli(issues: int) -> float:
-    """Seconds from launching `jira-pm sandbox serve` until serverInfo answers."""
-    import socket
-
+@contextlib.contextmanager
+def served(issues: int, flavor: str):
+    """`jira-pm sandbox serve --issues N --flavor F` in its own process (so the client
+    measuring it does not share its interpreter lock): yields (url, seconds from launch
+    until serverInfo answered). Stopped by its process id."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     command = [str(ROOT / ".venv" / "bin" / "jira-pm"), "sandbox", "serve", "--issues",
-               str(issues), "--port", str(port)]
+               str(issues), "--flavor", flavor, "--seed", "1", "--port", str(port)]
+    url = f"http://127.0.0.1:{port}"
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        auth = ("pm-bot@example.com", "sandbox-token-admin")
         while True:
             try:
-                answer = requests.get(f"http://127.0.0.1:{port}/rest/api/2/serverInfo",
-                                      auth=auth, timeout=1)
+                answer = requests.get(f"{url}/rest/api/2/serverInfo", auth=ADMIN, timeout=1)
                 if answer.status_code == 200:
-                    return time.perf_counter() - started
+                    break
             except requests.ConnectionError:
                 pass
             if process.poll() is not None:
                 raise RuntimeError("jira-pm sandbox serve exited before it was ready")
             time.sleep(0.05)
+        yield url, time.perf_counter() - started
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -90,25 +97,19 @@ def page_requests(site: Sandbox, pages: int, fields: str):
 def serve_times(site: Sandbox, pages: int, fields: str, repeats: int = 5
                 ) -> dict[str, list[float]]:
     """Seconds per page spent in the WSGI app with cold caches (every encoded user, status
-    and changelog item dropped first) and warm; and over HTTP on 127.0.0.1 (client and
-    socket included). Each is the best of ``repeats`` tries: the machine is shared, and
-    the best try is the one least disturbed by other work."""
+    and changelog item dropped first) and warm, each the best of ``repeats`` tries: the
+    machine is shared, and the best try is the one least disturbed by other work."""
     creds = site.credentials("admin")
     token = base64.b64encode(f"{creds['email']}:{creds['api_token']}".encode()).decode()
     headers = {"Authorization": f"Basic {token}"}
-    session = requests.Session()
-    session.auth = (creds["email"], creds["api_token"])
-    times: dict[str, list[float]] = {"cold": [], "warm": [], "http": [], "size": []}
+    times: dict[str, list[float]] = {"cold": [], "warm": [], "size": []}
     for path, query in page_requests(site, pages, fields):
-        tries: dict[str, list[float]] = {"cold": [], "warm": [], "http": []}
+        tries: dict[str, list[float]] = {"cold": [], "warm": []}
         for _ in range(repeats):
             site.app.fragments.clear()
             for label in ("cold", "warm"):
                 seconds, body = time_in_app(site, path, query, headers)
                 tries[label].append(seconds)
-            started = time.perf_counter()
-            assert session.get(site.url + path, params=query).status_code == 200
-            tries["http"].append(time.perf_counter() - started)
         for label, values in tries.items():
             times[label].append(min(values))
         times["size"].append(len(body))
@@ -130,6 +131,29 @@ def time_in_app(site: Sandbox, path: str, query: dict, headers: dict) -> tuple[f
     return seconds, body
 
 
+def http_times(url: str, pages: list, latency_ms: float, repeats: int = 3
+               ) -> dict[str, list[float]]:
+    """Seconds per request over HTTP from this process to a served site, best of
+    ``repeats``: serverInfo (a few hundred bytes) and each 100-issue page, with
+    ``latency_ms`` injected. With latency, the difference between the two is what a page
+    costs a client beyond the configured latency (its build time is inside it)."""
+    session = requests.Session()
+    session.auth = ADMIN
+    set_faults = f"{url}/__sandbox/admin/faults"
+    assert requests.post(set_faults, json={"latency_ms": latency_ms}).status_code < 300
+    times: dict[str, list[float]] = {"serverInfo": [], "page": []}
+    for path, query in pages:
+        for label, target, params in (("serverInfo", f"{url}/rest/api/2/serverInfo", None),
+                                      ("page", url + path, query)):
+            tries = []
+            for _ in range(repeats):
+                started = time.perf_counter()
+                assert session.get(target, params=params).status_code == 200
+                tries.append(time.perf_counter() - started)
+            times[label].append(min(tries))
+    return times
+
+
 def ms(values: list[float]) -> str:
     ordered = sorted(values)
     p95 = ordered[max(0, int(len(ordered) * 0.95) - 1)]
@@ -140,12 +164,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--issues", type=int, default=100_000)
     parser.add_argument("--pages", type=int, default=30)
-    parser.add_argument("--skip-cli", action="store_true", help="skip the subprocess timing")
+    parser.add_argument("--skip-cli", action="store_true",
+                        help="skip `jira-pm sandbox serve` (its ready time and HTTP measures)")
     args = parser.parse_args()
     print(f"sandbox benchmark: {args.issues} issues, {args.pages} pages of 100 with changelog")
-    if not args.skip_cli:
-        print(f"  jira-pm sandbox serve --issues {args.issues}: ready in "
-              f"{time_to_ready_cli(args.issues):.2f} s")
     for flavor in ("cloud", "server"):
         before = psutil.Process().memory_info().rss
         ready, site = time_to_ready_in_process(args.issues, flavor)
@@ -156,16 +178,27 @@ def main() -> int:
             # Memory is measured for the first site only: the second reuses the first's
             # freed (but not returned) memory.
             memory = f"; resident memory +{grown:.0f} MiB" if flavor == "cloud" else ""
-            print(f"  {flavor}: ready in {ready:.2f} s ({histories} histories, "
-                  f"{worklogs} worklogs{memory})")
+            print(f"  {flavor}: Sandbox(issues={args.issues}).start() in {ready:.2f} s "
+                  f"({histories} histories, {worklogs} worklogs{memory})")
             for label, fields in (("sync fields", "sync"), ("*all", "*all")):
                 t = serve_times(site, args.pages, fields)
-                print(f"    100-issue page, {label} + changelog, median / p95 ms: server cold "
-                      f"{ms(t['cold'])}, warm {ms(t['warm'])}; over HTTP {ms(t['http'])}; "
+                print(f"    100-issue page, {label} + changelog, server time median / p95 ms: "
+                      f"cold {ms(t['cold'])}, warm {ms(t['warm'])}; "
                       f"median {statistics.median(t['size']) / 1024:.0f} KiB")
+            pages = list(page_requests(site, args.pages, "sync"))
         finally:
             site.stop()
             del site
+        if args.skip_cli:
+            continue
+        with served(args.issues, flavor) as (url, ready):
+            print(f"    jira-pm sandbox serve --flavor {flavor} --issues {args.issues}: ready "
+                  f"in {ready:.2f} s")
+            for latency in (0, 20):
+                t = http_times(url, pages, latency)
+                print(f"    over HTTP from another process, --latency-ms {latency}, median / "
+                      f"p95 ms: serverInfo {ms(t['serverInfo'])}; 100-issue page (sync "
+                      f"fields + changelog) {ms(t['page'])}")
     return 0
 
 
