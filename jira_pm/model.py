@@ -133,6 +133,9 @@ class Issue:
     time_spent_seconds: int | None = None
     budget: float | None = None  # from the configured budget custom field
     assignee: Person | None = None
+    # Who created the issue (Jira's ``creator``, else ``reporter``): who added it to
+    # a container it was created in, where no changelog item says so.
+    creator: Person | None = None
     changes: list[Change] = field(default_factory=list)
     worklogs: list[Worklog] = field(default_factory=list)
 

@@ -20,7 +20,7 @@ from jira_pm.mapping import (
     parse_duration,
     parse_jira_datetime,
 )
-from jira_pm.model import CATEGORY_DONE, CATEGORY_IN_PROGRESS, CATEGORY_TODO
+from jira_pm.model import CATEGORY_DONE, CATEGORY_IN_PROGRESS, CATEGORY_TODO, Person
 
 # Recorded files holding whole issues (search pages, single issues, DevLake elements, webhooks).
 RECORDED_ISSUE_FILES = [
@@ -377,3 +377,36 @@ def test_dc_version_payloads_map(relative, key):
     versions = [map_version(raw, "P") for raw in raws]
     assert [v.id for v in versions] == [int(raw["id"]) for raw in raws]
     assert all(v.release_date is None or v.release_date.year > 2000 for v in versions)
+
+
+def test_the_creator_maps_from_cloud_account_ids_and_dc_user_names():
+    """``fields.creator`` becomes Issue.creator: the accountId on Cloud, the user name on DC."""
+    cloud = load_recorded("atlassian-python-api/issue_FOO-123_v2.json")
+    assert map_issue(cloud, FieldMap()).creator == Person("abc123", "ABC")
+    (server, *_) = recorded_issues("jirareport/search_expand_changelog_anonymised.json")
+    assert map_issue(server, FieldMap()).creator == Person(
+        "leonardo.ferreira", "Leonardo Ferreira"
+    )
+
+
+@pytest.mark.parametrize(
+    "hidden_creator",
+    [None, {"displayName": "Former user", "active": False}],
+    ids=["creator-field-hidden", "creator-anonymised"],
+)
+def test_without_a_usable_creator_the_reporter_is_the_creator(hidden_creator):
+    """A hidden creator (absent) or an anonymised one (no id) falls back to the reporter."""
+    raw = load_recorded("atlassian-python-api/issue_FOO-123_v2.json")
+    raw["fields"]["reporter"] = {"accountId": "rep-9", "displayName": "Rita Reporter"}
+    if hidden_creator is None:
+        del raw["fields"]["creator"]
+    else:
+        raw["fields"]["creator"] = hidden_creator
+    assert map_issue(raw, FieldMap()).creator == Person("rep-9", "Rita Reporter")
+
+
+def test_an_issue_with_neither_creator_nor_reporter_has_no_creator():
+    """With both fields absent the creator is unknown (None), not an empty Person."""
+    raw = load_recorded("atlassian-python-api/issue_FOO-123_v2.json")
+    del raw["fields"]["creator"], raw["fields"]["reporter"]
+    assert map_issue(raw, FieldMap()).creator is None

@@ -10,6 +10,7 @@ import pytest
 from conftest import load_recorded
 
 from jira_pm.mapping import FieldMap, map_issue, map_sprints, map_version
+from jira_pm.model import Person
 from jira_pm.store import connect
 from jira_pm.store.issues import (
     count_issues_by_project,
@@ -54,6 +55,19 @@ def test_saved_issues_load_back_equal_with_changes_worklogs_and_links(store_path
         loaded.changes, loaded.worklogs = issue.changes, issue.worklogs
         assert loaded == issue
     assert site.synced_at == SYNCED
+
+
+def test_the_creator_is_stored_and_loaded_back_and_an_unknown_one_stays_none(store_path):
+    """An issue's creator survives a save and load; an issue without one loads with None."""
+    known = recorded("atlassian-python-api/issue_FOO-123_v2.json")
+    unknown = recorded("jirametrics/issue_SP-15_expand_changelog.json")
+    del unknown["fields"]["creator"], unknown["fields"]["reporter"]
+    issues = [map_issue(r, CLOUD_FIELDS) for r in (known, unknown)]
+    conn = connect(store_path)
+    save_issues(conn, issues, [known, unknown], SYNCED)
+    site = load_site(conn)
+    assert site.issues[int(known["id"])].creator == Person("abc123", "ABC")
+    assert site.issues[int(unknown["id"])].creator is None
 
 
 def test_resaving_an_issue_replaces_its_changes_worklogs_and_links(store_path):

@@ -1,9 +1,13 @@
 import sqlite3
+from datetime import UTC, datetime
 
 import pytest
 
 from jira_pm.errors import StoreError
+from jira_pm.model import Person
 from jira_pm.store import SCHEMA_VERSION, connect
+from jira_pm.store.issues import FULL_SYNC_DUE, get_meta, get_sync_state, load_site
+from jira_pm.store.schema import MIGRATIONS
 
 
 def test_new_store_is_migrated_to_the_current_version(store_path):
@@ -38,3 +42,40 @@ def test_a_file_that_is_not_sqlite_is_a_clear_store_error(store_path):
     store_path.write_text("this is not a database" * 100)
     with pytest.raises(StoreError, match="not a usable jira-pm store"):
         connect(store_path)
+
+
+def v1_store(path):
+    """A store as jira-pm left it at schema 1: one synced issue, an interrupted sync."""
+    raw = sqlite3.connect(path)
+    raw.executescript(MIGRATIONS[0])
+    raw.execute(
+        "INSERT INTO issues(id, key, project_key, issue_type, status, status_category, created,"
+        " updated, assignee_id, assignee_name, raw, synced_at) VALUES (10001, 'PM-1', 'PM',"
+        " 'Story', 'To Do', 'new', '2026-11-01T09:00:00+00:00', '2026-11-02T09:00:00+00:00',"
+        " 'acc-1', 'Ann', '{}', '2026-11-21T12:00:00+00:00')"
+    )
+    raw.execute(
+        "INSERT INTO sync_state(scope, cursor, checkpoint) VALUES"
+        " ('s', '2026-11-21T12:00:00+00:00', '{\"mode\":\"incremental\"}')"
+    )
+    raw.execute("PRAGMA user_version = 1")
+    raw.commit()
+    raw.close()
+
+
+def test_a_v1_store_migrates_keeping_its_issues_and_asks_for_one_full_sync(store_path):
+    """V1 -> V2 keeps stored issues (creator unknown), flags a full sync, drops the checkpoint."""
+    v1_store(store_path)
+    conn = connect(store_path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    [issue] = load_site(conn).issues.values()
+    assert (issue.key, issue.assignee, issue.creator) == ("PM-1", Person("acc-1", "Ann"), None)
+    assert get_meta(conn, FULL_SYNC_DUE)
+    state = get_sync_state(conn, "s")
+    assert state.checkpoint is None
+    assert state.cursor == datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+
+
+def test_a_new_store_is_not_flagged_for_a_full_sync(store_path):
+    """A store created empty needs no re-fetch: its first sync is full anyway."""
+    assert get_meta(connect(store_path), FULL_SYNC_DUE) is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
@@ -11,8 +12,9 @@ import pytest
 
 from jira_pm.config import Settings
 from jira_pm.errors import ConfigError, JiraBadRequest, JiraNotFound
+from jira_pm.model import Person
 from jira_pm.store import connect
-from jira_pm.store.issues import get_sync_state, load_site
+from jira_pm.store.issues import FULL_SYNC_DUE, get_meta, get_sync_state, load_site
 from jira_pm.sync import jql_since, page_jql, scope_jql, sync
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
@@ -593,3 +595,44 @@ def test_without_changelog_in_search_every_changelog_comes_from_batched_bulkfetc
     assert jira.bulk_calls == [list(range(10001, 10012))]
     assert result.changelogs_completed == 11
     assert_store_matches(conn, jira)
+
+
+def test_after_the_creator_migration_one_full_sync_fetches_every_creator(tmp_path, jira):
+    """A store upgraded from schema 1 gets one full sync (creators filled), then incrementals."""
+    store = tmp_path / "s.sqlite"
+    sync(settings(tmp_path), connect(store), jira, now=lambda: NOW)
+    # Turn the store back into a schema-1 store, as an older jira-pm left it.
+    old = sqlite3.connect(store)
+    old.execute("ALTER TABLE issues DROP COLUMN creator_id")
+    old.execute("ALTER TABLE issues DROP COLUMN creator_name")
+    old.execute("PRAGMA user_version = 1")
+    old.close()
+    original_render = jira._render
+
+    def render_with_creator(data, truncate):
+        raw = original_render(data, truncate)
+        raw["fields"]["creator"] = {"accountId": "acc-9", "displayName": "Cleo"}
+        return raw
+
+    jira._render = render_with_creator
+    conn = connect(store)
+    result = sync(settings(tmp_path), conn, jira, now=lambda: NOW + timedelta(minutes=15))
+    assert result.mode == "full" and result.issues == len(jira.issues)
+    assert {i.creator for i in load_site(conn).issues.values()} == {Person("acc-9", "Cleo")}
+    assert get_meta(conn, FULL_SYNC_DUE) is None
+    again = sync(settings(tmp_path), conn, jira, now=lambda: NOW + timedelta(minutes=30))
+    assert again.mode == "incremental"
+
+
+def test_the_sync_asks_jira_for_the_creator_and_the_reporter(tmp_path, jira):
+    """Search requests name ``creator`` and ``reporter`` among the fields it wants."""
+    asked: list[list[str]] = []
+    original_search = jira.search
+
+    def recording_search(jql, fields, expand=(), page_size=None):
+        asked.append(list(fields))
+        return original_search(jql, fields, expand, page_size)
+
+    jira.search = recording_search
+    sync(settings(tmp_path), connect(tmp_path / "s.sqlite"), jira, now=lambda: NOW)
+    assert asked and all({"creator", "reporter"} <= set(fields) for fields in asked)

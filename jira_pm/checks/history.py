@@ -165,16 +165,17 @@ class Timeline:
             value = step.after
         return value
 
-    def last_entry(
+    def last_entry_step(
         self, member: Callable[[Any], bool], until: datetime | None = None
-    ) -> tuple[datetime, Person | None]:
-        """When (and by whom) ``member`` last became true by ``until``; else creation."""
+    ) -> Step | None:
+        """The change that last made ``member`` true by ``until``; None when it was
+        true from creation (the issue was created with that value)."""
         for step in reversed(self.steps):
             if until is not None and step.at > until:
                 continue
             if member(step.after) and not member(step.before):
-                return step.at, step.author
-        return self.created, None
+                return step
+        return None
 
     def last_exit(
         self, member: Callable[[Any], bool], until: datetime | None = None

@@ -66,6 +66,20 @@ def _who(person: Person | None) -> str | None:
     return person.display_name or person.id
 
 
+def _how_added(
+    members: history.Timeline, is_member: Callable[[Any], bool], as_of: datetime, issue: Issue
+) -> tuple[datetime, Person | None, str]:
+    """When, by whom and how an added issue entered the container.
+
+    An issue created with the container already set has no changelog item for
+    it: whoever created the issue put the work there.
+    """
+    step = members.last_entry_step(is_member, as_of)
+    if step is None:
+        return issue.created, issue.creator, "created in it"
+    return step.at, step.author, "added"
+
+
 def _iso(moment: datetime) -> str:
     return moment.isoformat()
 
@@ -132,12 +146,13 @@ def scope_creep(
             elif delta < 0:
                 shrunk.append({"key": issue.key, "from": est_t0, "to": est_now, "decrease": -delta})
         else:
-            entered_at, entered_by = members.last_entry(is_member, as_of)
+            entered_at, entered_by, how = _how_added(members, is_member, as_of, issue)
             added.append(
                 {
                     "key": issue.key,
                     "added_at": _iso(max(entered_at, issue.created)),
                     "added_by": _who(entered_by),
+                    "added_how": how,
                     "estimate": est_now,
                 }
             )

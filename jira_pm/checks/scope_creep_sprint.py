@@ -43,6 +43,10 @@ def scope_creep_sprint(ctx: CheckContext) -> Iterator[Hit]:
         estimates in the baseline it falls back to the issue count. A sprint
         that was empty at its start is not flagged. With --as-of, "now" is
         also replayed from the changelog: the sprint is judged as it stood then.
+        Each added issue in the evidence says when, by whom and how it came in:
+        added_how "added" names the author of the changelog item that put it
+        in; "created in it" (no such item: the issue was created with the
+        sprint set) names the issue's creator, else its reporter.
 
     Configuration:
         threshold (float, default 0.10): flag when growth exceeds this fraction.

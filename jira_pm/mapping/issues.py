@@ -113,6 +113,8 @@ def map_issue(raw: dict, fields: FieldMap) -> Issue:
         time_spent_seconds=_first_int(tracking.get("timeSpentSeconds"), f.get("timespent")),
         budget=as_float(f.get(fields.budget)) if fields.budget else None,
         assignee=map_person(f.get("assignee")),
+        # ``creator`` is hidden on some sites and empty for anonymised users.
+        creator=map_person(f.get("creator")) or map_person(f.get("reporter")),
     )
     changelog = raw.get("changelog")
     if isinstance(changelog, dict):

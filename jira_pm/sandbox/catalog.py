@@ -115,6 +115,7 @@ SYSTEM_FIELDS = (
     ("comment", "Comment", "comments-page"),
     ("assignee", "Assignee", "user"),
     ("reporter", "Reporter", "user"),
+    ("creator", "Creator", "user"),
     ("description", "Description", "string"),
     ("subtasks", "Sub-tasks", "array"),
     ("priority", "Priority", "priority"),

@@ -396,6 +396,8 @@ class Renderer:
             "comment": comment_field,
             "assignee": lambda i: self.user_out(i.assignee),
             "reporter": lambda i: self.user_out(i.reporter),
+            # The sandbox keeps no separate creator: Jira's default makes it the reporter.
+            "creator": lambda i: self.user_out(i.reporter),
             "description": description,
             "subtasks": lambda i: [parent_of(c) for c in state.children(i) if c.type.subtask],
             "priority": lambda i: shared(("pri", i.priority),

@@ -14,10 +14,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from jira_pm.model import Change, Issue, Sprint, Version
-from jira_pm.store.schema import transaction
+from jira_pm.store.schema import FULL_SYNC_DUE, transaction
 from jira_pm.store.site import load_site
 from jira_pm.store.sync_state import (
     SyncState,
+    delete_meta,
     get_meta,
     get_sync_state,
     set_meta,
@@ -25,9 +26,11 @@ from jira_pm.store.sync_state import (
 )
 
 __all__ = [
+    "FULL_SYNC_DUE",
     "SyncState",
     "count_issues_by_project",
     "delete_issues",
+    "delete_meta",
     "get_meta",
     "get_sync_state",
     "issue_ids",
@@ -98,9 +101,9 @@ def save_issues(
             """INSERT INTO issues(id, key, project_key, issue_type, is_subtask, is_epic, summary,
                    status, status_id, status_category, resolution, resolved_at, created, updated,
                    due_date, labels, parent_id, epic_key, story_points, original_estimate,
-                   remaining_estimate, time_spent, budget, assignee_id, assignee_name, raw,
-                   synced_at)
-               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                   remaining_estimate, time_spent, budget, assignee_id, assignee_name,
+                   creator_id, creator_name, raw, synced_at)
+               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
                ON CONFLICT(id) DO UPDATE SET
                    key=excluded.key, project_key=excluded.project_key,
                    issue_type=excluded.issue_type, is_subtask=excluded.is_subtask,
@@ -115,6 +118,7 @@ def save_issues(
                    remaining_estimate=excluded.remaining_estimate,
                    time_spent=excluded.time_spent, budget=excluded.budget,
                    assignee_id=excluded.assignee_id, assignee_name=excluded.assignee_name,
+                   creator_id=excluded.creator_id, creator_name=excluded.creator_name,
                    raw=excluded.raw, synced_at=excluded.synced_at""",
             [
                 (
@@ -126,6 +130,8 @@ def save_issues(
                     i.time_spent_seconds, i.budget,
                     i.assignee.id if i.assignee else None,
                     i.assignee.display_name if i.assignee else None,
+                    i.creator.id if i.creator else None,
+                    i.creator.display_name if i.creator else None,
                     _slim_raw(raw_by_id[i.id]) if i.id in raw_by_id else "{}",
                     synced,
                 )

@@ -186,8 +186,26 @@ CREATE TABLE runs (
 );
 """
 
+# ``meta`` key whose presence makes the next sync a full one (its value says why);
+# a successful full sync removes it.
+FULL_SYNC_DUE = "full_sync_due"
+
+# The issue's creator (``creator``, else ``reporter``): who added an issue created
+# straight into a sprint, version or epic. Issues stored before it lack the
+# creator, so a store that holds any gets the full-sync flag: every issue is
+# fetched again once. An interrupted sync's checkpoint is dropped, because the
+# pages it already saved lack the creator too.
+SCHEMA_V2 = f"""
+ALTER TABLE issues ADD COLUMN creator_id TEXT;
+ALTER TABLE issues ADD COLUMN creator_name TEXT;
+INSERT OR REPLACE INTO meta(key, value)
+    SELECT '{FULL_SYNC_DUE}', '"schema 2 stores the creator of each issue"'
+    WHERE EXISTS (SELECT 1 FROM issues);
+UPDATE sync_state SET checkpoint = NULL;
+"""
+
 # MIGRATIONS[n] upgrades a store at user_version n to n + 1.
-MIGRATIONS: list[str] = [SCHEMA_V1]
+MIGRATIONS: list[str] = [SCHEMA_V1, SCHEMA_V2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

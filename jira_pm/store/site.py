@@ -49,7 +49,8 @@ def load_site(conn: sqlite3.Connection) -> Site:
             """SELECT id, key, project_key, issue_type, is_subtask, is_epic, summary, status,
                       status_id, status_category, resolution, resolved_at, created, updated,
                       due_date, labels, parent_id, epic_key, story_points, original_estimate,
-                      remaining_estimate, time_spent, budget, assignee_id, assignee_name
+                      remaining_estimate, time_spent, budget, assignee_id, assignee_name,
+                      creator_id, creator_name
                FROM issues"""
         ):
             labels = r[15]
@@ -62,6 +63,7 @@ def load_site(conn: sqlite3.Connection) -> Site:
                 parent_id=r[16], epic_key=r[17], story_points=r[18],
                 original_estimate_seconds=r[19], remaining_estimate_seconds=r[20],
                 time_spent_seconds=r[21], budget=r[22], assignee=person(r[23], r[24]),
+                creator=person(r[25], r[26]),
             )
         _load_links(conn, issues, "issue_versions", "version_id", "fix_version_ids")
         _load_links(conn, issues, "issue_sprints", "sprint_id", "sprint_ids")

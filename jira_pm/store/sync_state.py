@@ -95,3 +95,9 @@ def set_meta(conn: sqlite3.Connection, key: str, value: Any) -> None:
             "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             (key, json.dumps(value, separators=(",", ":"), sort_keys=True)),
         )
+
+
+def delete_meta(conn: sqlite3.Connection, key: str) -> None:
+    """Remove a value from ``meta`` (nothing happens when it is absent)."""
+    with transaction(conn):
+        conn.execute("DELETE FROM meta WHERE key = ?", (key,))

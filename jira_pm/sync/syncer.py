@@ -24,7 +24,9 @@ from jira_pm.mapping import (
     sprints_of,
 )
 from jira_pm.store.issues import (
+    FULL_SYNC_DUE,
     delete_issues,
+    delete_meta,
     get_meta,
     get_sync_state,
     issue_ids,
@@ -52,6 +54,7 @@ BASE_FIELDS = (
     "summary", "issuetype", "status", "project", "created", "updated", "resolution",
     "resolutiondate", "duedate", "labels", "fixVersions", "parent", "timetracking",
     "timeoriginalestimate", "timeestimate", "timespent", "assignee", "worklog",
+    "creator", "reporter",
 )
 BULKFETCH_BATCH = 1000  # issues per POST /changelog/bulkfetch (Jira's limit)
 MIN_ISSUES_PER_CHAIN = 1000  # ten Cloud pages: below that, a parallel chain is not worth its ids
@@ -140,6 +143,12 @@ class Syncer:
         if cached and cached.get("overrides") != self._override_key():
             # Stored issues were mapped with other [fields]: map them all again.
             full, checkpoint = True, None
+        due = get_meta(self.conn, FULL_SYNC_DUE)
+        if due:
+            # A migration added data only a fetch fills in (see store.schema); a full
+            # checkpoint left by this version of jira-pm still resumes.
+            log.info("full sync: %s", due)
+            full = True
         if full and checkpoint and checkpoint.get("mode") != "full":
             checkpoint = None  # an interrupted incremental is superseded by this full run
         mode = "full" if full or state.cursor is None else "incremental"
@@ -186,10 +195,13 @@ class Syncer:
             run_started = started
         self._sync_versions(result)
 
-        set_sync_state(
-            self.conn, self.scope, cursor=run_started, checkpoint=None,
-            **({"last_full": started} if mode == "full" else {}),
-        )
+        with transaction(self.conn):
+            set_sync_state(
+                self.conn, self.scope, cursor=run_started, checkpoint=None,
+                **({"last_full": started} if mode == "full" else {}),
+            )
+            if mode == "full":
+                delete_meta(self.conn, FULL_SYNC_DUE)  # every issue now has what it lacked
         if seen is not None:
             self._remove_missing(result, issue_ids(self.conn) - seen)
             set_sync_state(self.conn, self.scope, last_reconcile=started)

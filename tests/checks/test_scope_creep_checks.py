@@ -7,7 +7,7 @@ from datetime import timedelta
 from jira_pm.calendar import WorkingCalendar
 from jira_pm.checks.testing import at, change, day, issue, run_check, site
 from jira_pm.config import Settings
-from jira_pm.model import CATEGORY_DONE, CATEGORY_IN_PROGRESS, Sprint, Version
+from jira_pm.model import CATEGORY_DONE, CATEGORY_IN_PROGRESS, Person, Sprint, Version
 
 START = "2026-03-02T09:00"
 SPRINT = Sprint(id=7, name="Team A 42", state="active", start=at(START), end=at("2026-03-13"))
@@ -41,7 +41,7 @@ def test_issue_added_the_day_before_the_start_is_baseline_and_one_after_is_added
     assert hit.evidence["growth"] == 0.3
     assert hit.evidence["added"] == [
         {"key": "ABC-3", "added_at": "2026-03-02T09:01:00+00:00", "added_by": "Ben",
-         "estimate": 3.0}
+         "added_how": "added", "estimate": 3.0}
     ]
 
 
@@ -166,18 +166,44 @@ def test_sub_tasks_carry_no_points():
     assert run_check("scope_creep_sprint", s, NOW) == []
 
 
-def test_issue_created_straight_into_the_sprint_after_start_is_added():
-    """An issue created after T0 with the sprint set (no changelog item) counts as added."""
+def test_issue_created_straight_into_the_sprint_after_start_is_added_by_its_creator():
+    """An issue created after T0 with the sprint set (no changelog item) is added by its creator."""
+    s = site(
+        sprint_issue(1, 5),
+        issue(6, story_points=2, sprint_ids=(7,), created="2026-03-04T08:00",
+              creator=Person("acc-cleo", "Cleo")),
+        sprints=[SPRINT],
+    )
+    [hit] = run_check("scope_creep_sprint", s, NOW)
+    assert hit.evidence["added"] == [
+        {"key": "ABC-6", "added_at": "2026-03-04T08:00:00+00:00", "added_by": "Cleo",
+         "added_how": "created in it", "estimate": 2.0}
+    ]
+
+
+def test_issue_created_into_the_sprint_with_no_known_creator_is_added_by_nobody_named():
+    """With no creator or reporter stored, the issue created into the sprint has no added_by."""
     s = site(
         sprint_issue(1, 5),
         issue(6, story_points=2, sprint_ids=(7,), created="2026-03-04T08:00"),
         sprints=[SPRINT],
     )
     [hit] = run_check("scope_creep_sprint", s, NOW)
-    assert hit.evidence["added"] == [
-        {"key": "ABC-6", "added_at": "2026-03-04T08:00:00+00:00", "added_by": None,
-         "estimate": 2.0}
-    ]
+    [added] = hit.evidence["added"]
+    assert (added["added_by"], added["added_how"]) == (None, "created in it")
+
+
+def test_a_changelog_addition_names_its_author_not_the_issues_creator():
+    """An issue created outside the sprint and moved in later is added by whoever moved it."""
+    s = site(
+        sprint_issue(1, 5),
+        issue(6, story_points=2, created="2026-03-03T08:00", creator=Person("acc-cleo", "Cleo"),
+              sprint_ids=(7,), changes=[joined(6, "2026-03-04T08:00", author="ben")]),
+        sprints=[SPRINT],
+    )
+    [hit] = run_check("scope_creep_sprint", s, NOW)
+    [added] = hit.evidence["added"]
+    assert (added["added_by"], added["added_how"]) == ("Ben", "added")
 
 
 def test_growth_equal_to_threshold_is_not_flagged():
