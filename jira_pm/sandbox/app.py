@@ -13,6 +13,7 @@ import logging
 import socket
 import time
 
+import orjson
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.wrappers import Request, Response
 
@@ -184,10 +185,17 @@ class SandboxApp(SiteHandlers, SearchHandlers, IssueHandlers, WorklogHandlers,
         if not request.get_data():
             return {}
         try:
-            return json.loads(request.get_data())
+            data = json.loads(request.get_data())
         except ValueError:
             raise SandboxError(400, ["Unexpected character in the request body: it is not "
                                      "valid JSON."]) from None
+        try:
+            orjson.dumps(data)  # what is stored must encode again (responses.encode_json)
+        except orjson.JSONEncodeError as exc:
+            raise SandboxError(400, [f"The request body holds a value the Jira sandbox cannot "
+                                     f"send back ({exc}): integers must fit in 64 bits and "
+                                     f"text must not hold unpaired surrogates."]) from None
+        return data
 
     @staticmethod
     def require_write(user, message: str = "You do not have permission to edit issues in "

@@ -86,6 +86,7 @@ class InvalidValues(ValueError):
 
 
 DURATION_MESSAGE = "Please specify a valid duration (e.g. 4d, 5h 30m, 60m and 3w)."
+SUMMARY_LIMIT = 255
 
 
 def apply_edit(state, issue, changes: dict) -> Edit:
@@ -157,7 +158,16 @@ def _parse(state, issue, name: str, value):
             return parse_day(value) if value else None
         except (TypeError, ValueError):
             raise InvalidValue(f"Error parsing date string: {value}") from None
-    return value  # summary, assignee: stored as given
+    if name == "summary":
+        # Jira's own checks: a summary is text, not empty, at most 255 characters.
+        if not isinstance(value, str):
+            raise InvalidValue("Operation value must be a string")
+        if not value.strip():
+            raise InvalidValue("You must specify a summary of the issue.")
+        if len(value) > SUMMARY_LIMIT:
+            raise InvalidValue(f"Summary must be less than {SUMMARY_LIMIT} characters.")
+        return value
+    return value  # assignee: stored as given
 
 
 def _apply_status(state, issue, name, status, edit) -> None:

@@ -205,7 +205,8 @@ class Renderer:
 
     def change_item_out(self, item):
         # Items repeat across issues (the same status moves, sprints, versions): one fragment
-        # serves them all.
+        # serves them all. Items hold only text or None (changes.py checks what clients
+        # send), so equal keys mean equal JSON (as keys, 1, 1.0 and True would be equal).
         found = self._items_out.get(item)
         if found is None:
             found = self._items_out[item] = self._fragment(("i", item),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from urllib.parse import urlencode
 
 import orjson
@@ -15,14 +14,11 @@ def encode_json(body) -> bytes:
     """Compact UTF-8 JSON, with the renderer's pre-encoded fragments embedded as they are.
 
     orjson is the encoder because it embeds fragments (stdlib json cannot) and encodes a
-    600 KiB search page several times faster. What it refuses (an integer beyond 64 bits
-    that a client stored in a property) falls back to stdlib json: such bodies are the
-    client's own values, never rendered fragments.
+    600 KiB search page several times faster. It refuses integers beyond 64 bits and
+    unpaired surrogates, so request bodies holding them are refused on the way in
+    (SandboxApp.body): nothing the sandbox stores can fail here.
     """
-    try:
-        return orjson.dumps(body)
-    except orjson.JSONEncodeError:
-        return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    return orjson.dumps(body)
 
 
 def json_response(body, status: int = 200, headers: dict | None = None) -> Response:

@@ -27,6 +27,8 @@ edit = st.one_of(
     st.fixed_dictionaries({"original_estimate": st.sampled_from([None, "4h", "2d"])}),
     st.fixed_dictionaries({"remaining_estimate": st.sampled_from([None, "1h", "3d"])}),
     st.fixed_dictionaries({"due": st.sampled_from([None, "2026-12-01"])}),
+    st.fixed_dictionaries({"summary": st.sampled_from(["Checkout", "Checkout v2"])}),
+    st.fixed_dictionaries({"budget": st.sampled_from([None, 100, 250.5])}),
 )
 
 
@@ -47,6 +49,24 @@ def test_edits_replay_back_to_the_loaded_values(edits):
     finally:
         issue.histories = saved
     replay_backward(issue)  # and the whole changelog still replays consistently
+    # Items hold text or nothing: the renderer caches them by value, where 1 == True.
+    assert all(part is None or type(part) is str
+               for history in issue.histories for item in history.items for part in item)
+
+
+@pytest.mark.parametrize(("summary", "message"), [
+    (1, "must be a string"), (["a"], "must be a string"), ("  ", "You must specify"),
+    ("x" * 256, "less than 255"),
+])
+def test_a_summary_is_checked_as_jira_checks_it(summary, message):
+    """Jira's summary rules: text, not blank, at most 255 characters; else nothing changes."""
+    state = load_scenario(shop(), "cloud")
+    issue = state.get_issue("SHOP-1")
+    histories = len(issue.histories)
+    with pytest.raises(InvalidValues) as caught:
+        state.update_issue(issue, "alice", summary=summary)
+    assert message in caught.value.errors["summary"]
+    assert len(issue.histories) == histories
 
 
 def test_a_bad_value_anywhere_in_an_edit_changes_nothing():
