@@ -79,24 +79,35 @@ def _utc_timestamp(ms: int) -> str:
     return f"{prefix}{_MINUTE_SECOND[rest // 1000]}{_MILLIS[rest % 1000]}+0000"
 
 
-_OFFSETS: dict[tuple[str, int], tuple[int, str]] = {}
-_QUARTER_HOUR_MS = 900_000
+_OFFSETS: dict[tuple[str, int], tuple[int, str] | None] = {}
+_HOUR_MS = 3_600_000
+
+
+def _zone_offset(ms: int, tz: str) -> tuple[int, str]:
+    """(offset in ms, ``+hhmm``) of zone ``tz`` at instant ``ms``."""
+    moment = datetime.fromtimestamp(ms / 1000, tz=UTC).astimezone(ZoneInfo(tz))
+    offset = int(moment.utcoffset().total_seconds() * 1000)
+    sign = "-" if offset < 0 else "+"
+    hours, minutes = divmod(abs(offset) // 60_000, 60)
+    return offset, f"{sign}{hours:02d}{minutes:02d}"
 
 
 def _offset(ms: int, tz: str) -> tuple[int, str]:
-    # Zones change offset only on quarter hours of UTC (offsets and the local hours of
-    # their changes are multiples of 15 minutes), so the offset is cached per quarter hour.
-    key = (tz, ms // _QUARTER_HOUR_MS)
-    found = _OFFSETS.get(key)
-    if found is None:
+    # Cached per zone and UTC hour when the offset is the same at both ends of the hour.
+    # Zones change offset on whole, half or quarter hours of UTC (Lord Howe at 15:30) and
+    # a few on odd minutes (Casey at 16:01, St. John's at 03:31 until 2011): in an hour
+    # holding a change, each instant is computed on its own.
+    key = (tz, ms // _HOUR_MS)
+    if key in _OFFSETS:
+        found = _OFFSETS[key]
+    else:
         if len(_OFFSETS) > CACHE_LIMIT:
             _OFFSETS.clear()
-        moment = datetime.fromtimestamp(ms / 1000, tz=UTC).astimezone(ZoneInfo(tz))
-        offset = int(moment.utcoffset().total_seconds() * 1000)
-        sign = "-" if offset < 0 else "+"
-        hours, minutes = divmod(abs(offset) // 60_000, 60)
-        found = _OFFSETS[key] = (offset, f"{sign}{hours:02d}{minutes:02d}")
-    return found
+        start = key[1] * _HOUR_MS
+        first = _zone_offset(start, tz)
+        found = _OFFSETS[key] = first if first == _zone_offset(start + _HOUR_MS - 1, tz) \
+            else None
+    return found or _zone_offset(ms, tz)
 
 
 def jira_timestamp(ms: int, tz: str = "UTC") -> str:

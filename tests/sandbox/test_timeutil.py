@@ -73,28 +73,40 @@ def test_jira_timestamp_in_a_zone_matches_zoneinfo(zone):
         assert jira_timestamp(ms, zone) == expected
 
 
-@pytest.mark.parametrize("zone", ["Australia/Lord_Howe", "Pacific/Chatham"])
-def test_jira_timestamp_is_right_on_both_sides_of_half_hour_offset_changes(zone):
-    """Zones whose offset changes at a half or quarter hour of UTC (Lord Howe moves by 30
-    minutes at 15:00/15:30 UTC; Chatham at 14:00 UTC) render right just before and after
-    every change of a year, whatever instant of the same hour was rendered first."""
+@pytest.mark.parametrize(("zone", "year"), [
+    ("Australia/Lord_Howe", 2027),  # moves by 30 minutes, at 15:00 and 15:30 UTC
+    ("Pacific/Chatham", 2027),  # +12:45 / +13:45
+    ("Antarctica/Casey", 2022),  # changed at 16:01 UTC
+    ("America/St_Johns", 2010),  # changed at 03:31 UTC until 2011
+])
+def test_jira_timestamp_is_right_on_both_sides_of_every_offset_change(zone, year):
+    """Every offset change of a year, wherever in the hour it falls, renders right just
+    before and just after it, whatever instant of that hour was rendered first."""
     from datetime import UTC, datetime
     from zoneinfo import ZoneInfo
 
     info = ZoneInfo(zone)
-    start = 1_798_761_600_000  # 2027-01-01 UTC
+
+    def offset(ms):
+        return datetime.fromtimestamp(ms / 1000, tz=UTC).astimezone(info).utcoffset()
+
+    def expected(ms):
+        local = datetime.fromtimestamp(ms / 1000, tz=UTC).astimezone(info)
+        return local.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}" + local.strftime("%z")
+
+    hour = 3_600_000
+    start = int(datetime(year, 1, 1, tzinfo=UTC).timestamp() * 1000)
     changes = 0
-    for step in range(0, 365 * 96):
-        boundary = start + step * 900_000
-        before = datetime.fromtimestamp((boundary - 1) / 1000, tz=UTC).astimezone(info)
-        after = datetime.fromtimestamp(boundary / 1000, tz=UTC).astimezone(info)
-        if before.utcoffset() == after.utcoffset():
+    for first in range(start, start + 366 * 24 * hour, hour):
+        low, high = first - 1, first + hour - 1  # a change at the hour's first instant too
+        if offset(low) == offset(high):
             continue
+        before = offset(low)
+        while high - low > 1:  # high ends as the first instant of the new offset
+            middle = (low + high) // 2
+            low, high = (middle, high) if offset(middle) == before else (low, middle)
         changes += 1
-        # Render the hour's first instant first, so a cache per whole hour would be wrong.
-        jira_timestamp(boundary - boundary % 3_600_000, zone)
-        for ms, local in ((boundary - 1, before), (boundary, after)):
-            expected = (local.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}"
-                        + local.strftime("%z"))
-            assert jira_timestamp(ms, zone) == expected
-    assert changes == 2  # the year has its two changes, so the loop checked something
+        jira_timestamp(first, zone)  # the hour's first instant first: a per-hour cache breaks
+        for ms in (high - 1, high, high + 60_000):
+            assert jira_timestamp(ms, zone) == expected(ms)
+    assert changes >= 1  # the year has a change, so the loop checked something
