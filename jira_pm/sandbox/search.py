@@ -64,6 +64,9 @@ class SearchCache:
     def __init__(self):
         self._cursors: dict[tuple, SearchCursor] = {}
 
+    def clear(self) -> None:
+        self._cursors.clear()
+
     def cursor(self, key: tuple, build) -> SearchCursor:
         found = self._cursors.get(key)
         if found is None:
