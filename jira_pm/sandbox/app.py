@@ -28,7 +28,7 @@ from jira_pm.sandbox.jql import parse
 from jira_pm.sandbox.render import Renderer
 from jira_pm.sandbox.responses import flag_arg, int_arg, json_response
 from jira_pm.sandbox.routes import CLOUD_ONLY, URLS, route_name
-from jira_pm.sandbox.search import SearchCache
+from jira_pm.sandbox.search import SearchCache, SearchCursor
 from jira_pm.sandbox.state import SandboxError, SiteState
 from jira_pm.sandbox.stats import Stats
 
@@ -216,6 +216,10 @@ class SandboxApp(SiteHandlers, SearchHandlers, IssueHandlers, WorklogHandlers,
 
     def search_ids(self, jql: str, user, need: int | None = None) -> tuple[list[int], bool]:
         """Ids the query matches, in order (at least ``need`` of them), and whether that is all."""
+        return self.search_cursor(jql, user).take(need)
+
+    def search_cursor(self, jql: str, user) -> SearchCursor:
+        """The (cached) cursor of ``jql`` as ``user`` runs it now."""
         lag = self.faults.search_lag_ms if self.state.flavor == "cloud" else 0
         cutoff = self.state.now() - lag if lag else None
         # With a lag, what the index has seen changes with time, not only with writes.
@@ -225,4 +229,4 @@ class SandboxApp(SiteHandlers, SearchHandlers, IssueHandlers, WorklogHandlers,
             query = parse(jql, self.state, user.timezone)
             return (query.indexed_before(cutoff) if lag else query), self.state
 
-        return self.searches.cursor(key, build).take(need)
+        return self.searches.cursor(key, build)

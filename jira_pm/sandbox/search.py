@@ -31,12 +31,23 @@ class SearchCursor:
             op, floor = query.id_floor
             self.pos = (bisect.bisect_right(all_ids, floor) if op == ">"
                         else bisect.bisect_left(all_ids, floor))
+        self.floor_pos = self.pos
         if not self.streaming:
             issues = state.issues
             predicate = query.predicate
             matched = [issues[i] for i in all_ids[self.pos:] if predicate(issues[i])]
             self.ids = [i.id for i in sort_issues(matched, order)]
             self.pos = len(all_ids)
+
+    def window(self, start: int, size: int) -> tuple[list[int], int]:
+        """Results [start, start + size) and how many there are in all (Server's total)."""
+        if self.streaming and self.query.floor_only:
+            # `id > N ORDER BY id`: every id past the floor matches, so the page and the
+            # total come straight from the sorted ids (no list of up to 100,000 built).
+            ids, first = self.state.ids, self.floor_pos + start
+            return ids[first:first + size], len(ids) - self.floor_pos
+        ids, _ = self.take(None)
+        return ids[start:start + size], len(ids)
 
     def take(self, need: int | None) -> tuple[list[int], bool]:
         """At least ``need`` results when there are that many (None: all); and whether done."""

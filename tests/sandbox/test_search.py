@@ -201,6 +201,20 @@ def test_server_caps_page_size_and_reports_it():
         assert page["total"] == 120
 
 
+@pytest.mark.parametrize("floor", ["id > 10040", "id >= 10041"])
+def test_server_floor_only_pages_equal_the_scanned_ones(floor):
+    """`id > N ORDER BY id` pages (taken straight from the sorted ids) hold the same
+    issues and total as the same floor with a clause that makes the search scan."""
+    with Sandbox(flavor="server", issues=400, seed=3) as site:
+        site.delete_issue(str(site.state.ids[60]))  # a gap in the ids, past the floor
+        for start in (0, 7, 345):
+            fast, scanned = (server_search(site, f"{jql} ORDER BY id", startAt=start,
+                                           maxResults=10, fields="summary").json()
+                             for jql in (floor, f"{floor} AND id > 0"))
+            assert fast["total"] == scanned["total"] == 358  # 10041..10399 but one
+            assert [i["id"] for i in fast["issues"]] == [i["id"] for i in scanned["issues"]]
+
+
 def test_server_deep_offset_past_the_window_fails(server_generated):
     """A page reaching past 10,000 results answers 400 telling to page by keys."""
     answer = server_search(server_generated, "id > 0", startAt=9990, maxResults=50)

@@ -100,10 +100,10 @@ class SearchHandlers:
                 f"The requested page (startAt={start}, maxResults={size}) reaches past the "
                 f"result window of {SERVER_RESULT_WINDOW} issues. Narrow the query, e.g. "
                 "'id > N ORDER BY id', and page from startAt=0."])
-        ids, _ = self.search_ids(jql, user)
+        page, total = self.search_cursor(jql, user).window(start, size)
         selection = FieldSelection(fields, "*navigable")
         with_changelog = "changelog" in str(expand).split(",")
         issues = [r.issue(self.state.issues[i], selection, "full" if with_changelog else None)
-                  for i in ids[start:start + size]]
+                  for i in page]
         return json_response({"expand": "schema,names", "startAt": start, "maxResults": size,
-                              "total": len(ids), "issues": issues})
+                              "total": total, "issues": issues})
