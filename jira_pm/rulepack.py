@@ -1,9 +1,9 @@
 """The rule pack: rules (configured uses of checks) read from TOML files.
 
-The built-in pack ships in ``jira_pm/rules/*.toml``; ``[rules] paths`` (or
-``--rules DIR``) adds the user's files, which extend it (same id replaces)
-or replace it (``mode = "replace"``); ``[rules] disabled`` switches rules
-off. A rule file holds ``[[rule]]`` tables::
+The built-in pack is the repository's ``rules/*.toml``, shipped as
+``jira_pm.rules``; ``[rules] paths`` (or ``--rules DIR``) adds the user's
+files, which extend it (same id replaces) or replace it (``mode =
+"replace"``); ``[rules] disabled`` switches rules off. A rule file holds ``[[rule]]`` tables::
 
     [[rule]]
     id = "SC001"                  # unique in the pack
@@ -94,8 +94,8 @@ class RulePack:
 
 
 def builtin_rule_files() -> list[Path]:
-    """The default pack's files, shipped inside the package."""
-    folder = resources.files("jira_pm") / "rules"
+    """The default pack's files: the repository's rules/, shipped as ``jira_pm.rules``."""
+    folder = resources.files("jira_pm.rules")
     return sorted(Path(str(entry)) for entry in folder.iterdir() if entry.name.endswith(".toml"))
 
 
