@@ -27,7 +27,7 @@ and how to fix it. They never contain a secret (see ``jira.http.redact``).
 
 from __future__ import annotations
 
-# Process exit codes (PRODUCT.md §6).
+# Process exit codes (README, "Exit codes").
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2

@@ -1,4 +1,4 @@
-"""Packaging: the wheel holds every package and the top-level rule pack, and works installed."""
+"""The repository stands on its own: packaging, the top-level rule pack, no outside citations."""
 
 from __future__ import annotations
 
@@ -93,3 +93,19 @@ def test_wheel_installed_in_a_fresh_venv_lists_rules_and_runs_the_demo(tmp_path)
                           cwd=tmp_path, env=env, timeout=120)
     assert demo.returncode == 0, demo.stderr
     assert "OD001" in demo.stdout
+
+
+def test_user_facing_files_cite_nothing_outside_the_repository():
+    """Docs, rule files, code and the README never point at documents a cloner does not have."""
+    offenders = []
+    for folder in ("jira_pm", "docs", "rules", "bench"):
+        for path in (REPO / folder).rglob("*"):
+            if path.suffix not in (".py", ".md", ".toml", ".cfg") or not path.is_file():
+                continue
+            text = path.read_text(encoding="utf-8")
+            if "PRODUCT.md" in text or "../shared" in text:
+                offenders.append(str(path.relative_to(REPO)))
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    if "PRODUCT.md" in readme or "../shared" in readme:
+        offenders.append("README.md")
+    assert offenders == []

@@ -1,6 +1,6 @@
 """The HTTP layer: one ``requests.Session`` with auth, timeouts, TLS, retries and errors.
 
-Retry policy (PRODUCT.md §3), driven by tenacity with injectable sleep and clocks:
+Retry policy (docs/jira-client.md), driven by tenacity with injectable sleep and clocks:
 
 - 429 (any method) and 503 (idempotent requests) wait at least ``Retry-After``
   (delta-seconds or an HTTP date) plus jitter; without the header they back off;
