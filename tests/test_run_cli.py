@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 
 import pytest
 from click.testing import CliRunner
@@ -174,3 +175,20 @@ def test_apply_while_a_run_holds_the_lock_says_so_and_exits_0(tmp_path):
         assert sandbox.labels("ABC-1") == ["backend"]
         assert invoke(config, "apply").exit_code == 0  # the lock was released
         assert sandbox.labels("ABC-1") == ["backend", "pm-overdue"]
+
+
+def test_run_reports_a_budget_config_problem_once_and_in_the_json_log(tmp_path):
+    """A [[budget]] on a missing epic is one summary notice and one JSON event; --quiet hides it."""
+    with configured(tmp_path) as (_, config):
+        with config.open("a", encoding="utf-8") as out:
+            out.write('[[budget]]\nepic = "ABC-999"\nhours = 10\n')
+        log = tmp_path / "runs.jsonl"
+        result = invoke(config, "run", "--log-json", str(log))
+        assert result.exit_code == 0, result.output
+        notices = [line for line in result.output.splitlines() if "ABC-999" in line]
+        assert len(notices) == 1 and notices[0].startswith("notice: [[budget]] #1 in ")
+        events = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+        problems = [e for e in events if e["event"] == "config-problem"]
+        assert len(problems) == 1 and "'ABC-999' is not in the store" in problems[0]["message"]
+        quiet = invoke(config, "run", "--quiet")
+        assert quiet.exit_code == 0 and quiet.output == ""

@@ -58,6 +58,8 @@ def apply_command(ctx: click.Context, dry_run: bool, as_of: str | None) -> None:
                f"{report.resolved} resolved)")
     for line in writeback_lines(report.writeback, dry_run, limit=10_000 if dry_run else 50):
         click.echo(line)
+    for problem in report.config_problems:
+        click.echo(f"notice: {problem}")
     ctx.exit(report.exit_code)
 
 
