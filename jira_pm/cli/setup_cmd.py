@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,7 +119,8 @@ def render_config(url: str, projects: tuple[str, ...], deployment: str = "auto")
 def init_cmd(ctx: click.Context, path: str | None, force: bool, url: str | None,
              projects: tuple[str, ...], deployment: str) -> None:
     """Write a commented jira-pm.toml (no secrets: those stay in the environment)."""
-    from jira_pm.config import DEFAULT_CONFIG_NAME, load_settings
+    from jira_pm.config import DEFAULT_CONFIG_NAME, settings_from_text
+    from jira_pm.errors import ConfigError
 
     root = ctx.find_root().obj or {}
     target = Path(path or root.get("config_path") or DEFAULT_CONFIG_NAME)
@@ -130,14 +132,29 @@ def init_cmd(ctx: click.Context, path: str | None, force: bool, url: str | None,
         tuple(projects) or ("ABC",),
         deployment,
     )
+    try:  # what init writes must load back as written: check it before writing anything
+        settings_from_text(text, target, env={})
+    except ConfigError as exc:
+        raise UsageError(f"nothing written: {exc.message}", hint=exc.hint) from None
     target.parent.mkdir(parents=True, exist_ok=True)
-    # 0600: people do paste tokens into config files, whatever the comments say.
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    load_settings(target, env={})  # what init writes must load back as written
+    _write_atomically(target, text)
     echo(f"Wrote {target}. Set JIRA_EMAIL + JIRA_API_TOKEN (Cloud) or JIRA_PAT (Data Center), "
          "edit [scope], then run: jira-pm doctor")
+
+
+def _write_atomically(target: Path, text: str) -> None:
+    """Write ``text`` to ``target`` whole or not at all (a full disk or a kill leaves the old
+    file, or none); mode 0600, since people do paste tokens into config files."""
+    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
 
 
 # ---- doctor -------------------------------------------------------------------------------
