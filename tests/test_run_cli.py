@@ -162,15 +162,16 @@ def test_apply_on_a_never_synced_store_exits_2_in_one_line(tmp_path):
         assert sandbox.stats()["total"] == 0
 
 
-def test_apply_while_a_run_holds_the_lock_says_so_and_exits_0(tmp_path):
-    """`apply` takes the run lock: while a run holds it, apply does nothing and exits 0."""
+def test_apply_while_a_run_holds_the_lock_says_so_and_exits_2(tmp_path):
+    """`apply` takes the run lock: while a run holds it, apply does nothing and exits 2."""
     with configured(tmp_path) as (sandbox, config):
         assert invoke(config, "sync").exit_code == 0
         sandbox.reset_stats()
         with FileLock(str(tmp_path / "store.sqlite.lock")):
             result = invoke(config, "apply")
-        assert result.exit_code == 0
-        assert "another jira-pm run holds the lock" in result.stderr
+        assert result.exit_code == 2
+        assert result.stderr.startswith("jira-pm: error: another jira-pm run holds the lock")
+        assert "apply again" in result.stderr and result.stderr.count("\n") == 1
         assert sandbox.stats()["total"] == 0
         assert sandbox.labels("ABC-1") == ["backend"]
         assert invoke(config, "apply").exit_code == 0  # the lock was released

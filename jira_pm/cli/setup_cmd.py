@@ -199,6 +199,7 @@ class Doctor:
             self.project(key)
         self.scope_query()
         self.fields()
+        self.budgets()
         return self.exit_code
 
     def credentials(self) -> None:
@@ -316,6 +317,58 @@ class Doctor:
             else:
                 self.line(None, f"field {key}: none found — {what}",
                           f"set [fields] {key} if the site has one")
+
+    def budgets(self) -> None:
+        """Each [[budget]] against Jira: its epic, version or project exists, is visible,
+        and (for `epic =`) is an epic. Jira, not the store, so it works before a first sync."""
+        from jira_pm.config import DEFAULT_CONFIG_NAME
+
+        where = self.settings.source or DEFAULT_CONFIG_NAME
+        for number, entry in enumerate(self.settings.budgets, start=1):
+            table = f"[[budget]] #{number} {entry.kind} = {entry.ref!r}"
+            try:
+                if entry.kind == "epic":
+                    self.budget_issue(table, entry.ref, where)
+                elif entry.kind == "version":
+                    self.budget_version(table, entry.ref, entry.project or "", where)
+                else:
+                    name = self.client.project(entry.ref).get("name") or entry.ref
+                    self.line(True, f"{table}: project {name}")
+            except JiraNotFound:
+                self.line(False, f"{table}: not found or not visible to this user",
+                          f"correct it in {where}, or have a Jira admin grant this user "
+                          "BROWSE_PROJECTS in its project", failure_code=EXIT_USAGE)
+            except JiraError as exc:
+                self.line(False, f"{table}: {exc.message}", exc.hint)
+
+    def budget_issue(self, table: str, key: str, where: object) -> None:
+        from jira_pm.mapping.issues import is_epic_type
+
+        fields = self.client.issue(key, fields=["issuetype", "project"]).get("fields") or {}
+        issue_type = fields.get("issuetype") or {}
+        kind = str(issue_type.get("name") or "issue")
+        project = str((fields.get("project") or {}).get("key") or key.rsplit("-", 1)[0])
+        scope = self.settings.scope.projects
+        if scope and project not in scope:
+            self.line(False, f"{table}: in project {project}, outside [scope] projects, so it "
+                      "is never synced and its budget is skipped",
+                      f"add {project} to [scope] projects in {where}, or correct the key",
+                      failure_code=EXIT_USAGE)
+        elif not is_epic_type(issue_type):
+            self.line(None, f"{table}: a {kind}, not an epic; its budget counts the "
+                      f"{kind.lower()} and its sub-tasks only",
+                      f"name its epic in {where} if the epic's budget was meant")
+        else:
+            self.line(True, f"{table}: an epic")
+
+    def budget_version(self, table: str, name: str, project: str, where: object) -> None:
+        names = [str(v.get("name")) for v in self.client.project_versions(project)]
+        if name in names:
+            self.line(True, f"{table}: a version of {project}")
+        else:
+            self.line(False, f"{table}: no such version in project {project}",
+                      f"correct the name in {where} (one of: {', '.join(names[:10]) or 'none'})",
+                      failure_code=EXIT_USAGE)
 
 
 @main.command("doctor")
