@@ -193,3 +193,5 @@ def test_run_reports_a_budget_config_problem_once_and_in_the_json_log(tmp_path):
         assert len(problems) == 1 and "'ABC-999' is not in the store" in problems[0]["message"]
         quiet = invoke(config, "run", "--quiet")
         assert quiet.exit_code == 0 and quiet.output == ""
+        applied = invoke(config, "apply", "--dry-run")
+        assert [line for line in applied.stdout.splitlines() if "ABC-999" in line] == notices
