@@ -181,14 +181,23 @@ def load_settings(path: str | os.PathLike | None = None,
             hint=f"run `jira-pm init {chosen}` to write one, or pass --config PATH",
         )
     try:
-        raw = tomllib.loads(chosen.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{chosen}: not valid TOML: {exc}",
-                          hint="fix the syntax at that line") from None
+        text = chosen.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{chosen}: cannot be read: {exc}",
                           hint="check the file's permissions and encoding (UTF-8)") from None
-    source = chosen.resolve()
+    return settings_from_text(text, chosen, env)
+
+
+def settings_from_text(text: str, path: str | os.PathLike,
+                       env: Mapping[str, str] = os.environ) -> Settings:
+    """Validate config ``text`` as if it were the file at ``path`` (which need not exist yet:
+    `jira-pm init` checks what it is about to write before writing it)."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}",
+                          hint="fix the syntax at that line") from None
+    source = Path(path).resolve()
     return _Parser(raw, source=source, base_dir=source.parent, env=env).settings()
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from jira_pm.calendar import WorkingCalendar, calendar_from_settings
+from jira_pm.checks.budget import budget_problems
 from jira_pm.checks.context import CheckContext, SiteIndex
 from jira_pm.checks.history import FieldIds
 from jira_pm.checks.registry import Hit
@@ -157,6 +158,14 @@ class Evaluation:
     resolved: list[Finding] = field(default_factory=list)
     as_of: datetime | None = None
     recorded: bool = False
+    # Config that loads but does not fit the site (a [[budget]] on a missing issue):
+    # one line each, for `run`'s summary, `audit` and the JSON log.
+    problems: list[str] = field(default_factory=list)
+
+
+def config_problems(site: Site, settings) -> list[str]:
+    """Settings that are valid on their own but wrong for this site, once per evaluation."""
+    return budget_problems(site, settings)
 
 
 def evaluate_store(
@@ -186,4 +195,5 @@ def evaluate_store(
         resolved=diff.resolved,
         as_of=as_of,
         recorded=record,
+        problems=config_problems(site, settings),
     )

@@ -70,7 +70,10 @@ class StoreError(JiraPmError):
 
 
 class LockBusy(JiraPmError):
-    """Another `jira-pm run` holds the lock; overlapping cron runs are not an error."""
+    """Another `jira-pm run` holds the lock; overlapping cron runs are not an error.
+
+    Only for `run`: an interactive `apply` reports the busy lock as a UsageError (exit 2).
+    """
 
     exit_code = EXIT_OK
 

@@ -76,6 +76,7 @@ class RunReport:
     writeback: WritebackResult | None = None
     elapsed: float = 0.0
     stages: dict[str, float] = field(default_factory=dict)
+    config_problems: list[str] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
@@ -89,6 +90,7 @@ class RunReport:
         lines.append(f"findings: {self.findings} open ({self.new} new, "
                      f"{self.resolved} resolved)")
         lines.extend(writeback_lines(self.writeback, dry_run))
+        lines.extend(f"notice: {problem}" for problem in self.config_problems)
         return lines
 
 
@@ -180,6 +182,7 @@ class ApplyReport:
     new: int
     resolved: int
     writeback: WritebackResult
+    config_problems: list[str] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
@@ -218,7 +221,7 @@ def apply_pipeline(
                 result = apply_from_store(conn, client, settings, findings=evaluation.findings,
                                           owned_labels=pack.owned_labels(), dry_run=True)
                 return ApplyReport(run_id, len(evaluation.findings), len(evaluation.new),
-                                   len(evaluation.resolved), result)
+                                   len(evaluation.resolved), result, evaluation.problems)
             ledger.start_run(conn, run_id, "apply")
             try:
                 evaluation = evaluate_store(conn, settings, pack, as_of, record=True)
@@ -238,7 +241,7 @@ def apply_pipeline(
                 "writes_deferred": outcome.deferred if outcome else 0,
             })
             return ApplyReport(run_id, len(evaluation.findings), len(evaluation.new),
-                               len(evaluation.resolved), result)
+                               len(evaluation.resolved), result, evaluation.problems)
         finally:
             conn.close()
 
@@ -271,6 +274,9 @@ def _run_locked(conn: sqlite3.Connection, settings: Any, client: Any, run_id: st
         report.new, report.resolved = len(evaluation.new), len(evaluation.resolved)
         log.event("evaluate", findings=report.findings, new=report.new,
                   resolved=report.resolved, seconds=round(report.stages["evaluate"], 3))
+        report.config_problems = evaluation.problems
+        for problem in evaluation.problems:
+            log.event("config-problem", message=problem)
 
         clock = time.monotonic()
         report.writeback = apply_from_store(

@@ -172,3 +172,16 @@ def test_rules_list_reads_the_config_named_by_jira_pm_config(empty_folder, monke
     assert result.exit_code == 0
     row = next(line for line in result.output.splitlines() if line.startswith(rule_id + " "))
     assert row.split()[1] == "no"
+
+
+def test_audit_shows_a_budget_config_problem_once_on_stderr(workdir):
+    """A [[budget]] on a missing epic is one `notice:` line on stderr; the JSON stays clean."""
+    config = workdir / "jira-pm.toml"
+    config.write_text(CONFIG + '[[budget]]\nepic = "ABC-999"\nhours = 10\n', encoding="utf-8")
+    result = run("audit", "--format", "json")
+    assert result.exit_code == 0
+    json.loads(result.stdout)
+    notices = [line for line in result.stderr.splitlines() if line]
+    assert len(notices) == 1
+    assert notices[0].startswith(f"jira-pm: notice: [[budget]] #1 in {config.resolve()}: "
+                                 "epic = 'ABC-999' is not in the store")

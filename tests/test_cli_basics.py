@@ -1,3 +1,5 @@
+import logging
+
 from click.testing import CliRunner
 
 from jira_pm import __version__
@@ -62,3 +64,47 @@ def test_a_reader_closing_the_pipe_is_not_an_error(monkeypatch):
     result = CliRunner().invoke(main, ["rules", "list"])
     assert result.exit_code == 0
     assert "internal error" not in result.output
+
+
+def _store_and_config(folder):
+    """A config at folder/other.toml with a synced store holding one overdue issue."""
+    from jira_pm.checks.testing import at, day, issue
+    from jira_pm.store import connect
+    from jira_pm.store.issues import save_issues
+
+    config = folder / "other.toml"
+    config.write_text('[jira]\nurl = "https://example.atlassian.net"\n[scope]\n'
+                      'projects = ["ABC"]\n[store]\npath = "store.sqlite"\n', encoding="utf-8")
+    conn = connect(folder / "store.sqlite")
+    issues = [issue(1, due_date=day("2026-04-01"))]
+    save_issues(conn, issues, {1: {"id": "1"}}, at("2026-04-13"))
+    conn.close()
+    return config
+
+
+def test_config_is_accepted_after_the_subcommand_too(tmp_path, monkeypatch):
+    """`jira-pm audit --config X` reads X exactly as `jira-pm --config X audit` does."""
+    config = _store_and_config(tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.delenv("JIRA_PM_CONFIG", raising=False)
+    args = ["--format", "json", "--as-of", "2026-04-13"]
+    before = CliRunner().invoke(main, ["--config", str(config), "audit", *args])
+    after = CliRunner().invoke(main, ["audit", *args, "--config", str(config)])
+    assert before.exit_code == after.exit_code == 0, after.output
+    assert '"OD002"' in after.stdout and after.stdout == before.stdout
+    nested = CliRunner().invoke(main, ["rules", "explain", "OD002", "--config", str(config)])
+    assert nested.exit_code == 0, nested.output
+
+
+def test_debug_is_accepted_after_the_subcommand_too(tmp_path, monkeypatch):
+    """`jira-pm run --debug` shows the traceback of an error as `jira-pm --debug run` does."""
+    monkeypatch.setattr(logging.getLogger(), "level", logging.getLogger().level)
+    missing = str(tmp_path / "missing.toml")
+    for args in (["--debug", "run", "--config", missing], ["run", "--config", missing, "--debug"]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 2
+        assert "Traceback" in result.stderr and "no configuration file at" in result.stderr
+    plain = CliRunner().invoke(main, ["run", "--config", missing])
+    assert plain.exit_code == 2 and "Traceback" not in plain.stderr

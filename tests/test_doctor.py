@@ -253,3 +253,62 @@ def test_the_credentials_line_names_the_auth_requests_will_carry(jira, expected)
     lines: list[str] = []
     Doctor(Settings.for_tests(url=BASE, jira=jira), client=None, say=lines.append).credentials()
     assert lines[0].startswith(expected)
+
+
+def budget_config(tmp_path, budgets: str) -> str:
+    path = config(tmp_path)
+    with open(path, "a", encoding="utf-8") as out:
+        out.write(budgets)
+    return path
+
+
+def issue_type(mock, key: str, type_name: str, level: int, project: str = "ABC"):
+    mock.get(f"{BASE}/rest/api/3/issue/{key}",
+             json={"key": key, "fields": {"issuetype": {"name": type_name,
+                                                        "hierarchyLevel": level},
+                                          "project": {"key": project}}})
+
+
+def test_doctor_checks_each_budget_and_names_a_story_budget_as_a_story(mock, tmp_path):
+    """Budgets on an epic, a version and a project pass; one on a story is a ! naming the Story."""
+    site(mock)
+    project(mock)
+    search_and_fields(mock)
+    issue_type(mock, "ABC-12", "Epic", 1)
+    issue_type(mock, "ABC-5", "Story", 0)
+    mock.get(f"{BASE}/rest/api/2/project/ABC/versions", json=[{"id": "50", "name": "1.4"}])
+    result = doctor(budget_config(tmp_path, (
+        '[[budget]]\nepic = "ABC-12"\nhours = 10\n[[budget]]\nepic = "ABC-5"\nhours = 10\n'
+        '[[budget]]\nversion = "1.4"\nproject = "ABC"\nhours = 10\n'
+        '[[budget]]\nproject = "ABC"\nhours = 10\n')))
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "✓ [[budget]] #1 epic = 'ABC-12': an epic" in lines
+    story = next(x for x in lines if "#2" in x)
+    assert story.startswith("! [[budget]] #2 epic = 'ABC-5': a Story, not an epic")
+    assert "✓ [[budget]] #3 version = '1.4': a version of ABC" in lines
+    assert "✓ [[budget]] #4 project = 'ABC': project Alpha" in lines
+
+
+def test_doctor_fails_budgets_on_missing_or_out_of_scope_subjects_with_exit_2(mock, tmp_path):
+    """A budget on a missing issue, an unknown version or an out-of-scope epic is ✗ and exit 2."""
+    site(mock)
+    project(mock)
+    search_and_fields(mock)
+    mock.get(f"{BASE}/rest/api/3/issue/ABC-999", status=404,
+             json={"errorMessages": ["Issue does not exist or you do not have permission"]})
+    issue_type(mock, "OUT-1", "Epic", 1, project="OUT")
+    mock.get(f"{BASE}/rest/api/2/project/ABC/versions", json=[{"id": "50", "name": "1.4"}])
+    path = budget_config(tmp_path, (
+        '[[budget]]\nepic = "ABC-999"\nhours = 10\n[[budget]]\nepic = "OUT-1"\nhours = 10\n'
+        '[[budget]]\nversion = "9.9"\nproject = "ABC"\nhours = 10\n'))
+    result = doctor(path)
+    assert result.exit_code == 2, result.output
+    lines = result.output.splitlines()
+    missing = next(x for x in lines if "#1" in x)
+    assert missing.startswith("✗ [[budget]] #1 epic = 'ABC-999': not found or not visible")
+    assert f"fix: correct it in {path}" in missing
+    outside = next(x for x in lines if "#2" in x)
+    assert "outside [scope] projects" in outside and "add OUT to [scope] projects" in outside
+    version = next(x for x in lines if "#3" in x)
+    assert "no such version in project ABC" in version and "(one of: 1.4)" in version

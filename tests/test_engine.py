@@ -159,3 +159,15 @@ def test_a_failing_check_names_its_rule(monkeypatch):
     monkeypatch.setitem(registry._REGISTRY, "over_estimate", dataclasses.replace(spec, run=boom))
     with pytest.raises(JiraPmError, match="rule BU004 \\(check over_estimate\\) failed"):
         evaluate(site(issue(1)), pack, settings, datetime(2026, 1, 1, tzinfo=UTC))
+
+
+def test_evaluate_store_reports_a_budget_problem_once_without_logging(tmp_path, caplog):
+    """A [[budget]] on a missing epic is one problem per evaluation, not a log line per rule."""
+    conn = connect(tmp_path / "s.sqlite")
+    issues = [issue(1, worklogs=[worklog(1, 3)])]
+    save_issues(conn, issues, {i.id: {"id": str(i.id)} for i in issues}, NOW)
+    settings = Settings.for_tests(projects=["ABC"], budget=[{"epic": "ABC-999", "hours": 1}])
+    evaluation = evaluate_store(conn, settings, as_of=NOW)
+    assert len(evaluation.problems) == 1 and "'ABC-999' is not in the store" in \
+        evaluation.problems[0]
+    assert caplog.records == []

@@ -64,3 +64,18 @@ def test_rendered_config_quotes_awkward_values(tmp_path):
     path.write_text(render_config("http://127.0.0.1:8080", ('A"B',), "server"))
     settings = load_settings(path, env={})
     assert settings.scope.projects == ('A"B',) and settings.jira.deployment == "server"
+
+
+def test_init_with_a_bad_url_writes_nothing_and_keeps_an_existing_file(tmp_path):
+    """`init --url bad` exits 2 in one line and leaves no file (and --force keeps the old one)."""
+    target = tmp_path / "new" / "jira-pm.toml"
+    result = CliRunner().invoke(main, ["init", str(target), "--url", "bad"])
+    assert result.exit_code == 2
+    assert "nothing written" in result.stderr and "'bad' is not an http(s) URL" in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert not target.parent.exists()
+    kept = tmp_path / "jira-pm.toml"
+    kept.write_text("keep me")
+    forced = CliRunner().invoke(main, ["init", "--force", str(kept), "--url", "http://x.example"])
+    assert forced.exit_code == 2 and kept.read_text() == "keep me"
+    assert [p.name for p in tmp_path.iterdir()] == ["jira-pm.toml"]  # no temp file left

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 
 import pytest
 from click.testing import CliRunner
@@ -161,16 +162,36 @@ def test_apply_on_a_never_synced_store_exits_2_in_one_line(tmp_path):
         assert sandbox.stats()["total"] == 0
 
 
-def test_apply_while_a_run_holds_the_lock_says_so_and_exits_0(tmp_path):
-    """`apply` takes the run lock: while a run holds it, apply does nothing and exits 0."""
+def test_apply_while_a_run_holds_the_lock_says_so_and_exits_2(tmp_path):
+    """`apply` takes the run lock: while a run holds it, apply does nothing and exits 2."""
     with configured(tmp_path) as (sandbox, config):
         assert invoke(config, "sync").exit_code == 0
         sandbox.reset_stats()
         with FileLock(str(tmp_path / "store.sqlite.lock")):
             result = invoke(config, "apply")
-        assert result.exit_code == 0
-        assert "another jira-pm run holds the lock" in result.stderr
+        assert result.exit_code == 2
+        assert result.stderr.startswith("jira-pm: error: another jira-pm run holds the lock")
+        assert "apply again" in result.stderr and result.stderr.count("\n") == 1
         assert sandbox.stats()["total"] == 0
         assert sandbox.labels("ABC-1") == ["backend"]
         assert invoke(config, "apply").exit_code == 0  # the lock was released
         assert sandbox.labels("ABC-1") == ["backend", "pm-overdue"]
+
+
+def test_run_reports_a_budget_config_problem_once_and_in_the_json_log(tmp_path):
+    """A [[budget]] on a missing epic is one summary notice and one JSON event; --quiet hides it."""
+    with configured(tmp_path) as (_, config):
+        with config.open("a", encoding="utf-8") as out:
+            out.write('[[budget]]\nepic = "ABC-999"\nhours = 10\n')
+        log = tmp_path / "runs.jsonl"
+        result = invoke(config, "run", "--log-json", str(log))
+        assert result.exit_code == 0, result.output
+        notices = [line for line in result.output.splitlines() if "ABC-999" in line]
+        assert len(notices) == 1 and notices[0].startswith("notice: [[budget]] #1 in ")
+        events = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+        problems = [e for e in events if e["event"] == "config-problem"]
+        assert len(problems) == 1 and "'ABC-999' is not in the store" in problems[0]["message"]
+        quiet = invoke(config, "run", "--quiet")
+        assert quiet.exit_code == 0 and quiet.output == ""
+        applied = invoke(config, "apply", "--dry-run")
+        assert [line for line in applied.stdout.splitlines() if "ABC-999" in line] == notices

@@ -8,16 +8,13 @@ subject and all its descendants; money is hours x the author's rate.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from jira_pm.checks.context import CheckContext
 from jira_pm.checks.registry import Hit, Param
-from jira_pm.model import Issue
-
-log = logging.getLogger(__name__)
+from jira_pm.model import Issue, Site
 
 BUDGET_PARAMS = (
     Param(
@@ -41,7 +38,7 @@ BUDGET_PARAMS = (
 class BudgetStatus:
     """One budget and where it stands now."""
 
-    subject_type: str  # "epic", "version" or "project"
+    subject_type: str  # "epic", "issue" (a budget on a non-epic issue), "version" or "project"
     subject_id: str
     subject_name: str
     project_key: str | None
@@ -56,6 +53,7 @@ class BudgetStatus:
     unpriced_hours: float = 0.0
     currency: str | None = None
     people: dict[str, float] = field(default_factory=dict)
+    noun: str = ""  # what messages call the subject: "Epic", "Story", "Version", "Project"
 
     @property
     def ratio(self) -> float:
@@ -173,18 +171,13 @@ def budget_statuses(ctx: CheckContext) -> Iterator[BudgetStatus]:
             continue
         if entry.kind == "epic":
             epic = ctx.index.by_key.get(entry.ref)
-            if epic is None:
-                log.warning("[[budget]] epic %s is not in the store: its budget is skipped",
-                            entry.ref)
+            if epic is None:  # reported once per evaluation by budget_problems
                 continue
             configured_epics.add(epic.id)
             yield _epic_status(ctx, epic, unit, float(limit), entry.warn_at, "config", currency)
         elif entry.kind == "version":
             version = _find_version(ctx, entry.ref, entry.project)
-            if version is None:
-                log.warning("[[budget]] version %r (project %s) is not in the store, or its "
-                            "name is ambiguous without project: its budget is skipped",
-                            entry.ref, entry.project)
+            if version is None:  # reported once per evaluation by budget_problems
                 continue
             if not ctx.project_in_scope(version.project_key):
                 continue
@@ -230,20 +223,24 @@ def _find_version(ctx: CheckContext, name: str, project: str | None):
 
 
 def _epic_status(ctx, epic, unit, limit, warn_at, source, currency) -> BudgetStatus | None:
+    # `epic = "PAY-12"` may name a story: its budget still counts (the issue and its
+    # sub-tasks), but it is reported as what it is, never as an epic.
     issues = _epic_issues(ctx, epic)
     labels = (epic.id,) if not ctx.exempt(epic) else ()
-    return _status(ctx, "epic", str(epic.id), epic.key, epic.project_key, unit, limit, warn_at,
-                   source, currency, issues, labels)
+    subject_type, noun = ("epic", "Epic") if epic.is_epic else ("issue", epic.issue_type)
+    return _status(ctx, subject_type, str(epic.id), epic.key, epic.project_key, unit, limit,
+                   warn_at, source, currency, issues, labels, noun=noun)
 
 
 def _status(ctx, subject_type, subject_id, name, project, unit, limit, warn_at, source,
-            currency, issues, label_ids) -> BudgetStatus:
+            currency, issues, label_ids, *, noun: str | None = None) -> BudgetStatus:
     actual, remaining, unpriced, people = _spend(ctx, issues, unit)
     return BudgetStatus(
         subject_type=subject_type, subject_id=subject_id, subject_name=name,
         project_key=project, unit=unit, budget=limit, warn_at=warn_at, source=source,
         actual=actual, remaining=remaining, issues=issues, label_ids=tuple(label_ids),
         unpriced_hours=unpriced, currency=currency, people=people,
+        noun=noun or subject_type.capitalize(),
     )
 
 
@@ -252,7 +249,7 @@ def eligible_statuses(ctx: CheckContext) -> Iterator[BudgetStatus]:
     for status in budget_statuses(ctx):
         if status is None or not ctx.project_in_scope(status.project_key):
             continue
-        if status.subject_type == "epic":
+        if status.subject_type in ("epic", "issue"):
             epic = ctx.site.issues[int(status.subject_id)]
             if ctx.exempt(epic):
                 continue
@@ -272,7 +269,45 @@ def budget_hit(status: BudgetStatus, message: str) -> Hit:
 
 
 def describe(status: BudgetStatus) -> str:
-    kinds = {"epic": "Epic", "version": "Version", "project": "Project"}
+    """The subject as messages name it: "Epic ABC-12", "Story PAY-12", "Version ABC '1.4'"."""
     if status.subject_type == "version":
         return f"Version {status.project_key} {status.subject_name!r}"
-    return f"{kinds[status.subject_type]} {status.subject_name}"
+    return f"{status.noun} {status.subject_name}"
+
+
+def budget_problems(site: Site, settings: Any) -> list[str]:
+    """One line per [[budget]] that is accepted but wrong: its subject is missing or no epic.
+
+    Computed once per evaluation (not per budget rule), so a run reports each
+    problem once. A missing subject's budget is skipped; a non-epic issue's
+    budget still counts, under the issue's own type.
+    """
+    by_key = {issue.key: issue for issue in site.issues.values()}
+    where = _config_name(settings)
+    problems = []
+    for number, entry in enumerate(getattr(settings, "budgets", ()) or (), start=1):
+        table = f"[[budget]] #{number} in {where}"
+        if entry.kind == "epic":
+            issue = by_key.get(entry.ref)
+            if issue is None:
+                problems.append(
+                    f"{table}: epic = {entry.ref!r} is not in the store, so its budget is "
+                    "skipped — correct the key, or bring its project into [scope] and sync")
+            elif not issue.is_epic:
+                problems.append(
+                    f"{table}: epic = {entry.ref!r} is a {issue.issue_type}, not an epic; its "
+                    f"budget counts the {issue.issue_type.lower()} and its sub-tasks only — "
+                    "name the epic it belongs to if that was meant")
+        elif entry.kind == "version":
+            found = [v for v in site.versions.values()
+                     if v.name == entry.ref and v.project_key == entry.project]
+            if len(found) != 1:
+                problems.append(
+                    f"{table}: version = {entry.ref!r} in project {entry.project} is not in the "
+                    "store, so its budget is skipped — correct the version name or project")
+    return problems
+
+
+def _config_name(settings: Any) -> str:
+    source = getattr(settings, "source", None)
+    return str(source) if source is not None else "the configuration"

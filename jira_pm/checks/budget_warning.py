@@ -39,7 +39,10 @@ def budget_warning(ctx: CheckContext) -> Iterator[Hit]:
         issue of a project. An issue without synced worklogs contributes its
         time spent. Money is hours x the author's rate from [rates.people], or
         [rates] default; hours nobody can price are reported as unpriced_hours
-        and left out.
+        and left out. A [[budget]] whose epic key names another kind of issue
+        (a story) covers that issue and its sub-tasks, under its own type
+        ("Story ABC-5"); one whose subject the store lacks is skipped. Both
+        are reported once per run as a notice, and by jira-pm doctor.
 
     Configuration:
         field_unit ("hours" | "money", default "hours"): what the custom field holds.

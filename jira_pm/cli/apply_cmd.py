@@ -10,7 +10,7 @@ import click
 
 from jira_pm.cli.common import load_settings_from_ctx, make_client, open_store
 from jira_pm.cli.main import main
-from jira_pm.errors import LockBusy
+from jira_pm.errors import LockBusy, UsageError
 
 
 def _client(settings: Any) -> Any:
@@ -51,13 +51,16 @@ def apply_command(ctx: click.Context, dry_run: bool, as_of: str | None) -> None:
     try:
         report = apply_pipeline(settings, client, dry_run=dry_run, as_of=when)
     except LockBusy as busy:
-        click.echo(f"jira-pm: {busy.one_line()}", err=True)
-        ctx.exit(busy.exit_code)
-        return
+        # Only `run` (cron) treats an overlap as fine; a person who asked to apply and got
+        # nothing must see a failure, and a script must not mistake it for success.
+        raise UsageError(busy.message, hint="wait for that run to finish, then apply again "
+                         "(or check for a hung run)") from None
     click.echo(f"findings: {report.findings} open ({report.new} new, "
                f"{report.resolved} resolved)")
     for line in writeback_lines(report.writeback, dry_run, limit=10_000 if dry_run else 50):
         click.echo(line)
+    for problem in report.config_problems:
+        click.echo(f"notice: {problem}")
     ctx.exit(report.exit_code)
 
 

@@ -73,6 +73,9 @@ def audit(ctx, projects, rule_ids, severity, as_of_text, rules_dirs, fmt, fail_o
             and (severity is None or severity_rank(finding.severity) >= severity_rank(severity))
         )
 
+    # On stderr, so `--format json` stays parseable; a CI log still shows it.
+    for problem in evaluation.problems:
+        echo(f"jira-pm: notice: {problem}", err=True)
     findings = [f for f in evaluation.findings if shown(f)]
     status = {f.fingerprint: "new" for f in evaluation.new}
     resolved = [f for f in evaluation.resolved if shown(f)]

@@ -14,12 +14,51 @@ from jira_pm import __version__
 from jira_pm.errors import EXIT_OK, EXIT_USAGE, JiraPmError
 
 
-class ErrorHandlingGroup(click.Group):
+def _remember_config(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        ctx.find_root().ensure_object(dict)["config_path"] = value
+
+
+def _remember_debug(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:  # an absent flag must not undo `jira-pm --debug CMD`
+        ctx.find_root().ensure_object(dict)["debug"] = True
+        logging.getLogger().setLevel(logging.DEBUG)
+
+
+def _shared_options() -> list[click.Option]:
+    """--config and --debug as every subcommand also accepts them (`jira-pm audit --config x`).
+
+    They write into the root context's obj, where the group's own options put
+    them, so a command reads one place whichever side of its name they were given.
+    """
+    return [
+        click.Option(["--config", "config_path"], type=click.Path(dir_okay=False),
+                     default=None, expose_value=False, callback=_remember_config,
+                     help="Path to jira-pm.toml (as `jira-pm --config PATH`)."),
+        click.Option(["--debug"], is_flag=True, default=False, expose_value=False,
+                     callback=_remember_debug, help="Show tracebacks and debug logs."),
+    ]
+
+
+class SharedOptionsGroup(click.Group):
+    """A group whose every subcommand (nested groups' too) accepts --config and --debug."""
+
+    group_class = type  # nested groups (`rules`, `sandbox`) are built by this class too
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        taken = {opt for param in cmd.params for opt in getattr(param, "opts", ())}
+        cmd.params.extend(o for o in _shared_options() if not taken & set(o.opts))
+        super().add_command(cmd, name)
+
+
+class ErrorHandlingGroup(SharedOptionsGroup):
     """Turns a JiraPmError into one line on stderr and its exit code.
 
     With ``--debug`` the traceback is printed too. Anything else unexpected is
     reported as a bug in one line (exit 2) rather than a wall of traceback.
     """
+
+    group_class = SharedOptionsGroup  # errors are handled once, here at the root
 
     def invoke(self, ctx: click.Context):
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,7 +119,8 @@ def render_config(url: str, projects: tuple[str, ...], deployment: str = "auto")
 def init_cmd(ctx: click.Context, path: str | None, force: bool, url: str | None,
              projects: tuple[str, ...], deployment: str) -> None:
     """Write a commented jira-pm.toml (no secrets: those stay in the environment)."""
-    from jira_pm.config import DEFAULT_CONFIG_NAME, load_settings
+    from jira_pm.config import DEFAULT_CONFIG_NAME, settings_from_text
+    from jira_pm.errors import ConfigError
 
     root = ctx.find_root().obj or {}
     target = Path(path or root.get("config_path") or DEFAULT_CONFIG_NAME)
@@ -130,14 +132,29 @@ def init_cmd(ctx: click.Context, path: str | None, force: bool, url: str | None,
         tuple(projects) or ("ABC",),
         deployment,
     )
+    try:  # what init writes must load back as written: check it before writing anything
+        settings_from_text(text, target, env={})
+    except ConfigError as exc:
+        raise UsageError(f"nothing written: {exc.message}", hint=exc.hint) from None
     target.parent.mkdir(parents=True, exist_ok=True)
-    # 0600: people do paste tokens into config files, whatever the comments say.
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    load_settings(target, env={})  # what init writes must load back as written
+    _write_atomically(target, text)
     echo(f"Wrote {target}. Set JIRA_EMAIL + JIRA_API_TOKEN (Cloud) or JIRA_PAT (Data Center), "
          "edit [scope], then run: jira-pm doctor")
+
+
+def _write_atomically(target: Path, text: str) -> None:
+    """Write ``text`` to ``target`` whole or not at all (a full disk or a kill leaves the old
+    file, or none); mode 0600, since people do paste tokens into config files."""
+    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
 
 
 # ---- doctor -------------------------------------------------------------------------------
@@ -182,6 +199,7 @@ class Doctor:
             self.project(key)
         self.scope_query()
         self.fields()
+        self.budgets()
         return self.exit_code
 
     def credentials(self) -> None:
@@ -299,6 +317,58 @@ class Doctor:
             else:
                 self.line(None, f"field {key}: none found — {what}",
                           f"set [fields] {key} if the site has one")
+
+    def budgets(self) -> None:
+        """Each [[budget]] against Jira: its epic, version or project exists, is visible,
+        and (for `epic =`) is an epic. Jira, not the store, so it works before a first sync."""
+        from jira_pm.config import DEFAULT_CONFIG_NAME
+
+        where = self.settings.source or DEFAULT_CONFIG_NAME
+        for number, entry in enumerate(self.settings.budgets, start=1):
+            table = f"[[budget]] #{number} {entry.kind} = {entry.ref!r}"
+            try:
+                if entry.kind == "epic":
+                    self.budget_issue(table, entry.ref, where)
+                elif entry.kind == "version":
+                    self.budget_version(table, entry.ref, entry.project or "", where)
+                else:
+                    name = self.client.project(entry.ref).get("name") or entry.ref
+                    self.line(True, f"{table}: project {name}")
+            except JiraNotFound:
+                self.line(False, f"{table}: not found or not visible to this user",
+                          f"correct it in {where}, or have a Jira admin grant this user "
+                          "BROWSE_PROJECTS in its project", failure_code=EXIT_USAGE)
+            except JiraError as exc:
+                self.line(False, f"{table}: {exc.message}", exc.hint)
+
+    def budget_issue(self, table: str, key: str, where: object) -> None:
+        from jira_pm.mapping.issues import is_epic_type
+
+        fields = self.client.issue(key, fields=["issuetype", "project"]).get("fields") or {}
+        issue_type = fields.get("issuetype") or {}
+        kind = str(issue_type.get("name") or "issue")
+        project = str((fields.get("project") or {}).get("key") or key.rsplit("-", 1)[0])
+        scope = self.settings.scope.projects
+        if scope and project not in scope:
+            self.line(False, f"{table}: in project {project}, outside [scope] projects, so it "
+                      "is never synced and its budget is skipped",
+                      f"add {project} to [scope] projects in {where}, or correct the key",
+                      failure_code=EXIT_USAGE)
+        elif not is_epic_type(issue_type):
+            self.line(None, f"{table}: a {kind}, not an epic; its budget counts the "
+                      f"{kind.lower()} and its sub-tasks only",
+                      f"name its epic in {where} if the epic's budget was meant")
+        else:
+            self.line(True, f"{table}: an epic")
+
+    def budget_version(self, table: str, name: str, project: str, where: object) -> None:
+        names = [str(v.get("name")) for v in self.client.project_versions(project)]
+        if name in names:
+            self.line(True, f"{table}: a version of {project}")
+        else:
+            self.line(False, f"{table}: no such version in project {project}",
+                      f"correct the name in {where} (one of: {', '.join(names[:10]) or 'none'})",
+                      failure_code=EXIT_USAGE)
 
 
 @main.command("doctor")

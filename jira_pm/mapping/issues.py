@@ -90,7 +90,7 @@ def map_issue(raw: dict, fields: FieldMap) -> Issue:
         created=created,
         updated=updated,
         is_subtask=bool(issue_type.get("subtask", False)),
-        is_epic=_is_epic_type(issue_type),
+        is_epic=is_epic_type(issue_type),
         status_id=as_text(status.get("id")),
         resolution=resolution.get("name") if isinstance(resolution, dict) else as_text(resolution),
         resolved_at=parse_jira_datetime(f.get("resolutiondate")),
@@ -140,7 +140,8 @@ def _first_int(*values: Any) -> int | None:
     return None
 
 
-def _is_epic_type(issue_type: dict) -> bool:
+def is_epic_type(issue_type: dict) -> bool:
+    """True for Jira's epic level: hierarchyLevel 1 where given, else the name "Epic"."""
     level = issue_type.get("hierarchyLevel")
     if level is not None:
         return as_int(level) == 1
@@ -158,6 +159,6 @@ def _epic_key(f: dict, parent: dict | None, fields: FieldMap) -> str | None:
     agile_epic = f.get("epic")
     if isinstance(agile_epic, dict) and agile_epic.get("key"):
         return str(agile_epic["key"])
-    if parent and _is_epic_type((parent.get("fields") or {}).get("issuetype") or {}):
+    if parent and is_epic_type((parent.get("fields") or {}).get("issuetype") or {}):
         return as_text(parent.get("key"))
     return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from jira_pm.checks.budget import budget_problems
 from jira_pm.checks.testing import issue, run_check, site, worklog
 from jira_pm.config import Settings
 from jira_pm.model import CATEGORY_DONE, Person, Version
@@ -157,9 +158,34 @@ def test_worklog_author_missing_uses_default_rate():
     assert hit.evidence["actual"] == 150.0
 
 
-def test_budget_for_an_unknown_epic_is_skipped_with_a_warning(caplog):
-    """A [[budget]] naming an epic the store lacks yields no finding and logs why."""
+def test_budget_for_an_unknown_epic_is_skipped_and_reported_once_as_a_problem(caplog):
+    """A [[budget]] naming an issue the store lacks yields no finding, no log line, one problem."""
     s = epic_site([200], [], [])
     cfg = settings(budget=[{"epic": "ABC-999", "hours": 10}])
-    assert run_check("budget_breach", s, NOW, settings=cfg) == []
-    assert "ABC-999 is not in the store" in caplog.text
+    for check in ("budget_warning", "budget_breach", "budget_risk"):
+        assert run_check(check, s, NOW, settings=cfg) == []
+    assert caplog.records == []
+    [problem] = budget_problems(s, cfg)
+    assert problem.startswith("[[budget]] #1 in the configuration: epic = 'ABC-999' is not in "
+                              "the store")
+
+
+def test_budget_on_a_story_is_named_after_its_type_and_reported_as_a_problem():
+    """A budget on a story is reported as "Story ABC-1" (subject type issue), never as an epic."""
+    s = epic_site([200], [], [])
+    cfg = settings(budget=[{"epic": "ABC-1", "hours": 100}])
+    [hit] = run_check("budget_breach", s, NOW, settings=cfg)
+    assert hit.message.startswith("Story ABC-1 is over budget")
+    assert "Epic" not in hit.message and "epic" not in hit.message
+    assert (hit.subject_type, hit.subject_name, hit.issue_ids) == ("issue", "ABC-1", (1,))
+    [problem] = budget_problems(s, cfg)
+    assert "epic = 'ABC-1' is a Story, not an epic" in problem
+
+
+def test_budget_naming_an_unknown_version_is_a_problem():
+    """A version budget whose version the store lacks is reported as a config problem."""
+    s = site(issue(1), versions=[Version(50, "ABC", "1.4", None, None, False, False)])
+    cfg = settings(budget=[{"version": "1.4", "project": "ABC", "hours": 5},
+                           {"version": "9.9", "project": "ABC", "hours": 5}])
+    assert [p.split(":")[0] for p in budget_problems(s, cfg)] == [
+        "[[budget]] #2 in the configuration"]
