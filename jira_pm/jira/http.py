@@ -151,6 +151,16 @@ def auth_from_settings(jira: JiraSettings) -> AuthBase | None:
     return None
 
 
+def unused_credentials(jira: JiraSettings) -> str | None:
+    """With both kinds of credentials set, the one ``auth_from_settings`` does not send
+    (its variable name, never its value); None otherwise."""
+    pat = bool(jira.pat and jira.pat.reveal())
+    basic = bool(jira.email and jira.api_token and jira.api_token.reveal())
+    if not (pat and basic):
+        return None
+    return "JIRA_EMAIL/JIRA_API_TOKEN" if jira.deployment == "server" else "JIRA_PAT"
+
+
 # ---- error bodies -------------------------------------------------------------------------
 
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
