@@ -10,16 +10,25 @@ message as one line and exits with its ``exit_code``::
     ├── StoreError                   the SQLite store is unusable           (2)
     ├── LockBusy                     another `jira-pm run` holds the lock   (0)
     └── JiraError                    Jira answered badly or not at all      (3)
-        ├── JiraUnreachable          DNS, refused, TLS, timeouts, retries exhausted
-        ├── JiraAuthError            401: credentials missing or wrong
-        ├── JiraPermissionError      403 (and 404-as-permission on writes)
-        ├── JiraNotFound             404
-        ├── JiraGone                 410: an endpoint Atlassian has removed
-        ├── JiraBadRequest           400: Jira rejected the request (bad JQL, body)
-        ├── JiraRateLimited          429 after every allowed wait
-        ├── JiraServerError          5xx after every allowed retry
-        ├── JiraUnexpectedResponse   HTML or other non-JSON where JSON was due
-        └── AmbiguousWriteError      a POST whose outcome is unknown (never retried)
+        ├── JiraUnreachable          DNS, refused, TLS, timeouts, retries exhausted    (3)
+        ├── JiraAuthError            401: credentials missing or wrong                 (3)
+        ├── JiraPermissionError      403 (and 404-as-permission on writes)             (3)
+        ├── JiraRateLimited          429 after every allowed wait                      (3)
+        ├── JiraServerError          5xx after every allowed retry                     (3)
+        ├── JiraUnexpectedResponse   HTML or other non-JSON where JSON was due         (3)
+        ├── AmbiguousWriteError      a POST whose outcome is unknown (never retried)   (3)
+        ├── JiraNotFound             404 with Jira's message: no such issue/project    (2)
+        ├── JiraNoSuchEndpoint       404 for a path this site does not have            (2)
+        ├── JiraGone                 410: an endpoint Atlassian has removed            (2)
+        ├── JiraDeploymentMismatch   [jira] deployment contradicts the site            (2)
+        └── JiraBadRequest           400: Jira rejected the request as asked           (2)
+            └── JiraJqlRejected      400 about the search's JQL (the scope)            (2)
+
+Exit 3 means Jira could not be reached, or refused who jira-pm is or what it
+may do: a person fixes the network, the credentials or the permissions. Exit 2
+means Jira refused the request itself: what was asked for (a project, JQL, an
+endpoint, the deployment) comes from the configuration, so that is where the
+fix goes.
 
 Messages are written for the person at the terminal: what is wrong, where,
 and how to fix it. They never contain a secret (see ``jira.http.redact``).
@@ -91,11 +100,13 @@ class JiraError(JiraPmError):
         status: int | None = None,
         method: str | None = None,
         url: str | None = None,
+        detail: str | None = None,
     ):
         super().__init__(message, hint=hint)
         self.status = status
         self.method = method
         self.url = url
+        self.detail = detail  # Jira's own message alone (redacted), for attributing the error
 
 
 class JiraUnreachable(JiraError):
@@ -111,15 +122,39 @@ class JiraPermissionError(JiraError):
 
 
 class JiraNotFound(JiraError):
-    """404: no such resource, or not visible to this user."""
+    """404 with Jira's own message: no such issue, project or comment, or not visible."""
+
+    exit_code = EXIT_USAGE
+
+
+class JiraNoSuchEndpoint(JiraError):
+    """404 without Jira's errorMessages: this site has no such REST path (version,
+    deployment or a wrong [jira] url), as opposed to a missing issue. Deliberately not a
+    JiraNotFound: callers that treat 404 as "the issue is gone" must not delete on it."""
+
+    exit_code = EXIT_USAGE
 
 
 class JiraGone(JiraError):
     """410: the endpoint has been removed (Cloud's old /search)."""
 
+    exit_code = EXIT_USAGE
+
+
+class JiraDeploymentMismatch(JiraError):
+    """The configured deployment (cloud/server) is not what the site is."""
+
+    exit_code = EXIT_USAGE
+
 
 class JiraBadRequest(JiraError):
     """400: Jira rejected the request; the message is Jira's own."""
+
+    exit_code = EXIT_USAGE
+
+
+class JiraJqlRejected(JiraBadRequest):
+    """400 from a search about its JQL (not a parameter jira-pm chose, like maxResults)."""
 
 
 class JiraRateLimited(JiraError):

@@ -279,7 +279,8 @@ def test_issue_not_found(mock):
 
 
 def test_my_permissions(mock):
-    """my_permissions asks mypermissions for the keys and answers key → bool."""
+    """my_permissions asks mypermissions for the keys and answers key → bool (None: not
+    reported)."""
     mock.get(f"{BASE}/rest/api/2/mypermissions",
              json={"permissions": {"BROWSE_PROJECTS": {"havePermission": True},
                                    "ADD_COMMENTS": {"havePermission": False}}},
@@ -287,7 +288,7 @@ def test_my_permissions(mock):
                  {"projectKey": "PM", "permissions": "BROWSE_PROJECTS,ADD_COMMENTS,EDIT_ISSUES"})])
     assert make_client("server").my_permissions(
         "PM", ["BROWSE_PROJECTS", "ADD_COMMENTS", "EDIT_ISSUES"]) == {
-        "BROWSE_PROJECTS": True, "ADD_COMMENTS": False, "EDIT_ISSUES": False}
+        "BROWSE_PROJECTS": True, "ADD_COMMENTS": False, "EDIT_ISSUES": None}
 
 
 def test_cloud_projects_are_paged(mock):

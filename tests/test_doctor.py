@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 import requests
 import responses
@@ -60,7 +62,8 @@ def project(mock, permissions=None):
 
 def search_and_fields(mock):
     mock.get(f"{BASE}/rest/api/3/search/jql", json={"issues": [{"id": "1"}], "isLast": True},
-             match=[matchers.query_param_matcher({"maxResults": "1"}, strict_match=False)])
+             match=[matchers.query_param_matcher({"maxResults": "5000", "expand": "changelog"},
+                                                 strict_match=False)])
     mock.post(f"{BASE}/rest/api/3/search/approximate-count", json={"count": 42})
     mock.get(f"{BASE}/rest/api/2/field", json=FIELDS)
 
@@ -182,7 +185,7 @@ def test_doctor_against_a_closed_port_gives_up_within_its_short_budget(tmp_path,
     monkeypatch.setattr(setup_cmd, "make_client", fake_time_client)
     result = doctor(str(path))
     assert result.exit_code == 3, result.output
-    assert made == [{"max_retry_seconds": 15.0}]
+    assert [m["max_retry_seconds"] for m in made] == [15.0]
     assert len(sleeps) >= 2 and sum(sleeps) <= 15  # it did retry, within doctor's budget
     line = next(x for x in result.output.splitlines() if x.startswith("✗ Jira at"))
     assert f"connection refused at 127.0.0.1:{port}" in line
@@ -207,7 +210,7 @@ def test_doctor_keeps_a_configured_budget_shorter_than_its_own(tmp_path, monkeyp
     path.write_text(f'[jira]\nurl = "http://127.0.0.1:{closed_port()}"\nmax_retry_seconds = 0\n'
                     '[scope]\nprojects = ["ABC"]\n')
     assert doctor(str(path)).exit_code == 3
-    assert made == [{"max_retry_seconds": 0.0}]
+    assert [m["max_retry_seconds"] for m in made] == [0.0]
 
 
 def test_unknown_project_is_a_config_problem_exit_2(mock, tmp_path):
@@ -312,3 +315,99 @@ def test_doctor_fails_budgets_on_missing_or_out_of_scope_subjects_with_exit_2(mo
     assert "outside [scope] projects" in outside and "add OUT to [scope] projects" in outside
     version = next(x for x in lines if "#3" in x)
     assert "no such version in project ABC" in version and "(one of: 1.4)" in version
+
+
+def test_doctor_sends_the_search_sync_sends(mock, tmp_path):
+    """The scope check asks what sync asks: its fields (custom ones included),
+    expand=changelog and its page size — not a 1-issue id-only search."""
+    from jira_pm.jira.search import CLOUD_MAX_PAGE
+    from jira_pm.mapping import discover_fields
+    from jira_pm.sync.query import issue_fields
+
+    site(mock)
+    project(mock)
+    search_and_fields(mock)
+    result = doctor(config(tmp_path))
+    assert result.exit_code == 0, result.output
+    search = next(c for c in mock.calls if "/search/jql" in c.request.url)
+    sent = {k: v[0] for k, v in parse_qs(urlsplit(search.request.url).query).items()}
+    expected = issue_fields(discover_fields(FIELDS))
+    assert sent["fields"].split(",") == expected and "customfield_10016" in expected
+    assert sent["expand"] == "changelog" and sent["maxResults"] == str(CLOUD_MAX_PAGE)
+
+
+def test_a_permission_jira_does_not_report_is_unconfirmed_not_missing(mock, tmp_path):
+    """A permission absent from /mypermissions is a "could not confirm" warning, exit 0."""
+    site(mock)
+    project(mock, {k: v for k, v in ALL_PERMISSIONS.items() if k != "ADD_COMMENTS"})
+    search_and_fields(mock)
+    result = doctor(config(tmp_path))
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.output.splitlines() if "ADD_COMMENTS" in x)
+    assert line.startswith("! project ABC: could not confirm ADD_COMMENTS")
+    assert "missing" not in line
+
+
+def test_a_site_without_mypermissions_is_no_project_problem(mock, tmp_path):
+    """A 404 for /mypermissions itself (no such endpoint) right after the project was read is
+    a warning naming the endpoint, not a ✗ about the project."""
+    site(mock)
+    mock.get(f"{BASE}/rest/api/2/project/ABC", json={"key": "ABC", "name": "Alpha"})
+    mock.get(f"{BASE}/rest/api/2/mypermissions", status=404,
+             json={"message": f"null for uri: {BASE}/rest/api/2/mypermissions",
+                   "status-code": 404})
+    search_and_fields(mock)
+    result = doctor(config(tmp_path))
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.output.splitlines() if "project ABC" in x)
+    assert line.startswith("! project ABC (Alpha): found; could not confirm permissions")
+    assert "this Jira has no /rest/api/2/mypermissions endpoint" in line
+    assert "✗" not in result.output and "key/id" not in result.output
+
+
+def test_server_setting_on_cloud_fails_the_scope_check_naming_the_deployment(mock, tmp_path):
+    """deployment = "server" on Cloud: the scope check says the site is Cloud, not "upgrade
+    jira-pm", and doctor exits 2."""
+    site(mock)
+    project(mock)
+    mock.get(f"{BASE}/rest/api/2/search", status=410, json={"errorMessages": ["removed"]})
+    mock.get(f"{BASE}/rest/api/2/field", json=FIELDS)
+    result = doctor(config(tmp_path, extra_jira='deployment = "server"'))
+    assert result.exit_code == 2, result.output
+    line = next(x for x in result.output.splitlines() if x.startswith("✗ scope"))
+    assert "this Jira is Cloud" in line and "upgrade" not in line
+
+
+def test_with_both_kinds_of_credentials_doctor_says_which_is_used(mock, tmp_path):
+    """JIRA_PAT beside JIRA_EMAIL + JIRA_API_TOKEN: the credentials line names the one sent and
+    that the other is ignored, without either secret."""
+    site(mock)
+    project(mock)
+    search_and_fields(mock)
+    env = dict(ENV, JIRA_PAT="pat-5150-secret-x")
+    result = CliRunner(env=env).invoke(main, ["--config", config(tmp_path), "doctor"])
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.output.splitlines() if "credentials" in x)
+    assert line == ("✓ credentials: bot@example.com with an API token (basic); "
+                    "JIRA_PAT is also set and not used")
+    assert "pat-5150-secret-x" not in result.output and TOKEN not in result.output
+
+
+@pytest.mark.parametrize(("deployment", "unused"), [
+    ("auto", "JIRA_PAT"), ("server", "JIRA_EMAIL/JIRA_API_TOKEN")])
+def test_both_kinds_of_credentials_are_noted_once_on_a_terminal(monkeypatch, deployment,
+                                                                unused):
+    """A command's client tells a terminal which credentials go unused, in one stderr line
+    without the secrets; nothing is said when only one kind is set."""
+    from jira_pm.cli import common
+    from jira_pm.config import Settings
+
+    said: list[str] = []
+    monkeypatch.setattr(common, "note", said.append)
+    both = {"email": "bot@example.com", "api_token": "tok-5150-secret", "pat": "pat-5150-secret",
+            "deployment": deployment}
+    common.make_client(Settings.for_tests(url=BASE, jira=both))
+    assert len(said) == 1 and f"{unused} is not used" in said[0]
+    assert "5150-secret" not in said[0]
+    common.make_client(Settings.for_tests(url=BASE, jira={"pat": "pat-5150-secret"}))
+    assert len(said) == 1

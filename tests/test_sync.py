@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from jira_pm.config import Settings
-from jira_pm.errors import ConfigError, JiraBadRequest, JiraNotFound
+from jira_pm.errors import ConfigError, JiraJqlRejected, JiraNotFound
 from jira_pm.model import Person
 from jira_pm.store import connect
 from jira_pm.store.issues import FULL_SYNC_DUE, get_meta, get_sync_state, load_site
@@ -125,7 +125,7 @@ class FakeJira:
 
     def _matching(self, jql: str) -> list[dict]:
         if self.bad_jql:
-            raise JiraBadRequest("Error in the JQL Query: Expecting operator but got 'x'.",
+            raise JiraJqlRejected("Error in the JQL Query: Expecting operator but got 'x'.",
                                  status=400)
         found = list(self.issues.values())
         projects = re.search(r"project in \(([^)]*)\)", jql)

@@ -29,8 +29,12 @@ def open_store(settings: Settings) -> sqlite3.Connection:
     return connect(settings.store_path)
 
 
-def make_client(settings: Settings, conn: Any = None, **http_options: Any) -> JiraClient:
+def make_client(settings: Settings, conn: Any = None, *, credentials_notice: bool = True,
+                **http_options: Any) -> JiraClient:
     """A JiraClient for the configured site; sends nothing until first used.
+
+    With both a PAT and an e-mail + API token set, a terminal is told which one is
+    sent (``credentials_notice=False``: the caller says so itself, as doctor does).
 
     Given the store, the client reuses the deployment (Cloud or Server) the last
     full sync saw, which saves the serverInfo request on every cron run; and a
@@ -38,8 +42,12 @@ def make_client(settings: Settings, conn: Any = None, **http_options: Any) -> Ji
     with ConfigError before anything is sent.
     """
     from jira_pm.jira.client import JiraClient
-    from jira_pm.jira.http import JiraHttp
+    from jira_pm.jira.http import JiraHttp, unused_credentials
 
+    unused = unused_credentials(settings.jira)
+    if unused and credentials_notice:
+        note(f"jira-pm: both JIRA_PAT and JIRA_EMAIL/JIRA_API_TOKEN are set; {unused} is not "
+             "used (unset it to silence this)")
     deployment = settings.jira.deployment
     if conn is not None:
         from jira_pm.sync import known_deployment

@@ -17,8 +17,9 @@ from jira_pm.errors import (
     EXIT_JIRA,
     EXIT_OK,
     EXIT_USAGE,
-    JiraBadRequest,
     JiraError,
+    JiraJqlRejected,
+    JiraNoSuchEndpoint,
     JiraNotFound,
     UsageError,
 )
@@ -26,6 +27,7 @@ from jira_pm.errors import (
 if TYPE_CHECKING:
     from jira_pm.config import Settings
     from jira_pm.jira.client import JiraClient
+    from jira_pm.mapping import FieldMap
 
 # ---- init ---------------------------------------------------------------------------------
 
@@ -197,19 +199,22 @@ class Doctor:
             return self.exit_code
         for key in s.scope.projects:
             self.project(key)
-        self.scope_query()
-        self.fields()
+        field_map = self.fields()
+        self.scope_query(field_map)
         self.budgets()
         return self.exit_code
 
     def credentials(self) -> None:
-        from jira_pm.jira.http import BearerAuth, auth_from_settings
+        from jira_pm.jira.http import BearerAuth, auth_from_settings, unused_credentials
 
         auth = auth_from_settings(self.settings.jira)  # the auth every request will carry
+        unused = unused_credentials(self.settings.jira)
+        also = f"; {unused} is also set and not used" if unused else ""
         if isinstance(auth, BearerAuth):
-            self.line(True, "credentials: personal access token (bearer)")
+            self.line(True, f"credentials: personal access token (bearer){also}")
         elif auth is not None:
-            self.line(True, f"credentials: {self.settings.jira.email} with an API token (basic)")
+            self.line(True, f"credentials: {self.settings.jira.email} with an API token "
+                            f"(basic){also}")
         else:
             self.line(None, "credentials: none set; requests go anonymously",
                       "set JIRA_EMAIL and JIRA_API_TOKEN (Cloud) or JIRA_PAT (Data Center)")
@@ -221,7 +226,8 @@ class Doctor:
             info = self.client.server_info()
         except JiraError as exc:
             self.line(False, f"Jira at {self.settings.jira.url}: {exc.message}",
-                      exc.hint or "check [jira] url / $JIRA_URL and the network")
+                      exc.hint or "check [jira] url / $JIRA_URL and the network",
+                      failure_code=exc.exit_code)
             return False
         kind = str(info.get("deploymentType") or "Server")
         self.line(True, f"Jira at {self.settings.jira.url}: "
@@ -237,7 +243,8 @@ class Doctor:
         try:
             me = self.client.myself()
         except JiraError as exc:
-            self.line(False, f"authentication: {exc.message}", exc.hint)
+            self.line(False, f"authentication: {exc.message}", exc.hint,
+                      failure_code=exc.exit_code)
             return False
         who = me.get("displayName") or me.get("name") or me.get("accountId") or "?"
         self.line(True, f"authenticated as {who}; Jira time zone {me.get('timeZone', 'unknown')}")
@@ -258,33 +265,47 @@ class Doctor:
                       failure_code=EXIT_USAGE)
             return
         except JiraError as exc:
-            self.line(False, f"project {key}: {exc.message}", exc.hint)
+            self.line(False, f"project {key}: {exc.message}", exc.hint,
+                      failure_code=exc.exit_code)
             return
+        name = project.get("name") or key
         try:
             held = self.client.my_permissions(key, list(PERMISSIONS))
-        except JiraError as exc:
-            self.line(False, f"project {key}: cannot read permissions: {exc.message}", exc.hint)
+        except (JiraNotFound, JiraNoSuchEndpoint) as exc:
+            # The project was just read: a 404 here is about /mypermissions, not the project.
+            self.line(None, f"project {key} ({name}): found; could not confirm permissions: "
+                            f"{exc.message}", "check them in the project's permission scheme")
             return
-        missing = [perm for perm, ok in held.items() if not ok]
-        name = project.get("name") or key
-        if not missing:
+        except JiraError as exc:
+            self.line(False, f"project {key}: cannot read permissions: {exc.message}", exc.hint,
+                      failure_code=exc.exit_code)
+            return
+        if all(held.values()):
             self.line(True, f"project {key} ({name}): may read, label and comment")
-        for perm in missing:
-            self.line(False, f"project {key}: missing {perm}, needed to {PERMISSIONS[perm]}",
-                      f"ask a Jira admin to grant {perm} in {key}'s permission scheme")
+        for perm, ok in held.items():
+            if ok is None:
+                self.line(None, f"project {key}: could not confirm {perm}, needed to "
+                                f"{PERMISSIONS[perm]} (Jira's /mypermissions did not report it)",
+                          f"check {perm} in {key}'s permission scheme")
+            elif not ok:
+                self.line(False, f"project {key}: missing {perm}, needed to {PERMISSIONS[perm]}",
+                          f"ask a Jira admin to grant {perm} in {key}'s permission scheme")
 
-    def scope_query(self) -> None:
-        from jira_pm.sync import scope_jql
+    def scope_query(self, field_map: FieldMap | None) -> None:
+        """One page of the very search sync sends: its JQL, fields, expand and page size."""
+        from jira_pm.mapping import FieldMap
+        from jira_pm.sync.query import ISSUE_EXPAND, issue_fields, scope_jql
 
         jql = scope_jql(self.settings)
+        fields = issue_fields(field_map or FieldMap())
         try:
-            first = next(iter(self.client.search(jql, ["id"], page_size=1)), [])
-        except JiraBadRequest as exc:
+            first = next(iter(self.client.search(jql, fields, expand=list(ISSUE_EXPAND))), [])
+        except JiraJqlRejected as exc:
             self.line(False, f"scope JQL rejected: {exc.message}", "fix [scope] jql / projects",
                       failure_code=EXIT_USAGE)
             return
         except JiraError as exc:
-            self.line(False, f"scope JQL: {exc.message}", exc.hint)
+            self.line(False, f"scope search: {exc.message}", exc.hint, failure_code=exc.exit_code)
             return
         if not first:
             self.line(None, f"scope JQL matches no issues: {jql}",
@@ -294,16 +315,18 @@ class Doctor:
         about = f"about {count} issues" if count is not None else "issues"
         self.line(True, f"scope JQL matches {about}: {jql}")
 
-    def fields(self) -> None:
+    def fields(self) -> FieldMap | None:
+        """Check the field mapping; the map sync would use, or None when /field failed."""
         try:
             fields = self.client.fields()
         except JiraError as exc:
-            self.line(False, f"fields: {exc.message}", exc.hint)
-            return
+            self.line(False, f"fields: {exc.message}", exc.hint, failure_code=exc.exit_code)
+            return None
         from jira_pm.mapping import discover_fields
 
         names = {str(f.get("id")): f.get("name") for f in fields}
-        found = discover_fields(fields, self.settings.fields).as_dict()
+        field_map = discover_fields(fields, self.settings.fields)
+        found = field_map.as_dict()
         overrides = self.settings.fields
         for key, what in FIELD_NAMES.items():
             field_id = found.get(key)
@@ -317,6 +340,7 @@ class Doctor:
             else:
                 self.line(None, f"field {key}: none found — {what}",
                           f"set [fields] {key} if the site has one")
+        return field_map
 
     def budgets(self) -> None:
         """Each [[budget]] against Jira: its epic, version or project exists, is visible,
@@ -379,5 +403,5 @@ def doctor_cmd(ctx: click.Context) -> None:
     # A check, not a sync: an unreachable site should say so in seconds, not after
     # the full max_retry_seconds (300 s by default) a cron run may afford.
     budget = min(float(settings.jira.max_retry_seconds), DOCTOR_RETRY_SECONDS)
-    client = make_client(settings, max_retry_seconds=budget)
+    client = make_client(settings, max_retry_seconds=budget, credentials_notice=False)
     ctx.exit(Doctor(settings, client).run())

@@ -17,13 +17,23 @@ and redaction for every request jira-pm sends.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
-from jira_pm.errors import JiraBadRequest, JiraNotFound, UsageError
+from jira_pm.errors import (
+    JiraAuthError,
+    JiraBadRequest,
+    JiraDeploymentMismatch,
+    JiraError,
+    JiraGone,
+    JiraNoSuchEndpoint,
+    JiraNotFound,
+    UsageError,
+)
 from jira_pm.jira import search as _search
-from jira_pm.jira.http import JiraHttp
+from jira_pm.jira.http import BearerAuth, JiraHttp
 
 if TYPE_CHECKING:
     from jira_pm.config import JiraSettings
@@ -43,6 +53,10 @@ def deployment_of(info: dict) -> str:
     return "Cloud" if kind.lower() == "cloud" else "Server"
 
 
+def _label(deployment: str) -> str:
+    return "Cloud" if deployment == "Cloud" else "Server/Data Center"
+
+
 def _seg(value: Any) -> str:
     """One URL path segment (an id, key or property key), safely quoted."""
     return quote(str(value), safe="")
@@ -56,11 +70,17 @@ class JiraClient:
         self.http = http
         self.offset_limit = offset_limit
         self._deployment: str | None = None
+        self._site: str | None = None  # what serverInfo said, once read
+        self._probing = threading.local()
         if deployment and deployment.lower() != "auto":
             if deployment.lower() not in ("cloud", "server"):
                 raise UsageError(f"unknown Jira deployment {deployment!r}",
                                  hint='use "cloud", "server" or "auto"')
             self._deployment = "Cloud" if deployment.lower() == "cloud" else "Server"
+        # Given, not detected: a 410/404 for the API of the other deployment is then
+        # probably this setting's fault (see _explain).
+        self._assumed = self._deployment
+        http.explain = self._explain
 
     @classmethod
     def from_settings(cls, jira: JiraSettings, **http_options: Any) -> JiraClient:
@@ -90,9 +110,52 @@ class JiraClient:
         """The site's serverInfo; records the deployment when not yet known, so asking
         ``deployment()`` afterwards sends nothing."""
         info = self.http.get(f"{V2}/serverInfo")
+        self._site = deployment_of(info)
         if self._deployment is None:
-            self._deployment = deployment_of(info)
+            self._deployment = self._site
         return info
+
+    # ---- blaming errors on their cause -------------------------------------------------
+
+    def _explain(self, error: JiraError) -> JiraError:
+        """``error``, or a truer one when the deployment or the credentials explain it."""
+        common = {"status": error.status, "method": error.method, "url": error.url,
+                  "detail": error.detail}
+        if isinstance(error, JiraAuthError) and isinstance(self.http.session.auth, BearerAuth) \
+                and self._known_site() == "Cloud":
+            return JiraAuthError(
+                f"{error.message}; this Jira is Cloud, which does not accept personal access "
+                "tokens", hint="set JIRA_EMAIL and JIRA_API_TOKEN (an API token from "
+                "id.atlassian.com) instead of JIRA_PAT", **common)
+        if isinstance(error, (JiraGone, JiraNoSuchEndpoint)) and self._assumed:
+            site = self._site or self._probe_site()
+            if site and site != self._assumed:
+                return JiraDeploymentMismatch(
+                    f"this Jira is {_label(site)}, but [jira] deployment = "
+                    f'"{self._assumed.lower()}" ({error.method} {urlsplit(error.url or "").path} '
+                    f"answered {error.status})",
+                    hint=f'set [jira] deployment = "{site.lower()}" (or "auto")', **common)
+        return error
+
+    def _known_site(self) -> str | None:
+        """The deployment the site itself showed: serverInfo, or an Atlassian Cloud host."""
+        if self._site:
+            return self._site
+        host = (urlsplit(self.http.base_url).hostname or "").lower()
+        return "Cloud" if host.endswith(".atlassian.net") else None
+
+    def _probe_site(self) -> str | None:
+        """Ask serverInfo once while explaining an error; None if that fails too."""
+        if getattr(self._probing, "active", False):
+            return None  # serverInfo's own error is being explained
+        self._probing.active = True
+        try:
+            self.server_info()
+        except JiraError:
+            return None
+        finally:
+            self._probing.active = False
+        return self._site
 
     def myself(self) -> dict:
         return self.http.get(f"{V2}/myself")
@@ -114,12 +177,16 @@ class JiraClient:
     def project_versions(self, key: str) -> list[dict]:
         return self.http.get(f"{V2}/project/{_seg(key)}/versions")
 
-    def my_permissions(self, project_key: str, permissions: Sequence[str]) -> dict[str, bool]:
-        """Which of ``permissions`` the user holds in the project, by permission key."""
+    def my_permissions(self, project_key: str,
+                       permissions: Sequence[str]) -> dict[str, bool | None]:
+        """Which of ``permissions`` the user holds in the project, by permission key: None
+        for one Jira left out of its answer (unknown to that version, or not reported)."""
         answer = self.http.get(f"{V2}/mypermissions", params={
             "projectKey": project_key, "permissions": ",".join(permissions)})
         held = (answer or {}).get("permissions") or {}
-        return {key: bool((held.get(key) or {}).get("havePermission")) for key in permissions}
+        return {key: None if not isinstance(held.get(key), dict)
+                or "havePermission" not in held[key]
+                else bool(held[key]["havePermission"]) for key in permissions}
 
     # ---- search ------------------------------------------------------------------------
 
@@ -170,7 +237,7 @@ class JiraClient:
         try:
             answer = self.http.post(f"{V3}/search/approximate-count",
                                     {"jql": _search.strip_order_by(jql)}, idempotent=True)
-        except JiraNotFound:
+        except (JiraNotFound, JiraNoSuchEndpoint):
             return None
         count = (answer or {}).get("count")
         return int(count) if count is not None else None

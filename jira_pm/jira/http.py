@@ -46,6 +46,7 @@ from jira_pm.errors import (
     JiraBadRequest,
     JiraError,
     JiraGone,
+    JiraNoSuchEndpoint,
     JiraNotFound,
     JiraPermissionError,
     JiraRateLimited,
@@ -62,6 +63,10 @@ log = logging.getLogger(__name__)
 AUTH_HINT = (
     "set JIRA_EMAIL and JIRA_API_TOKEN (Cloud) or JIRA_PAT (Data Center), "
     "and check the token is current"
+)
+PAT_HINT = (
+    "a personal access token works only on Jira Server/Data Center: for Jira Cloud set "
+    "JIRA_EMAIL and JIRA_API_TOKEN instead; otherwise check JIRA_PAT is current"
 )
 
 # ---- redaction ----------------------------------------------------------------------------
@@ -144,6 +149,16 @@ def auth_from_settings(jira: JiraSettings) -> AuthBase | None:
         raise ConfigError(f"Jira credentials are incomplete: {missing} is not set",
                           hint=f"set {missing} (or [jira] {key})")
     return None
+
+
+def unused_credentials(jira: JiraSettings) -> str | None:
+    """With both kinds of credentials set, the one ``auth_from_settings`` does not send
+    (its variable name, never its value); None otherwise."""
+    pat = bool(jira.pat and jira.pat.reveal())
+    basic = bool(jira.email and jira.api_token and jira.api_token.reveal())
+    if not (pat and basic):
+        return None
+    return "JIRA_EMAIL/JIRA_API_TOKEN" if jira.deployment == "server" else "JIRA_PAT"
 
 
 # ---- error bodies -------------------------------------------------------------------------
@@ -375,6 +390,8 @@ class JiraHttp:
             session.mount("http://", adapter)
         self.session = session
         self.session.auth = auth
+        # Set by JiraClient: rewrites a 4xx error with what only the client knows.
+        self.explain: Callable[[JiraError], JiraError] | None = None
         self.session.verify = verify
         # requests lets $REQUESTS_CA_BUNDLE / $CURL_CA_BUNDLE beat session.verify
         # (psf/requests#4726). A CA path or `false` in [jira] verify_tls is explicit and
@@ -526,9 +543,26 @@ class JiraHttp:
             status=response.status_code, method=method, url=url)
 
     def _client_error(self, response: requests.Response, method: str, url: str) -> JiraError:
+        error = self._classify_client_error(response, method, url)
+        # The client knows what this module cannot (the site's deployment, what it
+        # configured) and may put the blame where it belongs; see JiraClient._explain.
+        return self.explain(error) if self.explain is not None else error
+
+    def _classify_client_error(self, response: requests.Response, method: str,
+                               url: str) -> JiraError:
         status = response.status_code
         where = f"{method} {_path(url)}"
         common = {"status": status, "method": method, "url": url}
+        if status == 404 and not _names_missing_thing(response):
+            # Jersey's "null for uri", a proxy's HTML page or nothing at all: the path
+            # itself is unknown here, which no issue key or project id can fix.
+            return JiraNoSuchEndpoint(
+                f"this Jira has no {urlsplit(url).path} endpoint ({method} answered 404"
+                + _detail_of_404(response) + ")",
+                hint="this Jira's version or deployment does not offer it; if "
+                     "/rest/api/2/serverInfo fails the same way, check [jira] url "
+                     "(with any context path, such as /jira)",
+                **common)
         if looks_like_html(response) and not _is_json(response):
             title = html_title(response.text)
             return JiraUnexpectedResponse(
@@ -539,7 +573,8 @@ class JiraHttp:
         said = redact(response_message(response))
         if status == 401:
             return JiraAuthError(f"Jira refused the credentials for {self.base_url} (401: {said})",
-                                 hint=AUTH_HINT, **common)
+                                 hint=PAT_HINT if isinstance(self.session.auth, BearerAuth)
+                                 else AUTH_HINT, **common)
         if status == 403:
             if "AUTHENTICATION_DENIED" in response.headers.get("X-Seraph-LoginReason", ""):
                 return JiraAuthError(
@@ -556,9 +591,11 @@ class JiraHttp:
                             hint="upgrade jira-pm; Cloud search must use /rest/api/3/search/jql",
                             **common)
         if status == 400:
+            # Which setting (if any) is to blame depends on the request: callers that
+            # know, such as search for its JQL, say so (see jira.search).
             return JiraBadRequest(f"{where}: Jira rejected the request (400: {said})",
-                                  hint="fix what Jira names (JQL in [scope] jql, or a field)",
-                                  **common)
+                                  hint="Jira's message names what it refused; rerun with --debug "
+                                       "to see the request", detail=said, **common)
         return JiraError(f"{where}: Jira answered {status}: {said}",
                          hint="see Jira's message; rerun with --debug for details", **common)
 
@@ -581,6 +618,33 @@ class JiraHttp:
             f"Jira kept failing {where} ({status}) for {elapsed:.0f} s: {said}",
             hint="Jira is having trouble; try again later or ask its admin", status=status,
             **common)
+
+
+def _names_missing_thing(response: requests.Response) -> bool:
+    """True when a 404 carries Jira's own errorMessages/errors: a missing issue, project or
+    comment. Jira always explains those; an unknown REST path gets no such body."""
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    if not isinstance(body, dict):
+        return False
+    messages, errors = body.get("errorMessages"), body.get("errors")
+    return bool(messages and any(str(m).strip() for m in
+                                 (messages if isinstance(messages, list) else [messages]))
+                or (isinstance(errors, dict) and errors))
+
+
+def _detail_of_404(response: requests.Response) -> str:
+    """A short note on a path-404's body: the HTML title, or Jira's text unless it is only
+    Jersey's "null for uri" (which repeats the URL)."""
+    if looks_like_html(response) and not _is_json(response):
+        title = html_title(response.text)
+        return f" with an HTML page titled {title!r}" if title else " with an HTML page"
+    said = response_message(response) if response.content.strip() else ""
+    if not said or said.lower().startswith("null for uri"):
+        return ""
+    return f": {redact(said)}"
 
 
 def _is_json(response: requests.Response) -> bool:

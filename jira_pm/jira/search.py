@@ -7,14 +7,20 @@
   server grants (read from its first answer). Deep offsets fail past 10,000, so
   before the offset would cross ``offset_limit`` the search switches to keyset
   pages: ``(jql) AND id > last ORDER BY id ASC`` from ``startAt=0``.
+
+A 400 from a search is attributed (see ``_fetch_page``): one naming ``maxResults``
+is a page size the server refuses, so the page is asked again smaller; one naming
+another parameter jira-pm chose is jira-pm's; anything else is about the JQL and
+raises ``JiraJqlRejected``, which sync blames on ``[scope]``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import re
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from jira_pm.errors import JiraUnexpectedResponse
+from jira_pm.errors import JiraBadRequest, JiraJqlRejected, JiraUnexpectedResponse
 from jira_pm.jira.http import JiraHttp
 
 CLOUD_SEARCH = "/rest/api/3/search/jql"
@@ -23,6 +29,8 @@ OFFSET_LIMIT = 10_000
 CLOUD_MAX_PAGE = 5000  # Cloud grants this for id-only pages and fewer for rich ones
 SERVER_MAX_PAGE = 1000  # DC's default jira.search.views.default.max; it answers what it grants
 LONG_QUERY = 1500  # characters of fields + JQL above which a GET URL gets risky
+# Search parameters jira-pm chooses; a 400 naming one is not about the user's JQL.
+_OWN_PARAMETER = re.compile(r"\b(maxResults|startAt|nextPageToken|expand)\b")
 
 
 def strip_order_by(jql: str) -> str:
@@ -75,22 +83,24 @@ def cloud_pages(http: JiraHttp, jql: str, fields: Sequence[str], expand: Sequenc
     post = _is_long(query, fields)
     token: str | None = None
     seen: set[str] = set()
-    while True:
+
+    def ask(size: int) -> Any:
         if post:
             body: dict[str, Any] = {"jql": query, "maxResults": size, "fields": list(fields)}
             if expand:
                 body["expand"] = ",".join(expand)
             if token:
                 body["nextPageToken"] = token
-            page = http.post(CLOUD_SEARCH, body, idempotent=True)
-        else:
-            params: dict[str, Any] = {"jql": query, "maxResults": size,
-                                      "fields": ",".join(fields)}
-            if expand:
-                params["expand"] = ",".join(expand)
-            if token:
-                params["nextPageToken"] = token
-            page = http.get(CLOUD_SEARCH, params=params)
+            return http.post(CLOUD_SEARCH, body, idempotent=True)
+        params: dict[str, Any] = {"jql": query, "maxResults": size, "fields": ",".join(fields)}
+        if expand:
+            params["expand"] = ",".join(expand)
+        if token:
+            params["nextPageToken"] = token
+        return http.get(CLOUD_SEARCH, params=params)
+
+    while True:
+        page, size = _fetch_page(ask, size)
         page = _page(page, CLOUD_SEARCH)
         issues = page.get("issues") or []
         if issues:
@@ -113,21 +123,26 @@ def server_pages(http: JiraHttp, jql: str, fields: Sequence[str], expand: Sequen
     granted: int | None = None
     after_id: int | None = None
     start = 0
-    while True:
-        query = by_id(jql, after_id)
-        size = granted or requested
+
+    def ask(size: int) -> Any:
         if _is_long(query, fields):
             body: dict[str, Any] = {"jql": query, "startAt": start, "maxResults": size,
                                     "fields": list(fields)}
             if expand:
                 body["expand"] = list(expand)
-            page = http.post(SERVER_SEARCH, body, idempotent=True)
-        else:
-            params: dict[str, Any] = {"jql": query, "startAt": start, "maxResults": size,
-                                      "fields": ",".join(fields)}
-            if expand:
-                params["expand"] = ",".join(expand)
-            page = http.get(SERVER_SEARCH, params=params)
+            return http.post(SERVER_SEARCH, body, idempotent=True)
+        params: dict[str, Any] = {"jql": query, "startAt": start, "maxResults": size,
+                                  "fields": ",".join(fields)}
+        if expand:
+            params["expand"] = ",".join(expand)
+        return http.get(SERVER_SEARCH, params=params)
+
+    while True:
+        query = by_id(jql, after_id)
+        page, size = _fetch_page(ask, granted or requested)
+        requested = size
+        if granted is not None:
+            granted = min(granted, size)
         page = _page(page, SERVER_SEARCH)
         issues = page.get("issues") or []
         if granted is None:
@@ -143,6 +158,37 @@ def server_pages(http: JiraHttp, jql: str, fields: Sequence[str], expand: Sequen
             after_id, start = int(issues[-1]["id"]), 0  # keyset: ids ascend, so resume above
         else:
             start = fetched
+
+
+def _fetch_page(ask: Callable[[int], Any], size: int) -> tuple[Any, int]:
+    """``ask(size)``, asked again smaller while Jira refuses the page size; (page, size used).
+
+    Any other 400 is attributed: to a parameter jira-pm chose (JiraBadRequest saying
+    so), or else to the JQL (JiraJqlRejected).
+    """
+    while True:
+        try:
+            return ask(size), size
+        except JiraBadRequest as exc:
+            said = exc.detail or ""
+            named = _OWN_PARAMETER.search(said)
+            if named is None:
+                raise JiraJqlRejected(exc.message, hint="fix the JQL Jira names",
+                                      status=exc.status, method=exc.method, url=exc.url,
+                                      detail=exc.detail) from exc
+            if named.group(1) != "maxResults" or size <= 1:
+                raise JiraBadRequest(
+                    f"Jira refused jira-pm's search parameters, not your JQL: {exc.message}",
+                    hint="nothing in your configuration sets this: rerun with --debug and "
+                         "report the request", status=exc.status, method=exc.method,
+                    url=exc.url, detail=exc.detail) from exc
+            size = _smaller_page(size, said)
+
+
+def _smaller_page(size: int, message: str) -> int:
+    """The largest limit below ``size`` that Jira's message states, else half of ``size``."""
+    stated = [int(n) for n in re.findall(r"\b\d+\b", message) if 0 < int(n) < size]
+    return max(stated) if stated else max(1, size // 2)
 
 
 def _page(page: Any, path: str) -> dict:

@@ -14,6 +14,20 @@ from jira_pm.jira.search import strip_order_by
 log = logging.getLogger(__name__)
 
 JQL_DATE_FORMAT = "%Y/%m/%d %H:%M"
+# The system fields mapping reads; nothing else is requested.
+BASE_FIELDS = (
+    "summary", "issuetype", "status", "project", "created", "updated", "resolution",
+    "resolutiondate", "duedate", "labels", "fixVersions", "parent", "timetracking",
+    "timeoriginalestimate", "timeestimate", "timespent", "assignee", "worklog",
+    "creator", "reporter",
+)
+# Sync's issue search also asks for each issue's changelog (Cloud truncates it; see syncer).
+ISSUE_EXPAND = ("changelog",)
+
+
+def issue_fields(field_map: Any) -> list[str]:
+    """The fields a sync search asks for: the system ones, then the discovered custom ones."""
+    return list(BASE_FIELDS) + [f for f in field_map.ids() if f not in BASE_FIELDS]
 
 
 def scope_key(settings: Any) -> str:

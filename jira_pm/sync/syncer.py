@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from jira_pm.config import DEFAULT_CONFIG_NAME
-from jira_pm.errors import ConfigError, JiraBadRequest, JiraNotFound
+from jira_pm.errors import ConfigError, JiraJqlRejected, JiraNotFound
 from jira_pm.mapping import (
     FieldMap,
     discover_fields,
@@ -41,7 +41,16 @@ from jira_pm.store.issues import (
 )
 from jira_pm.sync.identity import check_site, record_site
 from jira_pm.sync.pages import changelog_truncated, merged, worklogs_truncated
-from jira_pm.sync.query import chain_jql, jql_since, new_chain, page_jql, scope_jql, scope_key
+from jira_pm.sync.query import (
+    ISSUE_EXPAND,
+    chain_jql,
+    issue_fields,
+    jql_since,
+    new_chain,
+    page_jql,
+    scope_jql,
+    scope_key,
+)
 
 if TYPE_CHECKING:
     from jira_pm.config import Settings
@@ -49,13 +58,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# The system fields mapping reads; nothing else is requested.
-BASE_FIELDS = (
-    "summary", "issuetype", "status", "project", "created", "updated", "resolution",
-    "resolutiondate", "duedate", "labels", "fixVersions", "parent", "timetracking",
-    "timeoriginalestimate", "timeestimate", "timespent", "assignee", "worklog",
-    "creator", "reporter",
-)
 BULKFETCH_BATCH = 1000  # issues per POST /changelog/bulkfetch (Jira's limit)
 MIN_ISSUES_PER_CHAIN = 1000  # ten Cloud pages: below that, a parallel chain is not worth its ids
 
@@ -263,7 +265,7 @@ class Syncer:
         run_started: datetime,
     ) -> None:
         """Page through the query (in one or several id-range chains) and save each page."""
-        wanted = list(BASE_FIELDS) + [f for f in fields.ids() if f not in BASE_FIELDS]
+        wanted = issue_fields(fields)
         sprint_ids: set[int] = set()
         checkpoint: dict[str, Any] = {"mode": mode, "since": since,
                                       "started": run_started.isoformat()}
@@ -278,7 +280,7 @@ class Syncer:
                 self.progress.start(total)
             streams = [
                 (index, self.client.search(chain_jql(base, since, chain), wanted,
-                                           expand=["changelog"] if self.changelog_in_search
+                                           expand=list(ISSUE_EXPAND) if self.changelog_in_search
                                            else []))
                 for index, chain in enumerate(chains) if not chain["done"]
             ]
@@ -313,7 +315,7 @@ class Syncer:
                 if len(self._pending) >= BULKFETCH_BATCH:
                     self._flush_changelogs(result, checkpoint)
             self._flush_changelogs(result, checkpoint)
-        except JiraBadRequest as exc:
+        except JiraJqlRejected as exc:  # only the search's JQL is the scope's fault
             raise ConfigError(
                 f"Jira rejected the sync query: {exc.message}",
                 hint="check [scope] projects and jql in "
