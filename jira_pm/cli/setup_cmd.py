@@ -176,12 +176,12 @@ class Doctor:
         s = self.settings
         self.line(True, f"config: {s.source or 'built-in settings'}")
         self.credentials()
-        if not self.reachable() or not self.authenticated():
-            return self.exit_code
-        for key in s.scope.projects:
-            self.project(key)
-        self.scope_query()
-        self.fields()
+        if self.reachable() and self.authenticated():
+            for key in s.scope.projects:
+                self.project(key)
+            self.scope_query()
+            self.fields()
+        self.labels_left_alone()
         return self.exit_code
 
     def credentials(self) -> None:
@@ -299,6 +299,39 @@ class Doctor:
             else:
                 self.line(None, f"field {key}: none found — {what}",
                           f"set [fields] {key} if the site has one")
+
+
+    def labels_left_alone(self) -> None:
+        """The prefix labels on issues in scope (as last synced) that jira-pm does not own."""
+        from jira_pm.rulepack import load_pack
+        from jira_pm.store import connect
+        from jira_pm.writeback.plan import Policy
+        from jira_pm.writeback.store_io import issues_in_scope, owned_labels
+
+        s = self.settings
+        if not Path(s.store_path).exists():
+            self.line(None, "labels: the store is not synced yet, so the labels in scope are "
+                      "unknown", "run `jira-pm sync`, then doctor again")
+            return
+        conn = connect(s.store_path)
+        try:
+            policy = Policy.from_settings(s.writeback,
+                                          owned_labels(conn, load_pack(s).owned_labels()))
+            counts: dict[str, int] = {}
+            for issue in issues_in_scope(conn, s.scope.projects).values():
+                for label in issue.labels:
+                    if policy.leaves_alone(label):
+                        counts[label] = counts.get(label, 0) + 1
+        finally:
+            conn.close()
+        if not counts:
+            self.line(True, f"labels: every {s.writeback.label_prefix}* label in scope is "
+                      "jira-pm's own")
+            return
+        listed = ", ".join(f"{label} ({n} issue{'' if n == 1 else 's'})"
+                           for label, n in sorted(counts.items()))
+        self.line(True, f"labels: {listed} have the prefix {s.writeback.label_prefix!r} but "
+                  "are not jira-pm's; it leaves them alone")
 
 
 @main.command("doctor")
