@@ -177,11 +177,15 @@ def has_written(conn: sqlite3.Connection) -> bool:
 
 
 def deleted_comment_ids(conn: sqlite3.Connection) -> frozenset[str]:
-    """Ids of the comments `jira-pm clean` deleted (or found already gone)."""
+    """Ids of the comments `jira-pm clean` deleted, found already gone, or may have deleted.
+
+    A delete whose outcome is unknown (pending) counts: forgetting a comment that
+    still exists is safe, since a comment is only posted after a marker search.
+    """
     rows = conn.execute(
-        "SELECT comment_id FROM ledger WHERE operation = ? AND status = ?"
+        "SELECT comment_id FROM ledger WHERE operation = ? AND status IN (?, ?)"
         " AND comment_id IS NOT NULL",
-        (OP_DELETE_COMMENT, DONE),
+        (OP_DELETE_COMMENT, DONE, PENDING),
     ).fetchall()
     return frozenset(str(row["comment_id"]) for row in rows)
 
