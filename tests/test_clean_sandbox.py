@@ -51,7 +51,7 @@ def comment_bodies(app, key):
 
 @pytest.mark.parametrize("flavor", FLAVORS)
 def test_clean_removes_jira_pm_labels_keeps_peoples_and_reruns_as_a_no_op(flavor, tmp_path):
-    """Clean removes every label jira-pm owns, keeps pm-custom and comments; a rerun writes nothing."""
+    """Clean removes the labels jira-pm owns, keeps pm-custom and comments; a rerun is a no-op."""
     with Sandbox(flavor, scenario=people_labelled()) as app:
         settings = settings_for(app, tmp_path / "store.sqlite")
         assert run(settings).exit_code == 0

@@ -83,11 +83,12 @@ timezone = "UTC"                 # IANA name, e.g. "Europe/Berlin"
 # currency = "EUR"
 
 [writeback]
-# label_prefix = "pm-"           # jira-pm only adds/removes labels with this prefix
+# label_prefix = "pm-"           # rule labels start with it; jira-pm owns only its rules' labels
 # exempt_label = "pm-ignore"
 # max_writes = 500
 # notify_users = true
 # comment_format = "auto"        # auto | wiki | adf
+# comments = true                # false: labels only
 
 [log]
 # json_path = ""                 # append JSON-lines run logs here

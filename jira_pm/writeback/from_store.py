@@ -12,12 +12,8 @@ from jira_pm.model import Finding
 from jira_pm.store import ledger
 from jira_pm.writeback.apply import Applier, FaultHook, Outcome, finalize
 from jira_pm.writeback.plan import Plan, Policy, plan_candidates
-from jira_pm.writeback.store_io import (
-    issues_in_scope,
-    owned_labels as owned_by_jira_pm,
-    resolved_findings,
-    update_labels,
-)
+from jira_pm.writeback.store_io import issues_in_scope, resolved_findings, update_labels
+from jira_pm.writeback.store_io import owned_labels as owned_by_jira_pm
 
 # Asked before the first write-back to a site (see ``apply_from_store``); raises to decline.
 ConfirmHook = Callable[[Plan], None]
