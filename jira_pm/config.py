@@ -128,6 +128,7 @@ class WritebackSettings:
     max_writes: int = 500
     notify_users: bool = True
     comment_format: str = "auto"
+    comments: bool = True  # false: labels only, no comment is posted or edited
 
 
 @dataclass(frozen=True)
@@ -528,6 +529,7 @@ class _Parser:
             notify_users=self.boolean(s.get("notify_users", True), "[writeback] notify_users"),
             comment_format=self.choice(s.get("comment_format", "auto"),
                                        "[writeback] comment_format", ("auto", "wiki", "adf")),
+            comments=self.boolean(s.get("comments", True), "[writeback] comments"),
         )
 
     def label(self, value: Any, key: str) -> str:

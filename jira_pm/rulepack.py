@@ -10,7 +10,8 @@ files, which extend it (same id replaces) or replace it (``mode =
     check = "scope_creep_sprint"  # a registered check
     enabled = true
     severity = "medium"           # info | low | medium | high | critical
-    label = "pm-scope-creep"      # must start with [writeback] label_prefix; "" = no label
+    label = "pm-scope-creep"      # must start with [writeback] label_prefix, not be the
+                                  # exempt label; "" = no label
     comment_policy = "once"       # once | never | on-change
     projects = []                 # empty = every project
     issue_types = []              # empty = every issue type
@@ -79,7 +80,12 @@ class RulePack:
     sources: tuple[Path, ...] = field(default=())
 
     def owned_labels(self) -> frozenset[str]:
-        """Every label the pack may put on an issue (disabled rules too, so their labels go)."""
+        """Every label the pack can produce (disabled rules too, so their labels go).
+
+        With the labels the ledger shows jira-pm wrote, these are the only labels
+        write-back ever adds or removes (``writeback.store_io.owned_labels``): the
+        label prefix alone makes no label jira-pm's.
+        """
         return frozenset(rule.label for rule in self.rules if rule.label)
 
     def get(self, rule_id: str) -> Rule:
@@ -134,6 +140,7 @@ def load_pack(settings=None, extra_paths: Iterable[Path] = (), mode: str | None 
         _replace(rule, enabled=False) if rule.id in disabled else rule
         for rule in merged.values()
     )
+    _refuse_exempt_label(rules, settings)
     return RulePack(rules=rules, label_prefix=prefix, sources=tuple(user_paths))
 
 
@@ -141,6 +148,17 @@ def _replace(rule: Rule, **changes: Any) -> Rule:
     from dataclasses import replace
 
     return replace(rule, **changes)
+
+
+def _refuse_exempt_label(rules: Iterable[Rule], settings) -> None:
+    """A rule may not write the exempt label: people set it to stop jira-pm, which never owns it."""
+    exempt = getattr(getattr(settings, "writeback", None), "exempt_label", None) or "pm-ignore"
+    for rule in rules:
+        if rule.label == exempt:
+            raise RulePackError(
+                f"{rule.source}: rule {rule.id}: key 'label' is the exempt label {exempt!r}",
+                hint="give the rule another label; the exempt label is a person's to set",
+            )
 
 
 def _label_prefix(settings) -> str:

@@ -25,7 +25,12 @@ from jira_pm.store import ledger
 from jira_pm.store.schema import connect
 from jira_pm.store.sync_state import never_synced
 from jira_pm.writeback.apply import FaultHook
-from jira_pm.writeback.from_store import WritebackResult, apply_from_store, new_run_id
+from jira_pm.writeback.from_store import (
+    ConfirmHook,
+    WritebackResult,
+    apply_from_store,
+    new_run_id,
+)
 
 SUMMARY_WRITE_LINES = 12
 
@@ -132,15 +137,20 @@ def run_pipeline(
     log_json: Path | None = None,
     pack: Any = None,
     fault: FaultHook | None = None,
+    confirm: ConfirmHook | None = None,
 ) -> RunReport:
-    """Lock, sync, evaluate and apply; raises LockBusy when another run holds the lock."""
+    """Lock, sync, evaluate and apply; raises LockBusy when another run holds the lock.
+
+    ``confirm`` sees the plan before the first write-back to a site (see ``apply_from_store``).
+    """
     run_id = new_run_id()
     log = JsonLog(log_json if log_json is not None else settings.log.json_path, run_id)
     with store_lock(settings, log):
         conn = connect(settings.store_path)
         try:
             return _run_locked(conn, settings, client, run_id, log, dry_run=dry_run,
-                               as_of=as_of, full_sync=full_sync, pack=pack, fault=fault)
+                               as_of=as_of, full_sync=full_sync, pack=pack, fault=fault,
+                               confirm=confirm)
         finally:
             conn.close()
 
@@ -197,6 +207,7 @@ def apply_pipeline(
     as_of: datetime | None = None,
     pack: Any = None,
     fault: FaultHook | None = None,
+    confirm: ConfirmHook | None = None,
 ) -> ApplyReport:
     """`jira-pm apply`: under the run lock, evaluate the store now and write those findings.
 
@@ -228,6 +239,7 @@ def apply_pipeline(
                 result = apply_from_store(
                     conn, client, settings, findings=evaluation.findings,
                     owned_labels=pack.owned_labels(), run_id=run_id, fault=fault,
+                    confirm=confirm,
                 )
             except JiraPmError as exc:
                 ledger.finish_run(conn, run_id, "error", {"error": exc.one_line()})
@@ -248,7 +260,8 @@ def apply_pipeline(
 
 def _run_locked(conn: sqlite3.Connection, settings: Any, client: Any, run_id: str,
                 log: JsonLog, *, dry_run: bool, as_of: datetime | None, full_sync: bool,
-                pack: Any, fault: FaultHook | None) -> RunReport:
+                pack: Any, fault: FaultHook | None,
+                confirm: ConfirmHook | None = None) -> RunReport:
     from jira_pm.engine import evaluate_store
     from jira_pm.rulepack import load_pack
     from jira_pm.sync import sync
@@ -282,6 +295,7 @@ def _run_locked(conn: sqlite3.Connection, settings: Any, client: Any, run_id: st
         report.writeback = apply_from_store(
             conn, client, settings, findings=evaluation.findings,
             owned_labels=pack.owned_labels(), dry_run=dry_run, run_id=run_id, fault=fault,
+            confirm=confirm,
         )
         report.stages["apply"] = time.monotonic() - clock
         _log_writes(log, report.writeback, dry_run)

@@ -411,3 +411,33 @@ def test_both_kinds_of_credentials_are_noted_once_on_a_terminal(monkeypatch, dep
     assert "5150-secret" not in said[0]
     common.make_client(Settings.for_tests(url=BASE, jira={"pat": "pat-5150-secret"}))
     assert len(said) == 1
+
+
+def test_doctor_lists_prefix_labels_in_scope_that_jira_pm_leaves_alone(mock, tmp_path):
+    """Prefix labels neither the pack nor the ledger owns are listed as left alone."""
+    import json
+
+    from jira_pm.store import ledger
+    from jira_pm.store.schema import connect
+
+    site(mock)
+    project(mock)
+    search_and_fields(mock)
+    conn = connect(tmp_path / "jira-pm.sqlite")
+    for issue_id, key, labels in ((1, "ABC-1", ["pm-approved", "pm-overdue", "pm-ignore"]),
+                                  (2, "ABC-2", ["pm-approved", "pm-legacy", "backend"]),
+                                  (3, "OUT-1", ["pm-elsewhere"])):
+        conn.execute(
+            "INSERT INTO issues (id, key, project_key, issue_type, status, status_category,"
+            " created, updated, labels, raw, synced_at) VALUES (?, ?, ?, 'Task', 'Open', 'new',"
+            " '2026-11-01T00:00:00+00:00', '2026-11-01T00:00:00+00:00', ?, '{}',"
+            " '2026-11-21T00:00:00+00:00')",
+            (issue_id, key, key.split("-")[0], json.dumps(labels)))
+    conn.commit()
+    ledger.record_done(conn, run_id="r", issue_id=2, issue_key="ABC-2",
+                       operation=ledger.OP_LABELS, label="+pm-legacy")
+    conn.close()
+    result = doctor(config(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert ("✓ labels: pm-approved (2 issues) have the prefix 'pm-' but are not jira-pm's; "
+            "it leaves them alone") in result.output

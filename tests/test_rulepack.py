@@ -173,3 +173,12 @@ def test_empty_label_means_report_only(tmp_path):
     path = write(tmp_path, "a.toml", '[[rule]]\nid = "R1"\ncheck = "over_estimate"\nlabel = ""')
     [rule] = read_rule_file(path)
     assert rule.label is None
+
+
+def test_a_rule_may_not_write_the_exempt_label(tmp_path):
+    """A rule labelled with the exempt label is refused, naming the file, rule and key."""
+    write(tmp_path / "r", "x.toml", GOOD.replace('"pm-late"', '"pm-hold"'))
+    cfg = Settings.for_tests(rules={"paths": [str(tmp_path / "r")]},
+                             writeback={"exempt_label": "pm-hold"})
+    with pytest.raises(RulePackError, match=r"x\.toml: rule ACME-1: key 'label' is the exempt"):
+        load_pack(cfg)

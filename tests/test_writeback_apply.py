@@ -15,6 +15,7 @@ from jira_pm.errors import (
 )
 from jira_pm.jira.format import find_markers
 from jira_pm.model import Finding
+from jira_pm.rulepack import load_pack
 from jira_pm.store import ledger
 from jira_pm.store.schema import connect
 from jira_pm.writeback.from_store import apply_from_store
@@ -110,9 +111,14 @@ def settings(**writeback):
     return Settings.for_tests(projects=["ABC"], writeback=writeback)
 
 
+# The built-in pack's labels: what jira-pm owns before its ledger shows anything.
+PACK_LABELS = load_pack().owned_labels()
+
+
 def apply(conn, jira, findings, **kw):
     cfg = kw.pop("cfg", None) or settings()
-    return apply_from_store(conn, jira, cfg, findings=findings, owned_labels=(), **kw)
+    owned = kw.pop("owned", PACK_LABELS)
+    return apply_from_store(conn, jira, cfg, findings=findings, owned_labels=owned, **kw)
 
 
 @pytest.fixture
@@ -381,3 +387,52 @@ def test_notify_users_false_reaches_comment_edits_and_falls_back_once(store_path
     assert [w[3] for w in jira.writes if w[0] == "edit"][2:] == [True, True]
     assert len(result.outcome.notices) == 1 and "notify_users" in result.outcome.notices[0]
     assert all("5 days late" in jira.comment_list[i][0]["body"] for i in (1, 2))
+
+
+def test_a_label_of_a_rule_since_removed_is_still_owned_through_the_ledger(conn):
+    """A label jira-pm wrote for a rule no longer in the pack is removed; a person's is kept."""
+    jira = FakeJira({1: ["pm-custom"], 2: [], 3: []})
+    conn.execute("UPDATE issues SET labels = '[\"pm-custom\"]' WHERE id = 1")
+    conn.execute("UPDATE issues SET labels = '[]' WHERE id = 3")
+    apply(conn, jira, [finding("XX001", label="pm-legacy", policy="never", issues=(1,))],
+          owned=PACK_LABELS | {"pm-legacy"})
+    assert jira.labels[1] == ["pm-custom", "pm-legacy"]
+    assert ledger.written_labels(conn) == {"pm-legacy"}
+    apply(conn, jira, [], owned=PACK_LABELS)  # the rule (and its label) left the pack
+    assert jira.labels[1] == ["pm-custom"]
+
+
+def test_written_labels_skip_writes_jira_refused(store_path):
+    """A labels write Jira refused with a 4xx owns nothing; a pending or done one does."""
+    conn = connect(store_path)
+    for label, status, http in (("+pm-a -pm-b", ledger.DONE, None),
+                                ("+pm-c", ledger.PENDING, None),
+                                ("+pm-d", ledger.FAILED, 403),
+                                ("+pm-e", ledger.FAILED, 503)):
+        entry = ledger.record_pending(conn, run_id="r", issue_id=1, issue_key="ABC-1",
+                                      operation=ledger.OP_LABELS, label=label)
+        if status != ledger.PENDING:
+            ledger.record_result(conn, entry, status, http_status=http)
+    assert ledger.written_labels(conn) == {"pm-a", "pm-c", "pm-e"}
+
+
+class Declined(Exception):
+    """What a confirm hook raises when the admin says no."""
+
+
+def test_first_write_back_asks_first_and_a_no_writes_nothing(conn):
+    """Before the first write-back the hook sees the plan; declining writes no request, no row."""
+    jira = FakeJira(ISSUES)
+    asked = []
+
+    def decline(plan):
+        asked.append(len(plan.writes))
+        raise Declined
+
+    with pytest.raises(Declined):
+        apply(conn, jira, [finding()], confirm=decline)
+    assert asked and jira.writes == [] and ledger.entries(conn) == []
+    apply(conn, jira, [finding()], confirm=lambda plan: None)
+    assert jira.writes
+    later = apply(conn, jira, [finding(fp="e" * 32)], confirm=decline)  # the ledger has writes
+    assert later.exit_code == 0 and len(asked) == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from jira_pm.model import Finding
 from jira_pm.store.ledger import DONE, PENDING, CommentRecord
 from jira_pm.writeback.comments import finding_comment, resolved_comment
@@ -12,9 +14,12 @@ from jira_pm.writeback.plan import (
     Policy,
     ResolvedFinding,
     plan_candidates,
+    plan_size,
 )
 
-POLICY = Policy(label_prefix="pm-", owned_labels=frozenset({"late"}), exempt_label="pm-ignore",
+# What a rule pack and a ledger would make owned; the prefix alone owns nothing.
+OWNED = frozenset({"late", "pm-overdue", "pm-at-risk", "pm-budget-warning", "pm-stale", "pm-old"})
+POLICY = Policy(label_prefix="pm-", owned_labels=OWNED, exempt_label="pm-ignore",
                 exempt_issue_types=frozenset({"sub-task"}), exempt_projects=frozenset({"SEC"}))
 
 
@@ -149,3 +154,40 @@ def test_plan_lines_say_issue_operation_rule_and_why():
         ("ABC-1", "remove-label pm-old", "-", "no open finding wants this label"),
         ("ABC-1", "comment", "OD001", "new finding: version 1.4 is 3 days late"),
     ]
+
+
+def test_prefix_labels_outside_the_owned_set_are_left_alone():
+    """A team's pm-approved or pm-custom is never removed: the prefix alone owns nothing."""
+    issues = {1: issue(1, "ABC-1", ["pm-approved", "pm-custom", "pm-at-risk"])}
+    plan = plan_candidates(issues, [], {}, POLICY)
+    assert labels_of(plan) == {("ABC-1", (), ("pm-at-risk",))}
+    assert not POLICY.owns("pm-custom") and POLICY.leaves_alone("pm-custom")
+    assert not POLICY.leaves_alone("pm-ignore") and not POLICY.leaves_alone("backend")
+
+
+def test_exempt_label_is_not_owned_even_when_named_owned():
+    """The exempt label stays unowned even if the pack or ledger names it."""
+    policy = replace(POLICY, owned_labels=OWNED | {"pm-ignore"})
+    assert not policy.owns("pm-ignore")
+
+
+def test_labels_only_mode_plans_labels_and_no_comment():
+    """With [writeback] comments = false no comment is posted, edited or marked resolved."""
+    labels_only = replace(POLICY, comments=False)
+    gone = ResolvedFinding("OD002", "a" * 32, "late", "pm-at-risk", "on-change")
+    issues = {1: issue(1, "ABC-1", ["pm-at-risk"])}
+    records = {("a" * 32, 1): CommentRecord("c3", "old", DONE)}
+    plan = plan_candidates(issues, [finding(policy="on-change")], records, labels_only, [gone])
+    assert comments_of(plan) == []
+    assert labels_of(plan) == {("ABC-1", ("pm-overdue",), ("pm-at-risk",))}
+
+
+def test_plan_size_counts_label_changes_comments_issues_and_notified_watchers():
+    """The size counts each label change, each comment, the issues, and whose watchers get mail."""
+    issues = {1: issue(1, "ABC-1", ["pm-stale"]), 2: issue(2, "ABC-2", ["pm-old"])}
+    plan = plan_candidates(issues, [finding(issues=(1,))], {}, POLICY)
+    loud = plan_size(plan, notify_users=True)
+    assert (loud.label_changes, loud.comments, loud.issues, loud.notified_issues) == (3, 1, 2, 2)
+    quiet = plan_size(plan, notify_users=False)
+    assert quiet.notified_issues == 1  # only the new comment's issue: a POST always notifies
+    assert "3 label changes and 1 comments on 2 issues" in quiet.lines(False)[0]

@@ -8,6 +8,7 @@ to it when imported. No other module imports from this package.
 from jira_pm.cli import (  # noqa: F401
     apply_cmd,  # apply, run, demo
     audit_cmd,  # audit, rules list|explain
+    clean_cmd,  # clean
     sandbox_cmd,  # sandbox serve
     setup_cmd,  # init, doctor
     sync_cmd,  # sync, status

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
-from jira_pm.cli.common import load_settings_from_ctx, make_client, open_store
+from jira_pm.cli.common import is_terminal, load_settings_from_ctx, make_client, open_store
 from jira_pm.cli.main import main
 from jira_pm.errors import LockBusy, UsageError
+
+YES_HELP = ("Do not ask before the first write-back to a site (a terminal is asked; cron "
+            "never is).")
 
 
 def _client(settings: Any) -> Any:
@@ -20,6 +24,40 @@ def _client(settings: Any) -> Any:
         return make_client(settings, conn)
     finally:
         conn.close()
+
+
+def asks_first() -> bool:
+    """Whether a person is there to answer: stdin and stderr are both terminals (not cron)."""
+    return is_terminal(sys.stdin) and is_terminal(sys.stderr)
+
+
+def first_write_check(settings: Any, *, yes: bool, quiet: bool = False):
+    """The hook shown the plan before the first write-back to a site: its size, then a question.
+
+    The size is printed on stderr (``quiet`` hides it unless a question follows); on a
+    terminal, without ``yes``, the user is asked, and "no" raises UsageError (exit 2)
+    before anything is written.
+    """
+    from jira_pm.writeback.plan import plan_size
+
+    def confirm(plan: Any) -> None:
+        notify = settings.writeback.notify_users
+        asking = not yes and asks_first()
+        if asking or not quiet:
+            click.echo(f"first write-back to {settings.jira.url} (the ledger records no "
+                       "write yet):", err=True)
+            for line in plan_size(plan, notify).lines(notify):
+                click.echo(f"  {line}", err=True)
+        if not asking:
+            return
+        if not click.confirm("Write these to Jira now?", default=False, err=True):
+            raise UsageError(
+                f"nothing written: the first write-back to {settings.jira.url} was declined",
+                hint="review it with `jira-pm apply --dry-run`; pass --yes to write "
+                "without being asked",
+            )
+
+    return confirm
 
 
 def _as_of(settings: Any, text: str | None) -> datetime | None:
@@ -34,8 +72,9 @@ def _as_of(settings: Any, text: str | None) -> datetime | None:
               "write nothing.")
 @click.option("--as-of", default=None, help="Evaluate as of this date (end of that day in "
               "[calendar] timezone) or ISO date-time instead of now.")
+@click.option("--yes", "-y", is_flag=True, help=YES_HELP)
 @click.pass_context
-def apply_command(ctx: click.Context, dry_run: bool, as_of: str | None) -> None:
+def apply_command(ctx: click.Context, dry_run: bool, as_of: str | None, yes: bool) -> None:
     """Evaluate the rule pack on the store and write its findings back to Jira.
 
     The findings are evaluated now, from the store as last synced (as `run`
@@ -49,7 +88,8 @@ def apply_command(ctx: click.Context, dry_run: bool, as_of: str | None) -> None:
         raise never_synced_error(settings)  # and create no empty store at a wrong path
     client = _client(settings)
     try:
-        report = apply_pipeline(settings, client, dry_run=dry_run, as_of=when)
+        report = apply_pipeline(settings, client, dry_run=dry_run, as_of=when,
+                                confirm=first_write_check(settings, yes=yes))
     except LockBusy as busy:
         # Only `run` (cron) treats an overlap as fine; a person who asked to apply and got
         # nothing must see a failure, and a script must not mistake it for success.
@@ -74,9 +114,10 @@ def apply_command(ctx: click.Context, dry_run: bool, as_of: str | None) -> None:
 @click.option("--as-of", default=None, help="Evaluate as of this date (end of that day in "
               "[calendar] timezone) or ISO date-time instead of now.")
 @click.option("--full", is_flag=True, help="Full sync instead of incremental.")
+@click.option("--yes", "-y", is_flag=True, help=YES_HELP)
 @click.pass_context
 def run_command(ctx: click.Context, dry_run: bool, quiet: bool, log_json: Path | None,
-                as_of: str | None, full: bool) -> None:
+                as_of: str | None, full: bool, yes: bool) -> None:
     """Sync, evaluate and apply: the entry for cron (a lock stops overlapping runs)."""
     from jira_pm.runner import run_pipeline
 
@@ -84,7 +125,8 @@ def run_command(ctx: click.Context, dry_run: bool, quiet: bool, log_json: Path |
     client = _client(settings)
     try:
         report = run_pipeline(settings, client, dry_run=dry_run, as_of=_as_of(settings, as_of),
-                              full_sync=full, log_json=log_json)
+                              full_sync=full, log_json=log_json,
+                              confirm=first_write_check(settings, yes=yes, quiet=quiet))
     except LockBusy as busy:
         if not quiet:
             click.echo(f"jira-pm: {busy.one_line()}", err=True)

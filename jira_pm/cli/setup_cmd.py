@@ -86,11 +86,12 @@ timezone = "UTC"                 # IANA name, e.g. "Europe/Berlin"
 # currency = "EUR"
 
 [writeback]
-# label_prefix = "pm-"           # jira-pm only adds/removes labels with this prefix
+# label_prefix = "pm-"           # rule labels start with it; jira-pm owns only its rules' labels
 # exempt_label = "pm-ignore"
 # max_writes = 500
 # notify_users = true
 # comment_format = "auto"        # auto | wiki | adf
+# comments = true                # false: labels only
 
 [log]
 # json_path = ""                 # append JSON-lines run logs here
@@ -195,13 +196,13 @@ class Doctor:
         s = self.settings
         self.line(True, f"config: {s.source or 'built-in settings'}")
         self.credentials()
-        if not self.reachable() or not self.authenticated():
-            return self.exit_code
-        for key in s.scope.projects:
-            self.project(key)
-        field_map = self.fields()
-        self.scope_query(field_map)
-        self.budgets()
+        if self.reachable() and self.authenticated():
+            for key in s.scope.projects:
+                self.project(key)
+            field_map = self.fields()
+            self.scope_query(field_map)
+            self.budgets()
+        self.labels_left_alone()
         return self.exit_code
 
     def credentials(self) -> None:
@@ -393,6 +394,38 @@ class Doctor:
             self.line(False, f"{table}: no such version in project {project}",
                       f"correct the name in {where} (one of: {', '.join(names[:10]) or 'none'})",
                       failure_code=EXIT_USAGE)
+
+    def labels_left_alone(self) -> None:
+        """The prefix labels on issues in scope (as last synced) that jira-pm does not own."""
+        from jira_pm.rulepack import load_pack
+        from jira_pm.store import connect
+        from jira_pm.writeback.plan import Policy
+        from jira_pm.writeback.store_io import issues_in_scope, owned_labels
+
+        s = self.settings
+        if not Path(s.store_path).exists():
+            self.line(None, "labels: the store is not synced yet, so the labels in scope are "
+                      "unknown", "run `jira-pm sync`, then doctor again")
+            return
+        conn = connect(s.store_path)
+        try:
+            policy = Policy.from_settings(s.writeback,
+                                          owned_labels(conn, load_pack(s).owned_labels()))
+            counts: dict[str, int] = {}
+            for issue in issues_in_scope(conn, s.scope.projects).values():
+                for label in issue.labels:
+                    if policy.leaves_alone(label):
+                        counts[label] = counts.get(label, 0) + 1
+        finally:
+            conn.close()
+        if not counts:
+            self.line(True, f"labels: every {s.writeback.label_prefix}* label in scope is "
+                      "jira-pm's own")
+            return
+        listed = ", ".join(f"{label} ({n} issue{'' if n == 1 else 's'})"
+                           for label, n in sorted(counts.items()))
+        self.line(True, f"labels: {listed} have the prefix {s.writeback.label_prefix!r} but "
+                  "are not jira-pm's; it leaves them alone")
 
 
 @main.command("doctor")

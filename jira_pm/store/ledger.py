@@ -25,6 +25,7 @@ OP_LABELS = "labels"  # one PUT carrying label adds and removes
 OP_COMMENT = "comment"
 OP_EDIT_COMMENT = "edit-comment"
 OP_COMMENT_PROPERTY = "comment-property"
+OP_DELETE_COMMENT = "delete-comment"  # `jira-pm clean --comments`
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,44 @@ def comment_records(conn: sqlite3.Connection) -> dict[tuple[str, int], CommentRe
             if row["operation"] == OP_COMMENT:
                 records[key] = CommentRecord(None, row["content_hash"], PENDING)
     return records
+
+
+def written_labels(conn: sqlite3.Connection) -> frozenset[str]:
+    """Every label jira-pm added, or may have added, to some issue (part of what it owns).
+
+    A labels write Jira refused (a 4xx) added nothing; one whose outcome is
+    unknown (pending, or failed without Jira's refusal) may have landed, so it counts.
+    """
+    rows = conn.execute(
+        "SELECT label FROM ledger WHERE operation = ? AND label IS NOT NULL"
+        " AND NOT (status = ? AND http_status BETWEEN 400 AND 499)",
+        (OP_LABELS, FAILED),
+    ).fetchall()
+    return frozenset(word[1:] for row in rows for word in row["label"].split()
+                     if word.startswith("+"))
+
+
+def has_written(conn: sqlite3.Connection) -> bool:
+    """Whether any label or comment write to Jira landed, or may have (a pending row)."""
+    row = conn.execute(
+        "SELECT 1 FROM ledger WHERE operation IN (?, ?, ?) AND status IN (?, ?) LIMIT 1",
+        (OP_LABELS, OP_COMMENT, OP_EDIT_COMMENT, DONE, PENDING),
+    ).fetchone()
+    return row is not None
+
+
+def deleted_comment_ids(conn: sqlite3.Connection) -> frozenset[str]:
+    """Ids of the comments `jira-pm clean` deleted, found already gone, or may have deleted.
+
+    A delete whose outcome is unknown (pending) counts: forgetting a comment that
+    still exists is safe, since a comment is only posted after a marker search.
+    """
+    rows = conn.execute(
+        "SELECT comment_id FROM ledger WHERE operation = ? AND status IN (?, ?)"
+        " AND comment_id IS NOT NULL",
+        (OP_DELETE_COMMENT, DONE, PENDING),
+    ).fetchall()
+    return frozenset(str(row["comment_id"]) for row in rows)
 
 
 def entries(conn: sqlite3.Connection, run_id: str | None = None) -> list[LedgerEntry]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +12,11 @@ from jira_pm.model import Finding
 from jira_pm.store import ledger
 from jira_pm.writeback.apply import Applier, FaultHook, Outcome, finalize
 from jira_pm.writeback.plan import Plan, Policy, plan_candidates
-from jira_pm.writeback.store_io import issue_states, resolved_findings, update_labels
+from jira_pm.writeback.store_io import issues_in_scope, resolved_findings, update_labels
+from jira_pm.writeback.store_io import owned_labels as owned_by_jira_pm
+
+# Asked before the first write-back to a site (see ``apply_from_store``); raises to decline.
+ConfirmHook = Callable[[Plan], None]
 
 
 @dataclass
@@ -42,16 +46,14 @@ def uses_adf(settings: Any, client: Any) -> bool:
 def build_plan(conn: sqlite3.Connection, client: Any, settings: Any, findings: Sequence[Finding],
                owned_labels: Iterable[str]) -> Plan:
     """The plan a run performs now: candidates, marker searches (reads only), the bound."""
-    policy = Policy.from_settings(settings.writeback, owned_labels)
+    policy = Policy.from_settings(settings.writeback, owned_by_jira_pm(conn, owned_labels))
     records = ledger.comment_records(conn)
+    # A comment `jira-pm clean` deleted is forgotten: a finding still open gets it again.
+    deleted = ledger.deleted_comment_ids(conn)
+    records = {key: r for key, r in records.items() if r.comment_id not in deleted}
     open_prints = {f.fingerprint for f in findings}
     resolved = resolved_findings(conn, {fp for fp, _ in records if fp not in open_prints})
-    issues = issue_states(conn)
-    in_scope = set(settings.scope.projects)
-    if in_scope:
-        # The store may still hold issues of a project since dropped from the scope:
-        # nothing outside the configured scope is ever written.
-        issues = {i: s for i, s in issues.items() if s.project_key in in_scope}
+    issues = issues_in_scope(conn, settings.scope.projects)
     candidates = plan_candidates(issues, findings, records, policy, resolved)
     return finalize(candidates, client, settings.writeback.max_writes)
 
@@ -66,8 +68,14 @@ def apply_from_store(
     dry_run: bool = False,
     run_id: str | None = None,
     fault: FaultHook | None = None,
+    confirm: ConfirmHook | None = None,
 ) -> WritebackResult:
-    """Plan from the store's open findings and, unless ``dry_run``, perform the plan."""
+    """Plan from the store's open findings and, unless ``dry_run``, perform the plan.
+
+    ``confirm`` is called with the plan before the first write-back to a site (the
+    ledger records no write yet) when the plan has writes; it raises to decline,
+    and then nothing is written, not even a ledger row.
+    """
     if findings is None:
         from jira_pm.store.findings import open_findings
 
@@ -79,6 +87,8 @@ def apply_from_store(
     plan = build_plan(conn, client, settings, findings, owned_labels)
     if dry_run:
         return WritebackResult(plan, None)
+    if confirm is not None and plan.writes and not ledger.has_written(conn):
+        confirm(plan)
     applier = Applier(
         conn, client, run_id or new_run_id(), adf=uses_adf(settings, client),
         notify_users=settings.writeback.notify_users, fault=fault,

@@ -2,13 +2,16 @@
 
 Labels are level-triggered: every run computes the owned labels each issue
 *should* carry and plans the difference as one labels write per issue (Jira's
-``update.labels`` add/remove, never an overwrite). Only owned labels — the
-rule pack's prefix and the labels its rules name — are ever added or removed;
-the exempt label is never owned, and exempt issues are never written to.
+``update.labels`` add/remove, never an overwrite). Only owned labels are ever
+added or removed: the labels the loaded rule pack can produce and the labels
+the ledger shows jira-pm wrote. The prefix alone makes no label jira-pm's (a
+team's ``pm-approved`` is theirs), the exempt label is never owned, and exempt
+issues are never written to.
 
 Comments follow each finding's policy: ``once`` posts one comment per issue
 the finding labels; ``on-change`` also edits that comment in place when its
 text changes, and once more when the finding clears; ``never`` posts nothing.
+``[writeback] comments = false`` (labels-only mode) plans no comment at all.
 Whether a comment without a ledger record already exists is decided later,
 by the marker search in ``apply``: the planner only says "needs a comment".
 """
@@ -60,25 +63,30 @@ class Policy:
     exempt_label: str = "pm-ignore"
     exempt_issue_types: frozenset[str] = frozenset()
     exempt_projects: frozenset[str] = frozenset()
+    comments: bool = True
 
     @classmethod
     def from_settings(cls, writeback, owned_labels: Iterable[str] = ()) -> Policy:
-        """The policy of ``settings.writeback`` and the rule pack's own labels."""
+        """The policy of ``settings.writeback`` and the labels jira-pm owns."""
         return cls(
             label_prefix=writeback.label_prefix,
             owned_labels=frozenset(owned_labels),
             exempt_label=writeback.exempt_label,
             exempt_issue_types=frozenset(t.lower() for t in writeback.exempt_issue_types),
             exempt_projects=frozenset(writeback.exempt_projects),
+            comments=writeback.comments,
         )
 
     def owns(self, label: str) -> bool:
-        """Whether jira-pm may add or remove this label."""
+        """Whether jira-pm may add or remove this label: only the owned set, never the prefix."""
         if label == self.exempt_label:
             return False  # a person sets it to stop jira-pm; jira-pm never takes it away
-        return label in self.owned_labels or bool(
-            self.label_prefix and label.startswith(self.label_prefix)
-        )
+        return label in self.owned_labels
+
+    def leaves_alone(self, label: str) -> bool:
+        """A label that looks like jira-pm's (it has the prefix) but is a person's to keep."""
+        return (bool(self.label_prefix) and label.startswith(self.label_prefix)
+                and label != self.exempt_label and not self.owns(label))
 
     def exemption(self, issue: IssueState) -> str | None:
         """Why jira-pm must not write to this issue, or None (the engine's own rule)."""
@@ -187,7 +195,7 @@ def plan_candidates(
         if write:
             plan.writes.append(write)
 
-    for finding in findings:
+    for finding in findings if policy.comments else ():
         if finding.comment_policy == POLICY_NEVER:
             continue
         for issue_id in dict.fromkeys(finding.issue_ids):
@@ -199,7 +207,7 @@ def plan_candidates(
             if write:
                 plan.writes.append(write)
 
-    for gone in resolved:
+    for gone in resolved if policy.comments else ():
         if gone.comment_policy != POLICY_ON_CHANGE:
             continue
         text = resolved_comment(gone.rule_id, gone.fingerprint, gone.message, gone.label)
@@ -285,3 +293,36 @@ def _write_order(write: Write) -> tuple:
     # Most severe first; for one issue, the label before its comment.
     return (-write.rank, _key_order(write.issue_key), 0 if isinstance(write, LabelWrite) else 1,
             write.fingerprint if isinstance(write, CommentWrite) else "")
+
+
+@dataclass(frozen=True)
+class PlanSize:
+    """How much a plan writes: what an admin is shown before the first write-back to a site."""
+
+    label_changes: int  # labels added plus labels removed
+    comments: int  # comments posted or edited
+    issues: int  # distinct issues written to
+    notified_issues: int  # issues whose watchers Jira e-mails about these writes
+    deferred: int  # writes past max_writes, left for later runs
+
+    def lines(self, notify_users: bool) -> list[str]:
+        """The size in words; watchers are counted as issues (the store holds no watcher lists)."""
+        deferred = (f" ({self.deferred} more writes deferred to later runs)"
+                    if self.deferred else "")
+        why = ("notify_users = true" if notify_users
+               else "notify_users = false: only new comments notify")
+        return [
+            f"{self.label_changes} label changes and {self.comments} comments on "
+            f"{self.issues} issues{deferred}",
+            f"watchers notified: those of {self.notified_issues} issues ({why})",
+        ]
+
+
+def plan_size(plan: Plan, notify_users: bool) -> PlanSize:
+    """Count a plan's writes; a new comment notifies watchers even when notify_users is off."""
+    labels = sum(len(w.add) + len(w.remove) for w in plan.writes if isinstance(w, LabelWrite))
+    comments = sum(1 for w in plan.writes if isinstance(w, CommentWrite))
+    issues = {w.issue_id for w in plan.writes}
+    notified = issues if notify_users else {
+        w.issue_id for w in plan.writes if w.operation == OP_COMMENT}
+    return PlanSize(labels, comments, len(issues), len(notified), len(plan.deferred))

@@ -6,6 +6,7 @@ import json
 import sqlite3
 from collections.abc import Iterable
 
+from jira_pm.store import ledger
 from jira_pm.store.schema import transaction
 from jira_pm.writeback.plan import IssueState, ResolvedFinding
 
@@ -18,6 +19,28 @@ def issue_states(conn: sqlite3.Connection) -> dict[int, IssueState]:
                                    row["issue_type"], tuple(json.loads(row["labels"] or "[]")))
         for row in rows
     }
+
+
+def owned_labels(conn: sqlite3.Connection, pack_labels: Iterable[str]) -> frozenset[str]:
+    """The labels jira-pm owns: those the rule pack can produce and those the ledger shows it wrote.
+
+    A label of a rule since removed from the pack stays owned through the
+    ledger, so it is still cleaned up; no other label is ever owned.
+    """
+    return frozenset(pack_labels) | ledger.written_labels(conn)
+
+
+def issues_in_scope(conn: sqlite3.Connection, projects: Iterable[str]) -> dict[int, IssueState]:
+    """The stored issues of the configured projects (all of them when none is configured).
+
+    The store may still hold issues of a project since dropped from the scope:
+    nothing outside the configured scope is ever written.
+    """
+    issues = issue_states(conn)
+    in_scope = set(projects)
+    if in_scope:
+        issues = {i: s for i, s in issues.items() if s.project_key in in_scope}
+    return issues
 
 
 def update_labels(conn: sqlite3.Connection, issue_id: int, add: Iterable[str],
