@@ -1,4 +1,4 @@
-"""Interrupted and disturbed syncs against the in-memory Jira: kills, vanishing issues, odd answers."""
+"""Disturbed syncs against the in-memory Jira: kills, vanishing issues, odd search answers."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def jira(request) -> FakeJira:
 
 
 def test_a_store_whose_first_full_sync_was_killed_is_not_ready_until_it_completes(tmp_path, jira):
-    """After a killed first full sync the scope reads "interrupted"; the resumed sync makes it ready."""
+    """A killed first full sync leaves the scope "interrupted"; the resumed sync makes it ready."""
     conn = connect(tmp_path / "s.sqlite")
     scope = result_scope(tmp_path)
     assert unsynced_reason(conn, scope) == "never"
@@ -69,7 +69,7 @@ def test_a_store_whose_first_full_sync_was_killed_is_not_ready_until_it_complete
 
 def test_a_kill_in_the_catch_up_pass_still_lets_the_next_run_complete_the_first_full_sync(
         tmp_path, jira):
-    """A resumed first full sync killed in its catch-up pass is completed (last_full) by the next."""
+    """A resumed first full sync killed in its catch-up pass is completed by the next run."""
     conn = connect(tmp_path / "s.sqlite")
     jira.fail_after_pages = 2
     with pytest.raises(KeyboardInterrupt):
@@ -140,41 +140,35 @@ def test_a_store_never_reconciled_reconciles_with_the_sync_that_completes_its_fi
 # ------------------------------------------------------------------ pending changelogs
 
 
-def test_pending_changelogs_survive_a_second_kill_when_a_chain_ends_first():
-    """Killed at its end, then killed in the bulkfetch after its chain ended: a third run completes."""
-    import tempfile
-    from pathlib import Path
-
+def test_pending_changelogs_survive_a_second_kill_when_a_chain_ends_first(tmp_path):
+    """Killed at its end, then in the bulkfetch after its chain ended: a third run completes."""
     jira = FakeJira(deployment="Cloud")
     for issue_id in range(10001, 10008):
         jira.add(issue_id, histories=45 if issue_id in (10002, 10005) else 2)
-    with tempfile.TemporaryDirectory() as folder:
-        tmp_path = Path(folder)
-        conn = connect(tmp_path / "s.sqlite")
-        # Kill 1: every page saved (changelogs pending), the search's end not yet seen.
-        kill_search_after(jira, at_end=True)
-        with pytest.raises(KeyboardInterrupt):
-            sync(settings(tmp_path), conn, jira, now=lambda: NOW)
-        heal(jira)
-        assert get_sync_state(conn, result_scope(tmp_path)).checkpoint[
-            "pending_changelogs"] == [10002, 10005]
+    conn = connect(tmp_path / "s.sqlite")
+    # Kill 1: every page saved (changelogs pending), the search's end not yet seen.
+    kill_search_after(jira, at_end=True)
+    with pytest.raises(KeyboardInterrupt):
+        sync(settings(tmp_path), conn, jira, now=lambda: NOW)
+    heal(jira)
+    assert get_sync_state(conn, result_scope(tmp_path)).checkpoint[
+        "pending_changelogs"] == [10002, 10005]
 
-        # Kill 2: the resumed chain ends at once (its checkpoint is saved), then bulkfetch dies.
-        def dying_bulkfetch(ids):
-            raise KeyboardInterrupt("killed in bulkfetch")
+    # Kill 2: the resumed chain ends at once (its checkpoint is saved), then bulkfetch dies.
+    def dying_bulkfetch(ids):
+        raise KeyboardInterrupt("killed in bulkfetch")
 
-        jira.bulk_changelogs = dying_bulkfetch
-        with pytest.raises(KeyboardInterrupt):
-            sync(settings(tmp_path), conn, jira, now=lambda: NOW + timedelta(minutes=1))
-        heal(jira)
-        assert get_sync_state(conn, result_scope(tmp_path)).checkpoint[
-            "pending_changelogs"] == [10002, 10005]
+    jira.bulk_changelogs = dying_bulkfetch
+    with pytest.raises(KeyboardInterrupt):
+        sync(settings(tmp_path), conn, jira, now=lambda: NOW + timedelta(minutes=1))
+    heal(jira)
+    assert get_sync_state(conn, result_scope(tmp_path)).checkpoint[
+        "pending_changelogs"] == [10002, 10005]
 
-        result = sync(settings(tmp_path), conn, jira, now=lambda: NOW + timedelta(minutes=2))
-        assert result.changelogs_completed == 2
-        assert len(load_site(conn).issues[10002].changes) == 45
-        assert_store_matches(conn, jira)
-        conn.close()
+    result = sync(settings(tmp_path), conn, jira, now=lambda: NOW + timedelta(minutes=2))
+    assert result.changelogs_completed == 2
+    assert len(load_site(conn).issues[10002].changes) == 45
+    assert_store_matches(conn, jira)
 
 
 # ------------------------------------------------------------------ vanishing issues
