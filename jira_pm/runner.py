@@ -23,7 +23,8 @@ from filelock import FileLock, Timeout
 from jira_pm.errors import EXIT_OK, JiraPmError, LockBusy, StoreError, UsageError
 from jira_pm.store import ledger
 from jira_pm.store.schema import connect
-from jira_pm.store.sync_state import never_synced
+from jira_pm.store.sync_state import unsynced_reason
+from jira_pm.sync.query import scope_key
 from jira_pm.writeback.apply import FaultHook
 from jira_pm.writeback.from_store import (
     ConfirmHook,
@@ -176,8 +177,15 @@ def store_lock(settings: Any, log: JsonLog | None = None) -> Iterator[None]:
         lock.release()
 
 
-def never_synced_error(settings: Any, what: str = "apply") -> UsageError:
-    """The one-line error of a command that needs synced data and finds none."""
+def never_synced_error(settings: Any, what: str = "apply", reason: str = "never") -> UsageError:
+    """The one-line error of a command that needs synced data and finds none, or only part.
+
+    ``reason`` is ``store.sync_state.unsynced_reason``'s: "never" or "interrupted".
+    """
+    if reason == "interrupted":
+        return UsageError(f"the store at {settings.store_path} holds only part of the site: its "
+                          f"first full sync was interrupted, so there is nothing to {what} yet",
+                          hint="run `jira-pm sync` to resume it")
     return UsageError(f"the store at {settings.store_path} has never been synced, so there is "
                       f"nothing to {what}", hint="run `jira-pm sync` first, or check [store] path "
                       "in the config")
@@ -213,7 +221,8 @@ def apply_pipeline(
 
     The findings are evaluated afresh (recorded unless ``dry_run``), never taken
     from an earlier audit, which may predate the last sync or never have run.
-    Raises LockBusy when a run holds the lock, UsageError when the store was never synced.
+    Raises LockBusy when a run holds the lock, UsageError when the store was never
+    synced or its first full sync is incomplete.
     """
     from jira_pm.engine import evaluate_store
     from jira_pm.rulepack import load_pack
@@ -224,8 +233,9 @@ def apply_pipeline(
     with store_lock(settings):
         conn = connect(settings.store_path)
         try:
-            if never_synced(conn):
-                raise never_synced_error(settings)
+            reason = unsynced_reason(conn, scope_key(settings))
+            if reason:
+                raise never_synced_error(settings, reason=reason)
             pack = pack or load_pack(settings)
             if dry_run:  # a dry run writes nothing, not to Jira and not to the store
                 evaluation = evaluate_store(conn, settings, pack, as_of, record=False)

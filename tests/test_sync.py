@@ -42,6 +42,7 @@ class FakeJira:
         self.expands: list[list[str]] = []  # the expand of each search
         self.bulk_calls: list[list[int]] = []  # the ids of each bulk_changelogs call
         self.fail_after_pages: int | None = None
+        self.changelog_calls = 0  # per-issue changelog requests
         self.bad_jql = False
         self.server_now = NOW  # Jira's clock, as serverInfo reports it
 
@@ -163,17 +164,25 @@ class FakeJira:
         yield [i["id"] for i in self._matching(jql)]
 
     def bulk_changelogs(self, ids):
+        # As JiraClient: every id asked is a key; one Jira left out has no histories.
         self.bulk_calls.append(list(ids))
         self._count((len(ids) + 9) // 10)
-        return {i: self.issues[i]["histories"] for i in ids}
+        return {i: self.issues[i]["histories"] if i in self.issues else [] for i in ids}
+
+    def _existing(self, issue_id):
+        if issue_id not in self.issues:
+            raise JiraNotFound("Issue does not exist or you do not have permission to see it.",
+                               status=404)
+        return self.issues[issue_id]
 
     def changelog(self, issue_id):
         self._count()
-        return self.issues[issue_id]["histories"]
+        self.changelog_calls += 1
+        return self._existing(issue_id)["histories"]
 
     def worklogs(self, issue_id):
         self._count()
-        return self.issues[issue_id]["worklogs"]
+        return self._existing(issue_id)["worklogs"]
 
     def project_versions(self, key):
         self._count()

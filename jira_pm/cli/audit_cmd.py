@@ -41,7 +41,8 @@ def audit(ctx, projects, rule_ids, severity, as_of_text, rules_dirs, fmt, fail_o
     from jira_pm.report import render
     from jira_pm.rulepack import load_pack
     from jira_pm.runner import never_synced_error
-    from jira_pm.store.sync_state import never_synced
+    from jira_pm.store.sync_state import unsynced_reason
+    from jira_pm.sync import scope_key
 
     settings = load_settings_from_ctx(ctx)
     pack = load_pack(settings, extra_paths=rules_dirs)
@@ -57,8 +58,9 @@ def audit(ctx, projects, rule_ids, severity, as_of_text, rules_dirs, fmt, fail_o
         raise never_synced_error(settings, "audit")
     conn = open_store(settings)
     try:
-        if never_synced(conn):
-            raise never_synced_error(settings, "audit")
+        reason = unsynced_reason(conn, scope_key(settings))
+        if reason:  # a half-synced store is not the site: its findings would be wrong
+            raise never_synced_error(settings, "audit", reason)
         if conn.execute("SELECT COUNT(*) FROM issues").fetchone()[0] == 0:
             note(f"the store {settings.store_path} holds no issues: the scope matched none")
         record = as_of is None and not rules_dirs

@@ -81,6 +81,33 @@ def never_synced(conn: sqlite3.Connection) -> bool:
             and conn.execute("SELECT COUNT(*) FROM issues").fetchone()[0] == 0)
 
 
+def unsynced_reason(conn: sqlite3.Connection, scope: str) -> str | None:
+    """Why the store cannot stand for the site of ``scope`` yet, or None when it can.
+
+    ``"never"``: no sync ever wrote to it. ``"interrupted"``: the scope's first
+    full sync started and has not completed, so the store holds only part of
+    the site (an epic with half its worklogs looks under budget). A scope with
+    a completed full sync is ready, whatever later runs left behind (an
+    interrupted incremental, the migration's full-sync flag): its data is
+    complete up to that sync.
+    """
+    row = conn.execute("SELECT last_full FROM sync_state WHERE scope = ?", (scope,)).fetchone()
+    if row is not None:
+        return None if row[0] else "interrupted"
+    return "never" if never_synced(conn) else None
+
+
+def stored_changelog_ids(conn: sqlite3.Connection, ids: list[int]) -> set[int]:
+    """The ids among ``ids`` whose stored issue has at least one changelog item."""
+    found: set[int] = set()
+    for begin in range(0, len(ids), 500):  # stay below SQLite's bound-parameter limit
+        batch = ids[begin:begin + 500]
+        marks = ",".join("?" * len(batch))
+        found.update(row[0] for row in conn.execute(
+            f"SELECT DISTINCT issue_id FROM changes WHERE issue_id IN ({marks})", batch))
+    return found
+
+
 def get_meta(conn: sqlite3.Connection, key: str, default: Any = None) -> Any:
     """A JSON value from ``meta``."""
     row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from jira_pm.config import DEFAULT_CONFIG_NAME
-from jira_pm.errors import ConfigError, JiraJqlRejected, JiraNotFound
+from jira_pm.errors import ConfigError, JiraJqlRejected, JiraNotFound, JiraPermissionError
 from jira_pm.mapping import (
     FieldMap,
     discover_fields,
@@ -39,6 +39,7 @@ from jira_pm.store.issues import (
     set_sync_state,
     transaction,
 )
+from jira_pm.store.sync_state import stored_changelog_ids
 from jira_pm.sync.identity import check_site, record_site
 from jira_pm.sync.pages import changelog_truncated, merged, worklogs_truncated
 from jira_pm.sync.query import (
@@ -60,6 +61,11 @@ log = logging.getLogger(__name__)
 
 BULKFETCH_BATCH = 1000  # issues per POST /changelog/bulkfetch (Jira's limit)
 MIN_ISSUES_PER_CHAIN = 1000  # ten Cloud pages: below that, a parallel chain is not worth its ids
+# What a resumed run carries over from the checkpoint, so its summary counts the whole sync.
+CARRIED_COUNTS = ("pages", "issues", "changes", "worklogs", "skipped")
+# A per-issue follow-up answered so: the issue vanished after the search (deleted, moved
+# out of reach, hidden by a security level).
+VANISHED = (JiraNotFound, JiraPermissionError)
 
 
 class Progress(Protocol):
@@ -84,6 +90,9 @@ class SyncResult:
     sprints: int = 0
     changelogs_completed: int = 0
     worklogs_completed: int = 0
+    skipped: int = 0  # issues that vanished between the search and a follow-up request
+    caught_up: int = 0  # issues a resumed run fetched again because they changed meanwhile
+    changelogs_missing: int = 0  # search answers without the changelog asked for
     reconciled: bool = False
     deleted: int = 0
     requests: int = 0
@@ -98,6 +107,15 @@ class SyncResult:
         )
         if self.resumed:
             text += "; resumed after an interrupted run"
+            if self.caught_up:
+                text += f" ({self.caught_up} issues changed meanwhile, fetched again)"
+        if self.skipped:
+            text += (f"; {self.skipped} issues skipped (deleted, moved or hidden during the "
+                     "sync; the next reconcile settles them)")
+        if self.changelogs_missing:
+            text += (f"; warning: search answered {self.changelogs_missing} issues without the "
+                     "changelog asked for (a proxy or plugin dropping expand=changelog?), "
+                     "fetched separately")
         if self.reconciled:
             text += f"; reconciled: {self.deleted} removed"
         return text
@@ -174,6 +192,9 @@ class Syncer:
         base = scope_jql(self.settings)
         if checkpoint:
             self._pending = [int(i) for i in checkpoint.get("pending_changelogs") or []]
+            for name, value in (checkpoint.get("counts") or {}).items():
+                if name in CARRIED_COUNTS:
+                    setattr(result, name, int(value))
             since = checkpoint.get("since")
             chains = checkpoint.get("chains") or [new_chain()]
             run_started = datetime.fromisoformat(checkpoint["started"])
@@ -186,21 +207,32 @@ class Syncer:
         # An uninterrupted full sync sees every id in scope: what the store holds
         # beyond that is a reconcile candidate, with no ids search needed.
         self._seen = set() if mode == "full" and not checkpoint else None
+        # True when this run ends a full sync: its own, or the one whose catch-up
+        # pass (below) an earlier run was killed in.
+        finishes_full = mode == "full" or bool(checkpoint and checkpoint.get("finishes_full"))
         self._fetch_issues(result, fields, base, since, chains, mode, run_started)
         seen, self._seen = self._seen, None
         if checkpoint:
             # Issues below the checkpoint may have changed while the run was down:
             # catch up from the interrupted run's start before moving the cursor.
             set_sync_state(self.conn, self.scope, cursor=run_started, checkpoint=None)
-            self._fetch_issues(result, fields, base, self._since(run_started), None,
-                               "incremental", started)
+            catch_up = SyncResult(mode="incremental")
+            self._fetch_issues(catch_up, fields, base, self._since(run_started), None,
+                               "incremental", started, finishes_full=finishes_full)
+            # Those issues were mostly counted already: the summary names them apart.
+            result.caught_up = catch_up.issues
+            result.pages += catch_up.pages
+            result.skipped += catch_up.skipped
+            result.changelogs_completed += catch_up.changelogs_completed
+            result.worklogs_completed += catch_up.worklogs_completed
+            result.changelogs_missing += catch_up.changelogs_missing
             run_started = started
         self._sync_versions(result)
 
         with transaction(self.conn):
             set_sync_state(
                 self.conn, self.scope, cursor=run_started, checkpoint=None,
-                **({"last_full": started} if mode == "full" else {}),
+                **({"last_full": started} if finishes_full else {}),
             )
             if mode == "full":
                 delete_meta(self.conn, FULL_SYNC_DUE)  # every issue now has what it lacked
@@ -263,17 +295,27 @@ class Syncer:
         chains: list[dict[str, Any]] | None,
         mode: str,
         run_started: datetime,
+        *,
+        finishes_full: bool = False,
     ) -> None:
         """Page through the query (in one or several id-range chains) and save each page."""
         wanted = issue_fields(fields)
         sprint_ids: set[int] = set()
+        # Every checkpoint this run saves carries the changelogs still awaiting bulkfetch,
+        # including those a resumed run inherited: a chain may end, and save it, before
+        # any page does.
         checkpoint: dict[str, Any] = {"mode": mode, "since": since,
-                                      "started": run_started.isoformat()}
+                                      "started": run_started.isoformat(),
+                                      "pending_changelogs": self._pending}
+        if finishes_full:
+            checkpoint["finishes_full"] = True
         try:
             total: int | None = None
             if chains is None:
                 chains, total = self._plan_chains(base, since)
             checkpoint["chains"] = chains
+            if finishes_full:  # at once: a kill before its first page must not lose the flag
+                self._save_checkpoint(checkpoint, result)
             if self.progress is not None:
                 if total is None:
                     total = self._approximate_count(page_jql(base, since, None))
@@ -288,26 +330,29 @@ class Syncer:
                 chain = chains[index]
                 if page is None:  # this chain reached its end
                     chain["done"] = True
-                    set_sync_state(self.conn, self.scope, checkpoint=checkpoint)
+                    self._save_checkpoint(checkpoint, result)
                     continue
                 if not page:
                     continue
-                deferred = self._complete(page, result)
+                deferred, vanished = self._complete(page, result)
+                # The chain moves past a vanished issue too: it is skipped, not retried.
+                chain["after"] = max(int(raw["id"]) for raw in page)
+                page = [raw for raw in page if int(raw["id"]) not in vanished]
                 issues = [map_issue(raw, fields) for raw in page]
                 sprints = [s for raw in page for s in sprints_of(raw, fields)]
-                chain["after"] = max(issue.id for issue in issues)
                 if self._seen is not None:
                     self._seen.update(issue.id for issue in issues)
                 self._pending.extend(deferred)
                 checkpoint["pending_changelogs"] = self._pending
+                result.pages += 1
+                result.issues += len(issues)
+                result.skipped += len(vanished)
+                result.changes += sum(len(i.changes) for i in issues)
+                result.worklogs += sum(len(i.worklogs) for i in issues)
                 with transaction(self.conn):
                     save_issues(self.conn, issues, page, self.now())
                     save_sprints(self.conn, sprints)
-                    set_sync_state(self.conn, self.scope, checkpoint=checkpoint)
-                result.pages += 1
-                result.issues += len(issues)
-                result.changes += sum(len(i.changes) for i in issues)
-                result.worklogs += sum(len(i.worklogs) for i in issues)
+                    self._save_checkpoint(checkpoint, result)
                 sprint_ids.update(s.id for s in sprints)
                 result.sprints = len(sprint_ids)
                 if self.progress is not None:
@@ -324,6 +369,11 @@ class Syncer:
         finally:
             if self.progress is not None:
                 self.progress.finish()
+
+    def _save_checkpoint(self, checkpoint: dict[str, Any], result: SyncResult) -> None:
+        """Save ``checkpoint`` with the run's counts so far (a resumed run continues them)."""
+        checkpoint["counts"] = {name: getattr(result, name) for name in CARRIED_COUNTS}
+        set_sync_state(self.conn, self.scope, checkpoint=checkpoint)
 
     def _plan_chains(self, base: str, since: str | None) -> tuple[list[dict], int | None]:
         """One search chain, or (a large Cloud full sync) several over disjoint id ranges.
@@ -354,61 +404,95 @@ class Syncer:
             log.debug("approximate count failed", exc_info=True)
             return None
 
-    def _complete(self, page: list[dict], result: SyncResult) -> list[int]:
+    def _complete(self, page: list[dict], result: SyncResult) -> tuple[list[int], set[int]]:
         """Complete truncated worklog lists and changelogs in ``page``.
 
-        On Cloud, truncated changelogs are only returned (their ids), to be
+        Returns the ids deferred to bulkfetch and the ids that vanished. On
+        Cloud, truncated changelogs are only returned (their ids), to be
         bulkfetched later in batches of up to 1000 issues across pages: one
-        request instead of one per page that has such an issue.
+        request instead of one per page that has such an issue. An issue whose
+        follow-up request meets 404/403 vanished after the search (deleted,
+        moved, hidden): it is left out of the page, not half-saved.
         """
+        if self.changelog_in_search:
+            missing = sum(1 for raw in page if not isinstance(raw.get("changelog"), dict))
+            if missing and not result.changelogs_missing:
+                log.warning("Jira answered a search without the changelog it was asked for "
+                            "(expand=changelog): a proxy or plugin may drop it; fetching "
+                            "changelogs separately")
+            result.changelogs_missing += missing
         short_changelogs = [int(raw["id"]) for raw in page if changelog_truncated(raw)]
         short_worklogs = [int(raw["id"]) for raw in page if worklogs_truncated(raw)]
         by_id = {int(raw["id"]): raw for raw in page}
         deferred: list[int] = []
+        vanished: set[int] = set()
         if short_changelogs and self.client.is_cloud:
             deferred, short_changelogs = short_changelogs, []
-        if short_changelogs:
-            histories = self._changelogs(short_changelogs)
+        if short_changelogs:  # Data Center: one GET per issue, the only way it has
+            histories, gone = self._per_issue(self.client.changelog, short_changelogs)
+            vanished |= gone
             for issue_id, items in histories.items():
                 by_id[issue_id]["changelog"] = {
                     "startAt": 0, "maxResults": len(items), "total": len(items),
                     "histories": items,
                 }
-            result.changelogs_completed += len(short_changelogs)
+            result.changelogs_completed += len(histories)
         if short_worklogs:
-            with ThreadPoolExecutor(self.parallel) as pool:
-                lists = list(pool.map(self.client.worklogs, short_worklogs))
-            for issue_id, worklogs in zip(short_worklogs, lists, strict=True):
+            lists, gone = self._per_issue(self.client.worklogs,
+                                          [i for i in short_worklogs if i not in vanished])
+            vanished |= gone
+            for issue_id, worklogs in lists.items():
                 by_id[issue_id]["fields"]["worklog"] = {
                     "startAt": 0, "maxResults": len(worklogs), "total": len(worklogs),
                     "worklogs": worklogs,
                 }
-            result.worklogs_completed += len(short_worklogs)
-        return deferred
+            result.worklogs_completed += len(lists)
+        return [i for i in deferred if i not in vanished], vanished
+
+    def _per_issue(self, fetch: Callable[[int], Any],
+                   ids: list[int]) -> tuple[dict[int, Any], set[int]]:
+        """``fetch`` each id, up to max_parallel at once: the answers, and the ids that vanished."""
+        def one(issue_id: int) -> Any:
+            try:
+                return fetch(issue_id)
+            except VANISHED as exc:
+                log.info("issue %s vanished after the search (%s); skipped", issue_id, exc)
+                return exc
+
+        if not ids:
+            return {}, set()
+        with ThreadPoolExecutor(self.parallel) as pool:
+            answers = list(pool.map(one, ids))
+        found = {i: a for i, a in zip(ids, answers, strict=True)
+                 if not isinstance(a, VANISHED)}
+        return found, set(ids) - set(found)
 
     def _flush_changelogs(self, result: SyncResult, checkpoint: dict[str, Any]) -> None:
-        """Bulkfetch the deferred changelogs and replace the partial ones saved with their pages."""
+        """Bulkfetch the deferred changelogs and replace the partial ones saved with their pages.
+
+        An issue saved with search's histories but absent from the answer vanished
+        in between (bulkfetch leaves out what it cannot see; an issue never loses
+        histories): its row is removed rather than left with a truncated
+        changelog that looks complete.
+        """
         if not self._pending:
             return
         ids = list(dict.fromkeys(self._pending))
-        histories = self._changelogs(ids)
-        changes = {issue_id: map_changelog(issue_id, histories.get(issue_id, []))
-                   for issue_id in ids}
+        found = {int(k): v for k, v in self.client.bulk_changelogs(ids).items()}
+        absent = [i for i in ids if not found.get(i)]
+        vanished = sorted(stored_changelog_ids(self.conn, absent)) if absent else []
+        changes = {issue_id: map_changelog(issue_id, found.get(issue_id) or [])
+                   for issue_id in ids if issue_id not in vanished}
         self._pending = []
         checkpoint["pending_changelogs"] = self._pending
         with transaction(self.conn):
             replaced = replace_changes(self.conn, changes)
-            set_sync_state(self.conn, self.scope, checkpoint=checkpoint)
-        result.changes += sum(len(c) for c in changes.values()) - replaced
-        result.changelogs_completed += len(ids)
-
-    def _changelogs(self, ids: list[int]) -> dict[int, list[dict]]:
-        if self.client.is_cloud:
-            found = self.client.bulk_changelogs(ids)
-            return {int(k): v for k, v in found.items()}
-        with ThreadPoolExecutor(self.parallel) as pool:
-            lists = list(pool.map(self.client.changelog, ids))
-        return dict(zip(ids, lists, strict=True))
+            removed = delete_issues(self.conn, vanished)
+            result.changes += sum(len(c) for c in changes.values()) - replaced
+            result.changelogs_completed += len(changes)
+            result.issues -= removed
+            result.skipped += len(vanished)
+            self._save_checkpoint(checkpoint, result)
 
     # -- versions
 
@@ -435,8 +519,12 @@ class Syncer:
         if asked is not None:
             return asked
         hours = float(self.settings.sync.reconcile_every_hours)
-        if hours <= 0 or state.last_reconcile is None:
+        if hours <= 0:
             return False
+        if state.last_reconcile is None:
+            # Never reconciled (a first full sync that was interrupted, or an older
+            # store): due now, so such a store does not go unreconciled for good.
+            return True
         return self._jira_now() - state.last_reconcile >= timedelta(hours=hours)
 
     def _jira_now(self) -> datetime:
