@@ -22,10 +22,13 @@ message as one line and exits with its ``exit_code``::
         └── AmbiguousWriteError      a POST whose outcome is unknown (never retried)
 
 Messages are written for the person at the terminal: what is wrong, where,
-and how to fix it. They never contain a secret (see ``jira.http.redact``).
+and how to fix it. They never contain a secret: the constructor masks every registered
+credential (see ``jira_pm.redaction``).
 """
 
 from __future__ import annotations
+
+from jira_pm.redaction import redact
 
 # Process exit codes (PRODUCT.md §6).
 EXIT_OK = 0
@@ -41,9 +44,11 @@ class JiraPmError(Exception):
     exit_code = EXIT_USAGE
 
     def __init__(self, message: str, *, hint: str | None = None):
+        # Masked here, once, so no path that prints, logs or stores an error can leak.
+        message = redact(message)
         super().__init__(message)
         self.message = message
-        self.hint = hint
+        self.hint = redact(hint) if hint else hint
 
     def one_line(self) -> str:
         """The message and, when there is one, the fix, as a single line."""

@@ -21,6 +21,7 @@ from typing import Any
 from filelock import FileLock, Timeout
 
 from jira_pm.errors import EXIT_OK, JiraPmError, LockBusy, StoreError, UsageError
+from jira_pm.redaction import redact
 from jira_pm.store import ledger
 from jira_pm.store.schema import connect
 from jira_pm.store.sync_state import never_synced
@@ -40,6 +41,7 @@ class JsonLog:
 
     Each line is opened, written and closed on its own: a killed run keeps every
     line it logged, and a log rotated mid-run is picked up at the next line.
+    Every line is redacted: an event may quote Jira's message, which may echo a token.
     """
 
     def __init__(self, path: Path | None, run_id: str):
@@ -57,7 +59,7 @@ class JsonLog:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 self._folder_ready = True
             with self.path.open("a", encoding="utf-8") as out:
-                out.write(json.dumps(record, default=str, sort_keys=True) + "\n")
+                out.write(redact(json.dumps(record, default=str, sort_keys=True)) + "\n")
         except OSError as exc:
             raise StoreError(f"cannot append to the JSON log {self.path}: {exc}",
                              hint="fix [log] json_path / --log-json or the folder's permissions"

@@ -12,8 +12,9 @@ Retry policy (PRODUCT.md §3), driven by tenacity with injectable sleep and cloc
   retry can never post a second comment. A refused connection sent nothing and
   is retried for every method.
 
-Secrets never reach logs or messages: ``redact`` masks the session's own
-credentials and anything that looks like an Authorization value.
+Secrets never reach logs or messages: every credential is registered with
+``jira_pm.redaction``, which masks it in any form (stripped, repr-escaped,
+URL-encoded, base64 Basic) and anything that looks like an Authorization value.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ from jira_pm.errors import (
     JiraUnexpectedResponse,
     JiraUnreachable,
 )
+from jira_pm.redaction import REDACTING_FILTER, redact, register_basic, register_secret
 
 if TYPE_CHECKING:
     from jira_pm.config import JiraSettings
@@ -64,48 +66,14 @@ AUTH_HINT = (
     "and check the token is current"
 )
 
-# ---- redaction ----------------------------------------------------------------------------
-
-_known_secrets: set[str] = set()
-_known_lock = threading.Lock()
-_SECRET_PATTERNS = [
-    re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?)(basic|bearer)?\s*[^\s'\",}]+"),
-    # Token-like words only (a digit or base64 padding), so "Basic authentication" survives.
-    re.compile(r"(?i)\b(basic|bearer)\s+(?=[A-Za-z0-9+/=._~-]*[0-9+/=])[A-Za-z0-9+/=._~-]{8,}"),
-    re.compile(r"(?i)(//[^/\s:@]+:)[^@\s/]+@"),  # user:password@ in URLs
-]
+# Redaction lives in jira_pm.redaction (errors, the runner and the CLI use it too); this
+# module's logger masks every record, and registers each credential it is handed.
+log.addFilter(REDACTING_FILTER)
 
 
-def register_secret(value: str | None) -> None:
-    """Remember a credential so that ``redact`` masks it wherever it appears."""
-    if value and len(value) >= 4:
-        with _known_lock:
-            _known_secrets.add(value)
-
-
-def redact(text: str) -> str:
-    """``text`` with every known credential and Authorization-like value replaced by ***."""
-    with _known_lock:
-        secrets = sorted(_known_secrets, key=len, reverse=True)
-    for secret in secrets:
-        text = text.replace(secret, "***")
-    text = _SECRET_PATTERNS[0].sub(lambda m: f"{m.group(1)}***", text)
-    text = _SECRET_PATTERNS[1].sub(lambda m: f"{m.group(1)} ***", text)
-    return _SECRET_PATTERNS[2].sub(lambda m: f"{m.group(1)}***@", text)
-
-
-class _RedactingFilter(logging.Filter):
-    """Masks secrets in every record of this module's logger, whatever its arguments."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        cleaned = redact(message)
-        if cleaned != message:
-            record.msg, record.args = cleaned, None
-        return True
-
-
-log.addFilter(_RedactingFilter())
+def header_safe(value: str) -> bool:
+    """True when ``value`` can go in an HTTP header: no line break or other control character."""
+    return all(ch.isprintable() for ch in value)
 
 
 class BearerAuth(AuthBase):
@@ -126,8 +94,13 @@ def auth_from_settings(jira: JiraSettings) -> AuthBase | None:
     """Cloud: e-mail + API token (basic). Server/DC: PAT (bearer), else basic. None = anonymous."""
     token = jira.api_token.reveal() if jira.api_token else None
     pat = jira.pat.reveal() if jira.pat else None
-    register_secret(token)
     register_secret(pat)
+    register_basic(jira.email, token)
+    for name, value in (("JIRA_PAT", pat), ("JIRA_API_TOKEN", token), ("JIRA_EMAIL", jira.email)):
+        if value and not header_safe(value):
+            raise ConfigError(
+                f"{name} holds a line break or control character inside it (value not shown)",
+                hint=f"set {name} again on one line, with nothing but the value")
     basic_ok = bool(jira.email and token)
     if jira.deployment == "cloud" and not basic_ok and (jira.email or token or pat):
         raise ConfigError(
@@ -466,6 +439,15 @@ class JiraHttp:
                 f"cannot reach {self.base_url}: {describe_connection_error(exc, url)}",
                 hint="check the certificate, or set [jira] verify_tls to your CA bundle path",
                 method=method, url=url) from None
+        except ValueError as exc:
+            # http.client's "Invalid header value b'Bearer <token>\r'" quotes the secret:
+            # replace it with a line that names the fix and nothing else.
+            if not _is_header_error(exc):
+                raise
+            raise ConfigError(
+                "a credential cannot be sent: it holds a line break or a character HTTP "
+                "headers cannot carry (value not shown)",
+                hint="set JIRA_PAT, or JIRA_EMAIL and JIRA_API_TOKEN, again on one line") from None
         except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
             log.debug("%s %s -> %s after %.0f ms", method, _path(url), type(exc).__name__,
                       (self._clock() - began) * 1000)
@@ -581,6 +563,12 @@ class JiraHttp:
             f"Jira kept failing {where} ({status}) for {elapsed:.0f} s: {said}",
             hint="Jira is having trouble; try again later or ask its admin", status=status,
             **common)
+
+
+def _is_header_error(error: ValueError) -> bool:
+    """True for the errors requests and http.client raise on a header they cannot send."""
+    return isinstance(error, (requests.exceptions.InvalidHeader, UnicodeEncodeError)) \
+        or str(error).startswith(("Invalid header", "Invalid leading whitespace"))
 
 
 def _is_json(response: requests.Response) -> bool:
