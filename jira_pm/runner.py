@@ -136,13 +136,32 @@ def run_pipeline(
     """Lock, sync, evaluate and apply; raises LockBusy when another run holds the lock."""
     run_id = new_run_id()
     log = JsonLog(log_json if log_json is not None else settings.log.json_path, run_id)
-    with store_lock(settings, log):
+    with store_lock(settings, log), _waits_logged(client, log):
         conn = connect(settings.store_path)
         try:
             return _run_locked(conn, settings, client, run_id, log, dry_run=dry_run,
                                as_of=as_of, full_sync=full_sync, pack=pack, fault=fault)
         finally:
             conn.close()
+
+
+@contextmanager
+def _waits_logged(client: Any, log: JsonLog) -> Iterator[None]:
+    """Log every retry wait of ``client``'s requests as a 'wait' event while the run lasts."""
+    http = getattr(client, "http", None)
+    if http is None or not hasattr(http, "add_wait_observer"):  # a test's fake client
+        yield
+        return
+
+    def observer(wait: Any) -> None:
+        log.event("wait", method=wait.method, path=wait.path, seconds=round(wait.seconds, 3),
+                  attempt=wait.attempt, reason=wait.reason, status=wait.status)
+
+    http.add_wait_observer(observer)
+    try:
+        yield
+    finally:
+        http.remove_wait_observer(observer)
 
 
 @contextmanager
