@@ -324,10 +324,9 @@ class _Parser:
             raise self.fail("[jira] url", "missing",
                             'set url = "https://your-site.atlassian.net" or $JIRA_URL')
         url = self.jira_url(self.string(url, url_key), url_key)
-        email = self.env.get("JIRA_EMAIL") or self.optional_string(s.get("email"), "[jira] email")
-        token = self.env.get("JIRA_API_TOKEN") or self.optional_string(s.get("api_token"),
-                                                                        "[jira] api_token")
-        pat = self.env.get("JIRA_PAT") or self.optional_string(s.get("pat"), "[jira] pat")
+        email = self.credential("JIRA_EMAIL", s, "email")
+        token = self.credential("JIRA_API_TOKEN", s, "api_token")
+        pat = self.credential("JIRA_PAT", s, "pat")
         verify: Any = s.get("verify_tls", True)
         if isinstance(verify, str):
             bundle = self.path(verify, "[jira] verify_tls")
@@ -353,16 +352,37 @@ class _Parser:
                                           "[jira] max_retry_seconds"),
         )
 
+    def credential(self, variable: str, section: dict[str, Any], key: str) -> str | None:
+        """A credential from $variable, else ``[jira] key``, with surrounding whitespace removed.
+
+        Env files written on Windows end every line in CRLF, and ``source`` keeps the
+        CR; a value that still holds a line break or control character after stripping
+        (two lines pasted as one) is refused without showing it.
+        """
+        value = (self.env.get(variable) or "").strip()
+        where = f"${variable}"
+        if not value:
+            value = self.optional_string(section.get(key), f"[jira] {key}") or ""
+            where = f"[jira] {key}"
+        if not value:
+            return None
+        if not all(ch.isprintable() for ch in value):
+            raise self.fail(where, "holds a line break or control character inside it "
+                            "(value not shown)",
+                            f"set {variable} again on one line, with nothing but the value")
+        return value
+
     def jira_url(self, url: str, key: str) -> str:
         url = url.strip().rstrip("/")
         try:
             parts = urlsplit(url)
             host = parts.hostname
-            has_userinfo = "@" in parts.netloc
             parts.port  # noqa: B018  (raises ValueError on a bad port)
         except ValueError:
-            parts, host, has_userinfo = None, None, False
-        if has_userinfo:  # checked first: the other messages would repeat the password
+            parts, host = None, None
+        # Checked first, on the raw text: the other messages repeat the URL, and a password
+        # with a "/" or a bad port would hide the "@" from urlsplit's netloc.
+        if "@" in url:
             raise self.fail(key, "the URL contains a user name or password",
                             "remove them; use JIRA_EMAIL + JIRA_API_TOKEN or JIRA_PAT")
         if parts is None or parts.scheme not in ("https", "http") or not host:

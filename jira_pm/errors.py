@@ -31,10 +31,13 @@ endpoint, the deployment) comes from the configuration, so that is where the
 fix goes.
 
 Messages are written for the person at the terminal: what is wrong, where,
-and how to fix it. They never contain a secret (see ``jira.http.redact``).
+and how to fix it. They never contain a secret: the constructor masks every registered
+credential (see ``jira_pm.redaction``).
 """
 
 from __future__ import annotations
+
+from jira_pm.redaction import redact
 
 # Process exit codes (README, "Exit codes").
 EXIT_OK = 0
@@ -50,9 +53,11 @@ class JiraPmError(Exception):
     exit_code = EXIT_USAGE
 
     def __init__(self, message: str, *, hint: str | None = None):
+        # Masked here, once, so no path that prints, logs or stores an error can leak.
+        message = redact(message)
         super().__init__(message)
         self.message = message
-        self.hint = hint
+        self.hint = redact(hint) if hint else hint
 
     def one_line(self) -> str:
         """The message and, when there is one, the fix, as a single line."""

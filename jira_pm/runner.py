@@ -21,6 +21,7 @@ from typing import Any
 from filelock import FileLock, Timeout
 
 from jira_pm.errors import EXIT_OK, JiraPmError, LockBusy, StoreError, UsageError
+from jira_pm.redaction import redact
 from jira_pm.store import ledger
 from jira_pm.store.schema import connect
 from jira_pm.store.sync_state import unsynced_reason
@@ -46,6 +47,7 @@ class JsonLog:
 
     Each line is opened, written and closed on its own: a killed run keeps every
     line it logged, and a log rotated mid-run is picked up at the next line.
+    Every line is redacted: an event may quote Jira's message, which may echo a token.
     """
 
     def __init__(self, path: Path | None, run_id: str):
@@ -63,7 +65,7 @@ class JsonLog:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 self._folder_ready = True
             with self.path.open("a", encoding="utf-8") as out:
-                out.write(json.dumps(record, default=str, sort_keys=True) + "\n")
+                out.write(redact(json.dumps(record, default=str, sort_keys=True)) + "\n")
         except OSError as exc:
             raise StoreError(f"cannot append to the JSON log {self.path}: {exc}",
                              hint="fix [log] json_path / --log-json or the folder's permissions"
@@ -146,7 +148,7 @@ def run_pipeline(
     """
     run_id = new_run_id()
     log = JsonLog(log_json if log_json is not None else settings.log.json_path, run_id)
-    with store_lock(settings, log):
+    with store_lock(settings, log), _waits_logged(client, log):
         conn = connect(settings.store_path)
         try:
             return _run_locked(conn, settings, client, run_id, log, dry_run=dry_run,
@@ -154,6 +156,25 @@ def run_pipeline(
                                confirm=confirm)
         finally:
             conn.close()
+
+
+@contextmanager
+def _waits_logged(client: Any, log: JsonLog) -> Iterator[None]:
+    """Log every retry wait of ``client``'s requests as a 'wait' event while the run lasts."""
+    http = getattr(client, "http", None)
+    if http is None or not hasattr(http, "add_wait_observer"):  # a test's fake client
+        yield
+        return
+
+    def observer(wait: Any) -> None:
+        log.event("wait", method=wait.method, path=wait.path, seconds=round(wait.seconds, 3),
+                  attempt=wait.attempt, reason=wait.reason, status=wait.status)
+
+    http.add_wait_observer(observer)
+    try:
+        yield
+    finally:
+        http.remove_wait_observer(observer)
 
 
 @contextmanager

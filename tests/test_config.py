@@ -278,3 +278,53 @@ def test_plain_http_only_for_loopback(host, allowed):
     else:
         with pytest.raises(ConfigError):
             Settings.for_tests(url=url)
+
+
+# ---- secrets as users really write them ---------------------------------------------------
+
+
+@pytest.mark.parametrize("ending", ["\r", "\n", "\r\n", " ", "\t"])
+def test_secrets_lose_surrounding_whitespace_from_environment_and_file(tmp_path, ending):
+    """A CRLF env file or a padded TOML value yields the bare e-mail, token and PAT."""
+    escaped = ending.encode("unicode_escape").decode()  # as TOML writes it: "\\r"
+    text = FULL.replace('api_token = "file-token"',
+                        f'api_token = "file-token{escaped}"\npat = " file-pat{escaped}"')
+    from_file = load_settings(write(tmp_path, text), env={}).jira
+    assert from_file.api_token.reveal() == "file-token" and from_file.pat.reveal() == "file-pat"
+    env = {"JIRA_EMAIL": f"env@example.com{ending}", "JIRA_API_TOKEN": f"env-token{ending}",
+           "JIRA_PAT": f"{ending}env-pat{ending}"}
+    from_env = load_settings(write(tmp_path, FULL), env=env).jira
+    assert from_env.email == "env@example.com"
+    assert (from_env.api_token.reveal(), from_env.pat.reveal()) == ("env-token", "env-pat")
+
+
+def test_a_whitespace_only_environment_secret_counts_as_unset(tmp_path):
+    """JIRA_API_TOKEN set to a bare CR falls back to the file's token rather than sending ''."""
+    jira = load_settings(write(tmp_path, FULL), env={"JIRA_API_TOKEN": "\r"}).jira
+    assert jira.api_token.reveal() == "file-token"
+
+
+@pytest.mark.parametrize(("env", "key", "where"), [
+    ({"JIRA_PAT": "first-HALF-8812\r\nsecond-HALF-2188"}, None, "$JIRA_PAT"),
+    ({"JIRA_API_TOKEN": "first-HALF-8812\nsecond-HALF-2188"}, None, "$JIRA_API_TOKEN"),
+    ({}, 'pat = "first-HALF-8812\\nsecond-HALF-2188"', "[jira] pat"),
+    ({}, 'api_token = "first-HALF-8812\\u0000second-HALF-2188"', "[jira] api_token"),
+])
+def test_a_secret_with_an_inner_line_break_is_refused_without_showing_it(tmp_path, env, key,
+                                                                          where):
+    """A token holding a line break or control character is a ConfigError naming only where."""
+    text = MINIMAL.replace("[scope]", f"{key}\n[scope]") if key else MINIMAL
+    line = load_error(tmp_path, text, env)
+    assert where in line and "line break" in line
+    assert "first-HALF" not in line and "second-HALF" not in line
+
+
+@pytest.mark.parametrize("url", [
+    "https://bob:hunter2-secret@jira.example.com:notaport",
+    "https://bob:hunter2/secret@jira.example.com",
+    "htps://bob:hunter2-secret@jira.example.com",
+])
+def test_a_url_with_a_password_is_refused_without_repeating_it(tmp_path, url):
+    """A password in [jira] url is refused, and no other message quotes it first."""
+    line = load_error(tmp_path, MINIMAL.replace("https://example.atlassian.net/", url))
+    assert "user name or password" in line and "hunter2" not in line

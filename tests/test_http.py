@@ -30,7 +30,14 @@ from jira_pm.errors import (
     JiraUnexpectedResponse,
     JiraUnreachable,
 )
-from jira_pm.jira.http import JiraHttp, jira_message, parse_retry_after, redact, register_secret
+from jira_pm.jira.http import (
+    FIRST_CONTACT_SECONDS,
+    JiraHttp,
+    jira_message,
+    parse_retry_after,
+    redact,
+    register_secret,
+)
 
 BASE = "https://jira.example.test"
 # Not imported from conftest: a second conftest (tests/sandbox/) can shadow that module name.
@@ -177,12 +184,76 @@ def test_connection_errors_are_retried_for_get(mock, make_http, fake_time):
 
 
 def test_unreachable_after_max_elapsed(mock, make_http, fake_time):
-    """A host that keeps refusing connections raises JiraUnreachable naming the site."""
+    """A host that answered once, then keeps refusing, raises JiraUnreachable naming the site."""
+    mock.get(f"{BASE}/first", json={})
+    mock.get(f"{BASE}/x", body=refused())
+    http = make_http(max_retry_seconds=5)
+    http.get("/first")
+    with pytest.raises(JiraUnreachable) as info:
+        http.get("/x")
+    assert BASE in info.value.one_line()
+    assert len(mock.calls) == 4  # /first, then waits 1.25 + 2.25; a third (4.25) would pass 5 s
+
+
+def test_a_site_that_never_answered_gets_only_the_short_first_contact_budget(
+        mock, make_http, fake_time):
+    """Refused at the start, a request gives up after ~15 s, not after max_retry_seconds."""
     mock.get(f"{BASE}/x", body=refused())
     with pytest.raises(JiraUnreachable) as info:
-        make_http(max_retry_seconds=5).get("/x")
-    assert BASE in info.value.one_line()
-    assert len(mock.calls) == 3  # waits 1.25 + 2.25; a third wait (4.25) would pass 5 s
+        make_http(max_retry_seconds=300).get("/x")
+    assert sum(fake_time.sleeps) <= FIRST_CONTACT_SECONDS
+    assert info.value.exit_code == 3
+
+
+def test_a_site_that_answered_before_gets_the_full_retry_budget(mock, make_http, fake_time):
+    """Once Jira has answered, connection errors are retried for max_retry_seconds."""
+    mock.get(f"{BASE}/first", json={})
+    mock.get(f"{BASE}/x", body=refused())
+    http = make_http(max_retry_seconds=60)
+    http.get("/first")
+    with pytest.raises(JiraUnreachable):
+        http.get("/x")
+    assert FIRST_CONTACT_SECONDS < sum(fake_time.sleeps) <= 60
+
+
+def test_a_struggling_first_answer_counts_as_an_answer(mock, make_http, fake_time):
+    """A 503 on the first request means Jira is up but busy: it gets the full budget."""
+    mock.get(f"{BASE}/x", status=503)
+    with pytest.raises(JiraServerError):
+        make_http(max_retry_seconds=60).get("/x")
+    assert sum(fake_time.sleeps) > FIRST_CONTACT_SECONDS
+
+
+@pytest.mark.parametrize(("error", "cause"), [
+    (refused, "wrong port"),
+    (lambda: _wrapped(_name_resolution()), "typo"),
+    (lambda: requests.exceptions.ConnectTimeout("connect timed out"), "proxy"),
+])
+def test_unreachable_at_the_start_names_the_url_and_the_likely_cause(mock, make_http, error,
+                                                                     cause):
+    """The error names the configured URL and the likely cause: typo, wrong port, proxy."""
+    mock.get(f"{BASE}/x", body=error())
+    with pytest.raises(JiraUnreachable) as info:
+        make_http(max_retry_seconds=300).get("/x")
+    line = info.value.one_line()
+    assert f"cannot reach {BASE}" in line and cause in line and "\n" not in line
+
+
+def test_every_wait_is_reported_to_observers_in_words(mock, make_http, fake_time):
+    """Each retry wait reaches the observers: seconds, Jira's status or the failure, attempt."""
+    mock.get(f"{BASE}/x", status=503, headers={"Retry-After": "30"})
+    mock.get(f"{BASE}/x", body=dropped())
+    mock.get(f"{BASE}/x", json={"ok": 1})
+    waits = []
+    http = make_http(max_retry_seconds=300)
+    http.add_wait_observer(waits.append)
+    assert http.get("/x") == {"ok": 1}
+    assert [w.describe() for w in waits] == [
+        "waiting 30 s: Jira answered 503 (attempt 1)",
+        "waiting 2.2 s: connection closed by jira.example.test:443 before it answered "
+        "(attempt 2)"]
+    assert (waits[0].status, waits[0].method, waits[0].path, waits[0].seconds) == (
+        503, "GET", "/x", 30.25)
 
 
 def test_tls_failure_is_not_retried(mock, make_http, fake_time):

@@ -55,7 +55,9 @@ def make_client(settings: Settings, conn: Any = None, *, credentials_notice: boo
 
         check_site(conn, settings.jira.url, settings.store_path)
         deployment = known_deployment(conn, deployment)
-    return JiraClient(JiraHttp.from_settings(settings.jira, **http_options), deployment=deployment)
+    http = JiraHttp.from_settings(settings.jira, **http_options)
+    http.add_wait_observer(lambda wait: note(wait.describe()))  # a terminal sees long waits
+    return JiraClient(http, deployment=deployment)
 
 
 def is_terminal(stream: TextIO | None = None) -> bool:

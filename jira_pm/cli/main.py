@@ -12,6 +12,7 @@ import click
 
 from jira_pm import __version__
 from jira_pm.errors import EXIT_OK, EXIT_USAGE, JiraPmError
+from jira_pm.redaction import REDACTING_FILTER, redact
 
 
 def _remember_config(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
@@ -56,6 +57,8 @@ class ErrorHandlingGroup(SharedOptionsGroup):
 
     With ``--debug`` the traceback is printed too. Anything else unexpected is
     reported as a bug in one line (exit 2) rather than a wall of traceback.
+    Every line and traceback goes through ``redact``: an exception's text may
+    quote a credential (``Invalid header value b'Bearer …'``).
     """
 
     group_class = SharedOptionsGroup  # errors are handled once, here at the root
@@ -64,9 +67,8 @@ class ErrorHandlingGroup(SharedOptionsGroup):
         try:
             return super().invoke(ctx)
         except JiraPmError as exc:
-            if _debug(ctx):
-                traceback.print_exc()
-            click.echo(f"jira-pm: error: {exc.one_line()}", err=True)
+            _traceback(ctx)
+            _say(f"jira-pm: error: {exc.one_line()}")
             ctx.exit(exc.exit_code)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
@@ -81,26 +83,32 @@ class ErrorHandlingGroup(SharedOptionsGroup):
         except sqlite3.DatabaseError as exc:
             # The store was readable at open but a page is damaged (disk, a copy taken
             # mid-write): a store problem for the user, not a jira-pm bug.
-            if _debug(ctx):
-                traceback.print_exc()
-            click.echo(
+            _traceback(ctx)
+            _say(
                 f"jira-pm: error: the store is damaged ({exc}) — move it aside and run "
                 "`jira-pm sync --full` to rebuild it from Jira",
-                err=True,
             )
             ctx.exit(EXIT_USAGE)
         except KeyboardInterrupt:
             click.echo("jira-pm: interrupted", err=True)
             ctx.exit(130)
         except Exception as exc:  # a bug: say so in one line, details with --debug
-            if _debug(ctx):
-                traceback.print_exc()
-            click.echo(
+            _traceback(ctx)
+            _say(
                 f"jira-pm: internal error: {type(exc).__name__}: {exc} "
-                "— rerun with --debug for the traceback and report it",
-                err=True,
+                "— rerun with --debug for the traceback and report it"
             )
             ctx.exit(EXIT_USAGE)
+
+
+def _say(line: str) -> None:
+    click.echo(redact(line), err=True)
+
+
+def _traceback(ctx: click.Context) -> None:
+    """With --debug, the current exception's traceback on stderr, secrets masked."""
+    if _debug(ctx):
+        click.echo(redact(traceback.format_exc()).rstrip("\n"), err=True)
 
 
 def _debug(ctx: click.Context) -> bool:
@@ -133,3 +141,5 @@ def main(ctx: click.Context, debug: bool, config_path: str | None) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    for handler in logging.getLogger().handlers:  # any module's log line, not only http's
+        handler.addFilter(REDACTING_FILTER)

@@ -5,15 +5,20 @@ Retry policy (docs/jira-client.md), driven by tenacity with injectable sleep and
 - 429 (any method) and 503 (idempotent requests) wait at least ``Retry-After``
   (delta-seconds or an HTTP date) plus jitter; without the header they back off;
 - other 5xx and connection errors back off exponentially with a cap;
-- the whole retrying of one request stops after ``max_retry_seconds``;
+- the whole retrying of one request stops after ``max_retry_seconds`` — once Jira
+  has answered at least once. Until then (a typo'd host, a wrong port, a missing
+  proxy) the budget is ``FIRST_CONTACT_SECONDS``, so a command fails in seconds;
+- every wait is reported to the observers added with ``add_wait_observer`` (the
+  CLI's terminal line, the runner's JSON log) as a ``RetryWait``;
 - other 4xx fail at once with Jira's own message, mapped to ``jira_pm.errors``;
 - a non-idempotent POST is never retried once it may have reached Jira (read
   timeout, dropped connection, 5xx): that raises ``AmbiguousWriteError``, so a
   retry can never post a second comment. A refused connection sent nothing and
   is retried for every method.
 
-Secrets never reach logs or messages: ``redact`` masks the session's own
-credentials and anything that looks like an Authorization value.
+Secrets never reach logs or messages: every credential is registered with
+``jira_pm.redaction``, which masks it in any form (stripped, repr-escaped,
+URL-encoded, base64 Basic) and anything that looks like an Authorization value.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -54,6 +60,7 @@ from jira_pm.errors import (
     JiraUnexpectedResponse,
     JiraUnreachable,
 )
+from jira_pm.redaction import REDACTING_FILTER, redact, register_basic, register_secret
 
 if TYPE_CHECKING:
     from jira_pm.config import JiraSettings
@@ -69,48 +76,14 @@ PAT_HINT = (
     "JIRA_EMAIL and JIRA_API_TOKEN instead; otherwise check JIRA_PAT is current"
 )
 
-# ---- redaction ----------------------------------------------------------------------------
-
-_known_secrets: set[str] = set()
-_known_lock = threading.Lock()
-_SECRET_PATTERNS = [
-    re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?)(basic|bearer)?\s*[^\s'\",}]+"),
-    # Token-like words only (a digit or base64 padding), so "Basic authentication" survives.
-    re.compile(r"(?i)\b(basic|bearer)\s+(?=[A-Za-z0-9+/=._~-]*[0-9+/=])[A-Za-z0-9+/=._~-]{8,}"),
-    re.compile(r"(?i)(//[^/\s:@]+:)[^@\s/]+@"),  # user:password@ in URLs
-]
+# Redaction lives in jira_pm.redaction (errors, the runner and the CLI use it too); this
+# module's logger masks every record, and registers each credential it is handed.
+log.addFilter(REDACTING_FILTER)
 
 
-def register_secret(value: str | None) -> None:
-    """Remember a credential so that ``redact`` masks it wherever it appears."""
-    if value and len(value) >= 4:
-        with _known_lock:
-            _known_secrets.add(value)
-
-
-def redact(text: str) -> str:
-    """``text`` with every known credential and Authorization-like value replaced by ***."""
-    with _known_lock:
-        secrets = sorted(_known_secrets, key=len, reverse=True)
-    for secret in secrets:
-        text = text.replace(secret, "***")
-    text = _SECRET_PATTERNS[0].sub(lambda m: f"{m.group(1)}***", text)
-    text = _SECRET_PATTERNS[1].sub(lambda m: f"{m.group(1)} ***", text)
-    return _SECRET_PATTERNS[2].sub(lambda m: f"{m.group(1)}***@", text)
-
-
-class _RedactingFilter(logging.Filter):
-    """Masks secrets in every record of this module's logger, whatever its arguments."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        cleaned = redact(message)
-        if cleaned != message:
-            record.msg, record.args = cleaned, None
-        return True
-
-
-log.addFilter(_RedactingFilter())
+def header_safe(value: str) -> bool:
+    """True when ``value`` can go in an HTTP header: no line break or other control character."""
+    return all(ch.isprintable() for ch in value)
 
 
 class BearerAuth(AuthBase):
@@ -131,8 +104,13 @@ def auth_from_settings(jira: JiraSettings) -> AuthBase | None:
     """Cloud: e-mail + API token (basic). Server/DC: PAT (bearer), else basic. None = anonymous."""
     token = jira.api_token.reveal() if jira.api_token else None
     pat = jira.pat.reveal() if jira.pat else None
-    register_secret(token)
     register_secret(pat)
+    register_basic(jira.email, token)
+    for name, value in (("JIRA_PAT", pat), ("JIRA_API_TOKEN", token), ("JIRA_EMAIL", jira.email)):
+        if value and not header_safe(value):
+            raise ConfigError(
+                f"{name} holds a line break or control character inside it (value not shown)",
+                hint=f"set {name} again on one line, with nothing but the value")
     basic_ok = bool(jira.email and token)
     if jira.deployment == "cloud" and not basic_ok and (jira.email or token or pat):
         raise ConfigError(
@@ -346,6 +324,42 @@ def describe_connection_error(error: BaseException, url: str) -> str:
     return f"connection to {where} failed ({type(innermost).__name__})"
 
 
+# ---- waits, reported --------------------------------------------------------------------
+
+FIRST_CONTACT_SECONDS = 15.0  # retry budget (and connect timeout) until Jira first answers
+
+
+@dataclass(frozen=True)
+class RetryWait:
+    """One wait before a retry, as told to observers: what failed and for how long we wait."""
+
+    method: str
+    path: str
+    seconds: float
+    attempt: int  # the attempt that failed, from 1
+    reason: str  # "Jira answered 503", "connection refused at host:port"
+    status: int | None = None
+
+    def describe(self) -> str:
+        """'waiting 30 s: Jira answered 503 (attempt 4)'."""
+        shown = f"{self.seconds:.1f}" if self.seconds < 10 else f"{self.seconds:.0f}"
+        return f"waiting {shown} s: {self.reason} (attempt {self.attempt})"
+
+
+def _unreachable_hint(reason: str) -> str:
+    """The likely cause of a connection failure, from its words (describe_connection_error)."""
+    if reason.startswith("connection refused"):
+        return ("check [jira] url / $JIRA_URL: nothing accepts connections there (a wrong "
+                "port, Jira is down, or a proxy is needed: HTTPS_PROXY)")
+    if reason.startswith("name or service not known"):
+        return ("check [jira] url / $JIRA_URL for a typo in the host name, or set HTTPS_PROXY "
+                "if the site is only reachable through a proxy")
+    if reason.startswith(("timed out connecting", "no route")):
+        return ("check [jira] url / $JIRA_URL's host and port: nothing answered, so a firewall, "
+                "VPN or a missing proxy (HTTPS_PROXY) is the usual cause")
+    return "check [jira] url / $JIRA_URL, the network and any proxy (HTTPS_PROXY)"
+
+
 # ---- the session --------------------------------------------------------------------------
 
 
@@ -363,6 +377,7 @@ class JiraHttp:
         timeout: float = 30,
         verify: bool | str = True,
         max_retry_seconds: float = 300,
+        first_contact_seconds: float = FIRST_CONTACT_SECONDS,
         backoff_base: float = 1.0,
         backoff_cap: float = 30.0,
         session: requests.Session | None = None,
@@ -374,6 +389,11 @@ class JiraHttp:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.max_retry_seconds = max_retry_seconds
+        self.first_contact_seconds = first_contact_seconds
+        # Set by the first HTTP answer of any status: from then on a failure means a
+        # struggling Jira, worth max_retry_seconds; before it, most likely a wrong URL.
+        self.answered = False
+        self._wait_observers: list[Callable[[RetryWait], None]] = []
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self._sleep = sleep
@@ -447,18 +467,46 @@ class JiraHttp:
             retry=tenacity.retry_if_exception_type(_Retryable),
             wait=self._wait,
             stop=lambda state: (self._clock() - start + (state.upcoming_sleep or 0)
-                                > self.max_retry_seconds),
+                                > self._budget()),
             sleep=self._sleep,
             reraise=True,
-            before_sleep=lambda state: log.info(
-                "retrying %s %s in %.1f s (attempt %d failed: %s)", method, _path(url),
-                state.upcoming_sleep, state.attempt_number, state.outcome.exception()),
+            before_sleep=lambda state: self._report_wait(state, method, url),
         )
         try:
             response = retrying(self._attempt, method, url, params, json_body, idempotent)
         except _Retryable as failure:
             raise self._gave_up(failure, method, url, self._clock() - start) from None
         return self._decode(response, method, url)
+
+    def add_wait_observer(self, observer: Callable[[RetryWait], None]) -> None:
+        """Call ``observer`` before every retry wait (terminal line, JSON log)."""
+        self._wait_observers.append(observer)
+
+    def remove_wait_observer(self, observer: Callable[[RetryWait], None]) -> None:
+        if observer in self._wait_observers:
+            self._wait_observers.remove(observer)
+
+    def _budget(self) -> float:
+        if self.answered:
+            return self.max_retry_seconds
+        return min(self.first_contact_seconds, self.max_retry_seconds)
+
+    def _report_wait(self, state: tenacity.RetryCallState, method: str, url: str) -> None:
+        failure = state.outcome.exception() if state.outcome else None
+        response = getattr(failure, "response", None)
+        error = getattr(failure, "error", None)
+        if response is not None:
+            reason = f"Jira answered {response.status_code}"
+        elif error is not None:
+            reason = describe_connection_error(error, url)
+        else:
+            reason = str(failure)
+        wait = RetryWait(method, _path(url), float(state.upcoming_sleep or 0),
+                         state.attempt_number, reason,
+                         response.status_code if response is not None else None)
+        log.info("retrying %s %s: %s", method, wait.path, wait.describe())
+        for observer in list(self._wait_observers):
+            observer(wait)
 
     def url(self, path: str) -> str:
         """The absolute URL of ``path``; absolute URLs must stay on this site."""
@@ -475,14 +523,27 @@ class JiraHttp:
         with self._count_lock:
             self.requests_sent += 1
         began = self._clock()
+        # Until Jira first answers, a silent host (firewall, wrong port) must not eat a
+        # whole timeout_seconds per attempt; reads keep their full timeout.
+        timeout: float | tuple[float, float] = self.timeout if self.answered else (
+            min(self.timeout, self.first_contact_seconds), self.timeout)
         try:
             response = self.session.request(method, url, params=params, json=json_body,
-                                            timeout=self.timeout, verify=self._verify_override)
+                                            timeout=timeout, verify=self._verify_override)
         except requests.exceptions.SSLError as exc:
             raise JiraUnreachable(
                 f"cannot reach {self.base_url}: {describe_connection_error(exc, url)}",
                 hint="check the certificate, or set [jira] verify_tls to your CA bundle path",
                 method=method, url=url) from None
+        except ValueError as exc:
+            # http.client's "Invalid header value b'Bearer <token>\r'" quotes the secret:
+            # replace it with a line that names the fix and nothing else.
+            if not _is_header_error(exc):
+                raise
+            raise ConfigError(
+                "a credential cannot be sent: it holds a line break or a character HTTP "
+                "headers cannot carry (value not shown)",
+                hint="set JIRA_PAT, or JIRA_EMAIL and JIRA_API_TOKEN, again on one line") from None
         except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
             log.debug("%s %s -> %s after %.0f ms", method, _path(url), type(exc).__name__,
                       (self._clock() - began) * 1000)
@@ -495,6 +556,7 @@ class JiraHttp:
                 method=method, url=url) from None
         log.debug("%s %s -> %s in %.0f ms", method, _path(url), response.status_code,
                   (self._clock() - began) * 1000)
+        self.answered = True
         status = response.status_code
         if status < 400:
             return response
@@ -606,7 +668,7 @@ class JiraHttp:
             reason = describe_connection_error(failure.error, url) if failure.error else "?"
             return JiraUnreachable(
                 f"cannot reach {self.base_url} for {where} after {elapsed:.0f} s: {reason}",
-                hint="check [jira] url / $JIRA_URL, the network and any proxy", **common)
+                hint=_unreachable_hint(reason), **common)
         status = failure.response.status_code
         said = redact(response_message(failure.response))
         if status == 429:
@@ -645,6 +707,12 @@ def _detail_of_404(response: requests.Response) -> str:
     if not said or said.lower().startswith("null for uri"):
         return ""
     return f": {redact(said)}"
+
+
+def _is_header_error(error: ValueError) -> bool:
+    """True for the errors requests and http.client raise on a header they cannot send."""
+    return isinstance(error, (requests.exceptions.InvalidHeader, UnicodeEncodeError)) \
+        or str(error).startswith(("Invalid header", "Invalid leading whitespace"))
 
 
 def _is_json(response: requests.Response) -> bool:
