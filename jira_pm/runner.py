@@ -219,6 +219,7 @@ def apply_pipeline(
                                           owned_labels=pack.owned_labels(), dry_run=True)
                 return ApplyReport(run_id, len(evaluation.findings), len(evaluation.new),
                                    len(evaluation.resolved), result)
+            ledger.close_interrupted(conn, run_id)  # we hold the lock: they are dead
             ledger.start_run(conn, run_id, "apply")
             try:
                 evaluation = evaluate_store(conn, settings, pack, as_of, record=True)
@@ -252,6 +253,7 @@ def _run_locked(conn: sqlite3.Connection, settings: Any, client: Any, run_id: st
 
     started = time.monotonic()
     report = RunReport(run_id)
+    ledger.close_interrupted(conn, run_id)  # the caller holds the lock: they are dead
     ledger.start_run(conn, run_id, "run")
     log.event("run-start", dry_run=dry_run)
     try:
