@@ -77,7 +77,7 @@ def test_labels_text_lists_adds_then_removes():
 
 
 def test_runs_and_pending_rows_of_a_killed_run_are_closed_as_interrupted(store_path):
-    """A run with no end and its pending rows are closed as interrupted; the comment stays unknown."""
+    """A run with no end and its pending rows are closed interrupted; the comment stays unknown."""
     conn = connect(store_path)
     ledger.start_run(conn, "r1", "run")
     _comment(conn, content_hash="h1")
