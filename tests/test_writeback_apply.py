@@ -9,6 +9,7 @@ import pytest
 from jira_pm.config import Settings
 from jira_pm.errors import (
     AmbiguousWriteError,
+    JiraAuthError,
     JiraBadRequest,
     JiraNotFound,
     JiraPermissionError,
@@ -32,6 +33,7 @@ class FakeJira:
         self.is_cloud = cloud
         self.refuse: set[int] = set()
         self.refuse_silent = False
+        self.refuse_401 = False  # refused writes answer 401 (a Cloud token without write scope)
         self.ambiguous: str | None = None  # "landed" or "lost": the next POST's fate
         self.posts_503 = 0  # this many next POSTs are answered 503 and not processed
         self.post_attempts = 0
@@ -42,6 +44,9 @@ class FakeJira:
 
     def edit_labels(self, issue_id, add, remove, notify_users=True):
         if issue_id in self.refuse:
+            if self.refuse_401:
+                raise JiraAuthError("Jira refused the credentials (401: scope does not match)",
+                                    status=401)
             raise JiraPermissionError("you may not edit ABC", status=403)
         if not notify_users and self.refuse_silent:
             raise JiraBadRequest("To discard the user notification admin rights are required",

@@ -106,6 +106,16 @@ def test_a_refusing_project_is_given_up_while_another_is_written(store_path):
     assert again.exit_code == 0 and all(jira.marker_count(i) == 1 for i in ids)
 
 
+def test_writes_refused_with_401_give_the_project_up_and_the_run_goes_on(store_path):
+    """401 on writes (reads worked) counts like 403: that project is given up, the other written."""
+    conn, jira, ids, cfg = read_only(store_path, 10, projects=("PAY", "OPS"))
+    jira.refuse, jira.refuse_401 = set(ids[:10]), True
+    result = apply(conn, jira, [finding(issues=ids, policy="never")], cfg=cfg)
+    assert result.exit_code == 4 and result.outcome.given_up == {"PAY": 5}
+    assert all(jira.labels[i] == ["pm-overdue"] for i in ids[10:])
+    assert any("write:jira-work" in line for line in writeback_lines(result))
+
+
 def test_a_write_that_succeeds_resets_the_count_of_refusals(store_path):
     """Refusals separated by a successful write in the same project never give it up."""
     conn, jira, ids, _ = read_only(store_path, 12)
