@@ -182,3 +182,16 @@ def test_a_missing_comment_property_endpoint_is_said_once_and_tried_once(store_p
     assert len(result.outcome.notices) == 1 and "comment property" in result.outcome.notices[0]
     tried = [r for r in ledger.entries(conn) if r.operation == "comment-property"]
     assert len(tried) == 1
+
+
+def test_a_refused_marker_search_is_listed_apart_from_the_refused_writes():
+    """In a given-up project, an unreadable issue's comment is its own line, not a refused post."""
+    from jira_pm.writeback.failures import Failure, failure_lines
+
+    failed = [Failure(f"PAY-{n}", "labels", "permission denied (403)", 403) for n in range(5)]
+    failed.append(Failure("PAY-9", "comment", "could not search the issue's comments", 403,
+                          unsent=True))
+    lines = failure_lines(failed, {"PAY": 3})
+    assert lines[0].startswith("failed: PAY: 5 label writes refused with 403")
+    assert "comment posts" not in "\n".join(lines)
+    assert lines[-1] == "failed: PAY-9 comment: could not search the issue's comments"

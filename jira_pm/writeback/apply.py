@@ -257,7 +257,8 @@ class Applier:
             content_hash=write.pending_hash, detail=write.why,
         )
         ledger.record_result(self.conn, entry, ledger.FAILED, http_status=status, detail=why)
-        outcome.failed.append(Failure(write.issue_key, write.operation, why, status))
+        outcome.failed.append(Failure(write.issue_key, write.operation, why, status,
+                                      unsent=True))
 
     def _send(self, entry: int, write: Write, call: Callable[[], Any],
               outcome: Outcome) -> tuple[bool, Any]:

@@ -45,6 +45,7 @@ class Failure:
     operation: str
     message: str
     http_status: int | None = None
+    unsent: bool = False  # not sent: a read it needed (the marker search) was refused
 
     @property
     def project(self) -> str:
@@ -52,8 +53,8 @@ class Failure:
 
     @property
     def denied(self) -> bool:
-        """Refused for who the account is (401/403), not for what the write says."""
-        return self.http_status in DENIED
+        """A write refused for who the account is (401/403), not for what it says."""
+        return self.http_status in DENIED and not self.unsent
 
 
 class ProjectGate:
