@@ -20,13 +20,14 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
-from jira_pm.errors import EXIT_OK, JiraPmError, LockBusy, StoreError, UsageError
+from jira_pm.errors import EXIT_JIRA, EXIT_OK, JiraPmError, LockBusy, StoreError, UsageError
 from jira_pm.redaction import redact
 from jira_pm.store import ledger
 from jira_pm.store.schema import connect
 from jira_pm.store.sync_state import unsynced_reason
 from jira_pm.sync.query import scope_key
 from jira_pm.writeback.apply import FaultHook
+from jira_pm.writeback.failures import failure_lines
 from jira_pm.writeback.from_store import (
     ConfirmHook,
     WritebackResult,
@@ -116,6 +117,7 @@ def writeback_lines(result: WritebackResult | None, dry_run: bool = False,
     else:
         lines.append(f"writes: {len(outcome.done)} done, {len(outcome.failed)} failed, "
                      f"{outcome.deferred} deferred to the next run"
+                     + (f", {outcome.skipped} skipped" if outcome.given_up else "")
                      + (f", {outcome.adopted} comments already there" if outcome.adopted else ""))
     for issue, operation, rule, why in planned[:limit]:
         lines.append(f"  {issue:<12} {operation:<28} {rule:<8} {why}")
@@ -124,9 +126,12 @@ def writeback_lines(result: WritebackResult | None, dry_run: bool = False,
     for key, why in plan.skipped[:limit]:
         lines.append(f"  skipped {key}: {why}")
     if outcome:
-        for failure in outcome.failed:
-            lines.append(f"failed: {failure.issue_key} {failure.operation}: {failure.message}")
+        lines.extend(failure_lines(outcome.failed, outcome.given_up))
         lines.extend(f"notice: {notice}" for notice in outcome.notices)
+    else:
+        for write, _, message in plan.unreadable[:limit]:
+            lines.append(f"  unreadable {write.issue_key}: its comment cannot be planned, "
+                         f"the marker search failed ({message})")
     return lines
 
 
@@ -264,6 +269,7 @@ def apply_pipeline(
                                           owned_labels=pack.owned_labels(), dry_run=True)
                 return ApplyReport(run_id, len(evaluation.findings), len(evaluation.new),
                                    len(evaluation.resolved), result, evaluation.problems)
+            ledger.close_interrupted(conn, run_id)  # we hold the lock: they are dead
             ledger.start_run(conn, run_id, "apply")
             try:
                 evaluation = evaluate_store(conn, settings, pack, as_of, record=True)
@@ -276,12 +282,13 @@ def apply_pipeline(
                 ledger.finish_run(conn, run_id, "error", {"error": exc.one_line()})
                 raise
             outcome = result.outcome
-            ledger.finish_run(conn, run_id, "partial" if result.exit_code else "ok", {
+            ledger.finish_run(conn, run_id, run_outcome(result.exit_code), {
                 "findings": len(evaluation.findings), "new": len(evaluation.new),
                 "resolved": len(evaluation.resolved),
                 "writes_done": len(outcome.done) if outcome else 0,
                 "writes_failed": len(outcome.failed) if outcome else 0,
                 "writes_deferred": outcome.deferred if outcome else 0,
+                "writes_skipped": outcome.skipped if outcome else 0,
             })
             return ApplyReport(run_id, len(evaluation.findings), len(evaluation.new),
                                len(evaluation.resolved), result, evaluation.problems)
@@ -299,6 +306,7 @@ def _run_locked(conn: sqlite3.Connection, settings: Any, client: Any, run_id: st
 
     started = time.monotonic()
     report = RunReport(run_id)
+    ledger.close_interrupted(conn, run_id)  # the caller holds the lock: they are dead
     ledger.start_run(conn, run_id, "run")
     log.event("run-start", dry_run=dry_run)
     try:
@@ -336,11 +344,18 @@ def _run_locked(conn: sqlite3.Connection, settings: Any, client: Any, run_id: st
         log.event("run-end", outcome="error", error=exc.one_line(), exit_code=exc.exit_code)
         raise
     report.elapsed = time.monotonic() - started
-    outcome = "partial" if report.exit_code else "ok"
+    outcome = run_outcome(report.exit_code)
     summary = _summary_record(report)
     ledger.finish_run(conn, run_id, outcome, summary)
     log.event("run-end", outcome=outcome, exit_code=report.exit_code, **summary)
     return report
+
+
+def run_outcome(exit_code: int) -> str:
+    """The ``runs.outcome`` of a run that ended with ``exit_code``."""
+    if exit_code == EXIT_OK:
+        return "ok"
+    return "refused" if exit_code == EXIT_JIRA else "partial"
 
 
 def _log_writes(log: JsonLog, result: WritebackResult, dry_run: bool) -> None:
@@ -357,6 +372,8 @@ def _log_writes(log: JsonLog, result: WritebackResult, dry_run: bool) -> None:
                   status="failed", http_status=failure.http_status, error=failure.message)
     for notice in result.outcome.notices:
         log.event("notice", message=notice)
+    for project, skipped in result.outcome.given_up.items():
+        log.event("project-given-up", project=project, writes_skipped=skipped)
 
 
 def _summary_record(report: RunReport) -> dict[str, Any]:
@@ -368,6 +385,7 @@ def _summary_record(report: RunReport) -> dict[str, Any]:
         "writes_done": len(outcome.done) if outcome else 0,
         "writes_failed": len(outcome.failed) if outcome else 0,
         "writes_deferred": outcome.deferred if outcome else 0,
+        "writes_skipped": outcome.skipped if outcome else 0,
         "seconds": round(report.elapsed, 3),
         "stages": {k: round(v, 3) for k, v in report.stages.items()},
     }

@@ -86,10 +86,21 @@ def test_exit_3_when_jira_refuses_the_credentials_or_cannot_be_reached(tmp_path)
 
 
 def test_exit_4_when_some_writes_failed(tmp_path):
-    """4: `run` whose writes Jira refused for this user, the rest of the run done."""
-    with site(tmp_path, user="readonly") as (_, config):
+    """4: `run` where Jira refused the writes to one issue and the other writes went through."""
+    with site(tmp_path) as (sandbox, config):
+        sandbox.lock_issue("ABC-1")  # flagged overdue; this user may not edit it
         result = invoke(config, "run", "--quiet")
         assert result.exit_code == 4, result.output
+        assert "ABC-1" in result.stderr
+        assert "pm-over-estimate" in sandbox.labels("ABC-5")
+
+
+def test_exit_3_when_the_account_could_write_nothing(tmp_path):
+    """3: `run` by an account that may not edit anything in scope: no write could be made."""
+    with site(tmp_path, user="readonly") as (_, config):
+        result = invoke(config, "run", "--quiet")
+        assert result.exit_code == 3, result.output
+        assert "Edit Issues (EDIT_ISSUES)" in result.stderr
 
 
 def exit_code_paragraph(path) -> str:

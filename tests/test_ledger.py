@@ -74,3 +74,21 @@ def test_runs_are_recorded_with_outcome_and_summary(store_path):
 def test_labels_text_lists_adds_then_removes():
     """A labels write is recorded as +added and -removed labels."""
     assert ledger.labels_text(["pm-a"], ["pm-b", "pm-c"]) == "+pm-a -pm-b -pm-c"
+
+
+def test_runs_and_pending_rows_of_a_killed_run_are_closed_as_interrupted(store_path):
+    """A run with no end and its pending rows are closed interrupted; the comment stays unknown."""
+    conn = connect(store_path)
+    ledger.start_run(conn, "r1", "run")
+    _comment(conn, content_hash="h1")
+    ledger.start_run(conn, "r0", "run")
+    ledger.finish_run(conn, "r0", "ok", {})
+    ledger.start_run(conn, "r2", "run")  # the run closing the others
+    assert ledger.close_interrupted(conn, current_run_id="r2") == (1, 1)
+    runs = {r["id"]: (r["outcome"], bool(r["finished"]))
+            for r in conn.execute("SELECT id, outcome, finished FROM runs")}
+    assert runs == {"r0": ("ok", True), "r1": ("interrupted", True), "r2": (None, False)}
+    assert [e.status for e in ledger.entries(conn)] == ["interrupted"]
+    # The POST's outcome is still unknown: the next plan searches for the marker first.
+    assert ledger.comment_records(conn)[("fp", 7)] == ledger.CommentRecord(None, "h1", "pending")
+    assert ledger.close_interrupted(conn, current_run_id="r2") == (0, 0)

@@ -168,14 +168,14 @@ def test_cleared_conditions_lose_their_labels_and_keep_once_comments(flavor, tmp
 
 
 @pytest.mark.parametrize("flavor", FLAVORS)
-def test_read_only_user_gets_every_refusal_reported_and_exit_4(flavor, tmp_path):
-    """With a read-only Jira user every write is refused, reported, and nothing changes."""
+def test_read_only_user_is_given_up_after_five_refusals_and_exit_3(flavor, tmp_path):
+    """A read-only Jira user: 5 writes refused (403), 2 skipped, nothing written, exit 3."""
     with site(flavor, tmp_path, user="readonly") as (app, settings):
         report = run(settings)
-        assert report.exit_code == 4
-        failed = {(f.issue_key, f.http_status) for f in report.writeback.outcome.failed}
-        assert {key for key, _ in failed} == {"ABC-1", "ABC-4", "ABC-5", "ABC-8"}
-        assert {status for _, status in failed} == {403}
+        assert report.exit_code == 3
+        outcome = report.writeback.outcome
+        assert [f.http_status for f in outcome.failed] == [403] * 5
+        assert outcome.given_up == {"ABC": 2} and outcome.done == []
         assert labels(app) == {i["key"]: i.get("labels", []) for i in scenario()["issues"]}
         assert markers(app) == {}
 

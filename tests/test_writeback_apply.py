@@ -9,6 +9,7 @@ import pytest
 from jira_pm.config import Settings
 from jira_pm.errors import (
     AmbiguousWriteError,
+    JiraAuthError,
     JiraBadRequest,
     JiraNotFound,
     JiraPermissionError,
@@ -33,11 +34,20 @@ class FakeJira:
         self.is_cloud = cloud
         self.refuse: set[int] = set()
         self.refuse_silent = False
+        self.refuse_401 = False  # refused writes answer 401 (a Cloud token without write scope)
         self.ambiguous: str | None = None  # "landed" or "lost": the next POST's fate
+        self.posts_503 = 0  # this many next POSTs are answered 503 and not processed
+        self.post_attempts = 0
+        self.unreadable: dict[int, Exception] = {}  # issue id -> error of GET its comments
+        self.no_property_endpoint = False
+        self.property_reads = 0
         self._next_id = 100
 
     def edit_labels(self, issue_id, add, remove, notify_users=True):
         if issue_id in self.refuse:
+            if self.refuse_401:
+                raise JiraAuthError("Jira refused the credentials (401: scope does not match)",
+                                    status=401)
             raise JiraPermissionError("you may not edit ABC", status=403)
         if not notify_users and self.refuse_silent:
             raise JiraBadRequest("To discard the user notification admin rights are required",
@@ -48,11 +58,17 @@ class FakeJira:
 
     def comments(self, issue_id):
         self.reads += 1
+        if issue_id in self.unreadable:
+            raise self.unreadable[issue_id]
         return [dict(c) for c in self.comment_list[issue_id]]
 
     def add_comment(self, issue_id, body):
         if issue_id in self.refuse:
             raise JiraPermissionError("you may not comment", status=403)
+        self.post_attempts += 1
+        if self.posts_503:
+            self.posts_503 -= 1
+            raise AmbiguousWriteError("POST got 503 from Jira", status=503)
         fate, self.ambiguous = self.ambiguous, None
         if fate != "lost":
             self._next_id += 1
@@ -74,8 +90,15 @@ class FakeJira:
         raise JiraNotFound("Can not find a comment for the id", status=404)
 
     def set_comment_property(self, comment_id, key, value):
+        if self.no_property_endpoint:
+            raise JiraNotFound(f"PUT /rest/api/2/comment/{comment_id}/properties/{key}: "
+                               "not found (404)", status=404)
         self.writes.append(("property", comment_id))
         self.properties[comment_id] = value
+
+    def get_comment_property(self, comment_id, key):
+        self.property_reads += 1
+        return self.properties.get(comment_id)
 
     def marker_count(self, issue_id):
         return sum(len(find_markers(c["body"])) for c in self.comment_list[issue_id])

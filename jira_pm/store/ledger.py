@@ -5,6 +5,11 @@ A write is recorded ``pending`` *before* its request and marked ``done`` or
 left behind therefore means "the outcome is unknown" (a crash, a kill, an
 ambiguous POST): for a comment, the next run searches the issue for the marker
 before it posts anything.
+
+A run killed mid-write leaves its ``runs`` row without an end and its
+``pending`` rows behind; the next run, once it holds the run lock (so the
+killed run is certainly dead), closes both as ``interrupted``. An interrupted
+comment row still means "outcome unknown" to ``comment_records``.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from jira_pm.store.schema import transaction
 PENDING = "pending"
 DONE = "done"
 FAILED = "failed"
+INTERRUPTED = "interrupted"  # its run died before Jira's answer was recorded
 
 OP_LABELS = "labels"  # one PUT carrying label adds and removes
 OP_COMMENT = "comment"
@@ -234,6 +240,26 @@ def finish_run(conn: sqlite3.Connection, run_id: str, outcome: str, summary: dic
             "UPDATE runs SET finished = ?, outcome = ?, summary = ? WHERE id = ?",
             (_now(), outcome, json.dumps(summary, sort_keys=True, default=str), run_id),
         )
+
+
+def close_interrupted(conn: sqlite3.Connection, current_run_id: str) -> tuple[int, int]:
+    """Close the runs and pending writes of runs that died; returns (runs, rows) closed.
+
+    Only call this while holding the run lock: a run without an end is then
+    certainly not running any more.
+    """
+    with transaction(conn):
+        rows = conn.execute(
+            "UPDATE ledger SET status = ?, at = ?, detail = COALESCE(detail || '; ', '') || ?"
+            " WHERE status = ? AND run_id != ?",
+            (INTERRUPTED, _now(), "its run was killed before Jira's answer was recorded",
+             PENDING, current_run_id),
+        ).rowcount
+        runs = conn.execute(
+            "UPDATE runs SET finished = ?, outcome = ? WHERE finished IS NULL AND id != ?",
+            (_now(), INTERRUPTED, current_run_id),
+        ).rowcount
+    return runs, rows
 
 
 def labels_text(add: Iterable[str], remove: Iterable[str]) -> str:

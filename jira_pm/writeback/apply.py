@@ -5,11 +5,15 @@ POST and marked ``done`` after it. A comment the ledger cannot vouch for (no
 row, or only a pending or failed one) is looked for on the issue by its marker
 before anything is posted, and an ``AmbiguousWriteError`` triggers the same
 search at once. So a kill at any point, a lost store or a retry never posts a
-comment twice.
+comment twice. A POST answered 503 (Jira did not take it) whose marker search
+then finds nothing is posted again, at most ``POST_ATTEMPTS`` times in all.
 
-A refused write (400/403/404) is recorded and reported, and the run goes on;
-anything that means Jira as a whole is unusable (401, unreachable, retries
-exhausted) stops the run after recording the write as failed.
+A refused write (400/401/403/404) is recorded and reported, and the run goes
+on; after a few 401/403 in a row in one project the rest of that project's
+writes are skipped (see ``failures``). An issue whose comments cannot be read
+(404/403/400 on the marker search) fails its comment alone. Anything that
+means Jira as a whole is unusable (unreachable, retries exhausted, 401 on a
+read) stops the run after recording the write in flight as failed.
 """
 
 from __future__ import annotations
@@ -21,9 +25,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from jira_pm.errors import (
+    EXIT_JIRA,
     EXIT_OK,
     EXIT_PARTIAL,
     AmbiguousWriteError,
+    JiraAuthError,
     JiraBadRequest,
     JiraError,
     JiraNotFound,
@@ -37,6 +43,7 @@ from jira_pm.jira.format import (
     render,
 )
 from jira_pm.store import ledger
+from jira_pm.writeback.failures import Failure, ProjectGate
 from jira_pm.writeback.plan import (
     POLICY_ON_CHANGE,
     CommentWrite,
@@ -47,24 +54,24 @@ from jira_pm.writeback.plan import (
 
 log = logging.getLogger(__name__)
 
-# Jira refuses these for one issue; the run goes on without that write.
+# Jira refuses these for one issue; the run goes on without that read or write.
 REFUSED = (JiraPermissionError, JiraBadRequest, JiraNotFound)
+# A 401 on a write, after reads worked, is about what the account may do (a Cloud token
+# without write scope): counted with the 403s, not a reason to stop every project.
+WRITE_REFUSED = (*REFUSED, JiraAuthError)
+
+# A comment POST answered 503 and then not found by its marker is sent again, up to
+# this many POSTs in all: Jira answered, so the request is not still in progress.
+POST_ATTEMPTS = 3
 
 COMMENT_PROPERTY_KEY = "jira-pm"
+PROPERTY_NOTICE = "could not tag jira-pm's comments with a comment property"
 
 # An edit whose comment a person has deleted.
 _DELETED = object()
 
 # A test seam: called with a point name and the write, e.g. to simulate a crash.
 FaultHook = Callable[[str, Write], None]
-
-
-@dataclass
-class Failure:
-    issue_key: str
-    operation: str
-    message: str
-    http_status: int | None = None
 
 
 @dataclass
@@ -77,9 +84,17 @@ class Outcome:
     deferred: int = 0
     adopted: int = 0
     notices: list[str] = field(default_factory=list)
+    given_up: dict[str, int] = field(default_factory=dict)  # project -> writes skipped
+
+    @property
+    def skipped(self) -> int:
+        """Writes not sent because their project refused the account."""
+        return sum(self.given_up.values())
 
     @property
     def exit_code(self) -> int:
+        if self.given_up and not self.done:
+            return EXIT_JIRA  # the account could not write anything at all
         return EXIT_PARTIAL if self.failed else EXIT_OK
 
 
@@ -89,6 +104,7 @@ class MarkerFinder:
     def __init__(self, client: Any):
         self._client = client
         self._cache: dict[int, list[dict]] = {}
+        self._refused: dict[int, JiraError] = {}  # asked once per issue, like the comments
 
     def find(self, issue_id: int, rule_id: str, fingerprint: str,
              fresh: bool = False) -> str | None:
@@ -98,9 +114,18 @@ class MarkerFinder:
 
     def find_comment(self, issue_id: int, rule_id: str, fingerprint: str,
                      fresh: bool = False) -> dict | None:
-        """The comment (as Jira returned it) carrying this rule's and finding's marker."""
+        """The comment (as Jira returned it) carrying this rule's and finding's marker.
+
+        Raises what Jira raised; a refusal for this issue (REFUSED) is remembered.
+        """
+        if issue_id in self._refused and not fresh:
+            raise self._refused[issue_id]
         if fresh or issue_id not in self._cache:
-            self._cache[issue_id] = list(self._client.comments(issue_id))
+            try:
+                self._cache[issue_id] = list(self._client.comments(issue_id))
+            except REFUSED as exc:
+                self._refused[issue_id] = exc
+                raise
         for comment in self._cache[issue_id]:
             for found in find_markers(comment.get("body")):
                 if marker_matches(found, rule_id, fingerprint):
@@ -130,7 +155,9 @@ def finalize(candidates: Plan, client: Any, max_writes: int) -> Plan:
 
     Marker searches are reads, so a dry run makes them too, and its plan is
     the plan the real run performs. Writes past the bound are deferred (most
-    severe go first); they are not searched, to keep a bounded run cheap.
+    severe go first); they are not searched, to keep a bounded run cheap. A
+    comment whose issue refuses the search (deleted, not visible) goes to
+    ``plan.unreadable``: it cannot be posted safely, the rest of the plan can.
     """
     finder = MarkerFinder(client)
     plan = Plan(skipped=list(candidates.skipped))
@@ -139,7 +166,11 @@ def finalize(candidates: Plan, client: Any, max_writes: int) -> Plan:
             plan.deferred.append(write)
             continue
         if isinstance(write, CommentWrite) and write.needs_marker_search:
-            found = finder.find_comment(write.issue_id, write.rule_id, write.fingerprint)
+            try:
+                found = finder.find_comment(write.issue_id, write.rule_id, write.fingerprint)
+            except REFUSED as exc:
+                plan.unreadable.append((write, exc.status, exc.one_line()))
+                continue
             if found is not None:
                 comment_id = str(found.get("id"))
                 current = write.text.content_hash()
@@ -181,6 +212,8 @@ class Applier:
         self.fault = fault or (lambda point, write: None)
         self.on_labels_written = on_labels_written
         self.finder = MarkerFinder(client)
+        self.gate = ProjectGate()
+        self._properties_refused = False  # no comment properties here: stop asking this run
 
     def apply(self, plan: Plan) -> Outcome:
         """Perform every write of a finalized plan; refused writes are recorded, not raised."""
@@ -192,14 +225,40 @@ class Applier:
                 comment_id=comment_id, content_hash=believed,
                 detail="found on the issue by its marker; not posted again",
             )
+            # Found after a kill, its POST's run never tagged it: tag it unless it is.
+            self._ensure_property(issue_id, issue_key, rule_id, fingerprint, comment_id,
+                                  believed, outcome)
+        for write, status, message in plan.unreadable:
+            self._unreadable(write, status, message, outcome)
         for write in plan.writes:
+            if not self.gate.allows(write.issue_key):
+                continue
+            done = len(outcome.done)
             if isinstance(write, LabelWrite):
                 self._labels(write, outcome)
             elif write.operation == ledger.OP_COMMENT:
                 self._post_comment(write, outcome)
             else:
                 self._edit_comment(write, outcome)
+            if len(outcome.done) > done:
+                self.gate.succeeded(write.issue_key)
+        outcome.given_up = dict(self.gate.skipped)
         return outcome
+
+    def _unreadable(self, write: Write, status: int | None, message: str,
+                    outcome: Outcome) -> None:
+        """Record a comment not posted because its issue's comments could not be searched."""
+        why = (f"could not search the issue's comments for jira-pm's marker ({message}); "
+               "not posted, the next run searches again")
+        # The hash of any earlier unknown POST is kept: the next adoption compares with it.
+        entry = ledger.record_pending(
+            self.conn, run_id=self.run_id, issue_id=write.issue_id, issue_key=write.issue_key,
+            operation=write.operation, rule_id=write.rule_id, fingerprint=write.fingerprint,
+            content_hash=write.pending_hash, detail=write.why,
+        )
+        ledger.record_result(self.conn, entry, ledger.FAILED, http_status=status, detail=why)
+        outcome.failed.append(Failure(write.issue_key, write.operation, why, status,
+                                      unsent=True))
 
     def _send(self, entry: int, write: Write, call: Callable[[], Any],
               outcome: Outcome) -> tuple[bool, Any]:
@@ -211,11 +270,12 @@ class Applier:
         self.fault("before-request", write)
         try:
             answer = call()
-        except REFUSED as exc:
+        except WRITE_REFUSED as exc:
             ledger.record_result(self.conn, entry, ledger.FAILED, http_status=exc.status,
                                  detail=exc.one_line())
             outcome.failed.append(Failure(write.issue_key, write.operation, exc.one_line(),
                                           exc.status))
+            self.gate.refused(write.issue_key, exc.status)
             return False, None
         except JiraError as exc:
             ledger.record_result(self.conn, entry, ledger.FAILED, http_status=exc.status,
@@ -284,23 +344,37 @@ class Applier:
             return
         ledger.record_result(self.conn, entry, ledger.DONE, comment_id=comment_id)
         outcome.done.append(write)
-        self._set_property(write, comment_id, content_hash, outcome)
+        self._set_property(write.issue_id, write.issue_key, write.rule_id, write.fingerprint,
+                           comment_id, content_hash, outcome)
 
     def _add_comment(self, write: CommentWrite) -> str | None:
-        """POST the comment; after an ambiguous POST, the id found by marker (or None)."""
-        try:
-            created = self.client.add_comment(write.issue_id, render(write.text, self.adf))
-        except AmbiguousWriteError as exc:
-            log.warning("%s: %s; searching the issue for the comment", write.issue_key,
-                        exc.one_line())
+        """POST the comment; after an ambiguous POST, the id found by marker (or None).
+
+        Only a POST Jira answered 503 (it did not take the request) and whose
+        marker then is not on the issue is sent again; a dropped connection or
+        another 5xx may still be in progress at Jira, so the next run checks it.
+        """
+        body = render(write.text, self.adf)
+        for attempt in range(1, POST_ATTEMPTS + 1):
             try:
-                return self.finder.find(write.issue_id, write.rule_id, write.fingerprint,
-                                        fresh=True)
-            except JiraError as search_exc:
-                log.warning("marker search on %s failed: %s", write.issue_key,
-                            search_exc.one_line())
-                return None
-        return str(created.get("id"))
+                created = self.client.add_comment(write.issue_id, body)
+            except AmbiguousWriteError as exc:
+                log.warning("%s: %s; searching the issue for the comment", write.issue_key,
+                            exc.one_line())
+                try:
+                    found = self.finder.find(write.issue_id, write.rule_id, write.fingerprint,
+                                             fresh=True)
+                except JiraError as search_exc:
+                    log.warning("marker search on %s failed: %s", write.issue_key,
+                                search_exc.one_line())
+                    return None
+                if found is not None or exc.status != 503 or attempt == POST_ATTEMPTS:
+                    return found
+                log.warning("%s: the comment is not there; posting it again (%d of %d)",
+                            write.issue_key, attempt + 1, POST_ATTEMPTS)
+                continue
+            return str(created.get("id"))
+        return None  # not reached: the last attempt returns above
 
     def _edit_comment(self, write: CommentWrite, outcome: Outcome) -> None:
         content_hash = write.text.content_hash()
@@ -341,23 +415,44 @@ class Applier:
         except JiraNotFound:
             return _DELETED
 
-    def _set_property(self, write: CommentWrite, comment_id: str, content_hash: str,
-                      outcome: Outcome) -> None:
-        """Tag the comment with a machine-readable property; the visible marker stays the truth."""
+    def _ensure_property(self, issue_id: int, issue_key: str, rule_id: str, fingerprint: str,
+                         comment_id: str, content_hash: str | None, outcome: Outcome) -> None:
+        """Tag an adopted comment unless it already carries this finding's property (a read)."""
+        if self._properties_refused:
+            return
+        try:
+            have = self.client.get_comment_property(comment_id, COMMENT_PROPERTY_KEY)
+        except JiraError:
+            have = None  # the PUT below says why, once
+        if have and have.get("rule") == rule_id and have.get("fingerprint") == fingerprint:
+            return
+        self._set_property(issue_id, issue_key, rule_id, fingerprint, comment_id, content_hash,
+                           outcome)
+
+    def _set_property(self, issue_id: int, issue_key: str, rule_id: str, fingerprint: str,
+                      comment_id: str, content_hash: str | None, outcome: Outcome) -> None:
+        """Tag the comment with a machine-readable property; the visible marker stays the truth.
+
+        A refusal (no property endpoint behind some proxies and Data Center set-ups)
+        is said once, and no more properties are sent in this run.
+        """
+        if self._properties_refused:
+            return
         entry = ledger.record_pending(
-            self.conn, run_id=self.run_id, issue_id=write.issue_id, issue_key=write.issue_key,
-            operation=ledger.OP_COMMENT_PROPERTY, rule_id=write.rule_id,
-            fingerprint=write.fingerprint, comment_id=comment_id, content_hash=content_hash,
+            self.conn, run_id=self.run_id, issue_id=issue_id, issue_key=issue_key,
+            operation=ledger.OP_COMMENT_PROPERTY, rule_id=rule_id,
+            fingerprint=fingerprint, comment_id=comment_id, content_hash=content_hash,
         )
-        value = {"rule": write.rule_id, "fingerprint": write.fingerprint, "hash": content_hash}
+        value = {"rule": rule_id, "fingerprint": fingerprint, "hash": content_hash}
         try:
             self.client.set_comment_property(comment_id, COMMENT_PROPERTY_KEY, value)
         except JiraError as exc:
             ledger.record_result(self.conn, entry, ledger.FAILED, http_status=exc.status,
                                  detail=exc.one_line())
-            notice = ("could not tag jira-pm's comments with a comment property "
-                      f"({exc.one_line()}); their visible markers suffice")
-            if notice not in outcome.notices:
-                outcome.notices.append(notice)
+            if isinstance(exc, REFUSED):
+                self._properties_refused = True
+            if not any(n.startswith(PROPERTY_NOTICE) for n in outcome.notices):
+                outcome.notices.append(f"{PROPERTY_NOTICE} ({exc.one_line()}); their visible "
+                                       "markers suffice")
             return
         ledger.record_result(self.conn, entry, ledger.DONE)

@@ -163,6 +163,9 @@ class Plan:
     # Comments found by their marker (no write needed): (issue id, key, rule, fingerprint,
     # comment id, content hash of the text believed to be there)
     adopted: list[tuple[int, str, str, str, str, str | None]] = field(default_factory=list)
+    # Comments not planned because the issue's comments could not be read for the marker
+    # (404/403/400 on that issue): (write, Jira's status, message). Each fails this run.
+    unreadable: list[tuple[Write, int | None, str]] = field(default_factory=list)
 
     def lines(self) -> list[tuple[str, str, str, str]]:
         """Every planned write as (issue, operation, rule, why), in the order they run."""
