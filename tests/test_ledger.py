@@ -92,3 +92,5 @@ def test_runs_and_pending_rows_of_a_killed_run_are_closed_as_interrupted(store_p
     # The POST's outcome is still unknown: the next plan searches for the marker first.
     assert ledger.comment_records(conn)[("fp", 7)] == ledger.CommentRecord(None, "h1", "pending")
     assert ledger.close_interrupted(conn, current_run_id="r2") == (0, 0)
+    # It may have landed: the site has been written to (no first-write question again).
+    assert ledger.has_written(conn)

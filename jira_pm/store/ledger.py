@@ -174,10 +174,11 @@ def written_labels(conn: sqlite3.Connection) -> frozenset[str]:
 
 
 def has_written(conn: sqlite3.Connection) -> bool:
-    """Whether any label or comment write to Jira landed, or may have (a pending row)."""
+    """Whether any label or comment write to Jira landed, or may have (a pending row, or one
+    its killed run left interrupted)."""
     row = conn.execute(
-        "SELECT 1 FROM ledger WHERE operation IN (?, ?, ?) AND status IN (?, ?) LIMIT 1",
-        (OP_LABELS, OP_COMMENT, OP_EDIT_COMMENT, DONE, PENDING),
+        "SELECT 1 FROM ledger WHERE operation IN (?, ?, ?) AND status IN (?, ?, ?) LIMIT 1",
+        (OP_LABELS, OP_COMMENT, OP_EDIT_COMMENT, DONE, PENDING, INTERRUPTED),
     ).fetchone()
     return row is not None
 
@@ -185,13 +186,14 @@ def has_written(conn: sqlite3.Connection) -> bool:
 def deleted_comment_ids(conn: sqlite3.Connection) -> frozenset[str]:
     """Ids of the comments `jira-pm clean` deleted, found already gone, or may have deleted.
 
-    A delete whose outcome is unknown (pending) counts: forgetting a comment that
-    still exists is safe, since a comment is only posted after a marker search.
+    A delete whose outcome is unknown (pending, or interrupted by a kill) counts:
+    forgetting a comment that still exists is safe, since a comment is only posted
+    after a marker search.
     """
     rows = conn.execute(
-        "SELECT comment_id FROM ledger WHERE operation = ? AND status IN (?, ?)"
+        "SELECT comment_id FROM ledger WHERE operation = ? AND status IN (?, ?, ?)"
         " AND comment_id IS NOT NULL",
-        (OP_DELETE_COMMENT, DONE, PENDING),
+        (OP_DELETE_COMMENT, DONE, PENDING, INTERRUPTED),
     ).fetchall()
     return frozenset(str(row["comment_id"]) for row in rows)
 
