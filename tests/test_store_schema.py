@@ -38,10 +38,12 @@ def test_a_newer_store_is_refused(store_path):
 
 
 def test_a_file_that_is_not_sqlite_is_a_clear_store_error(store_path):
-    """A non-database file is reported as an unusable store, not a traceback."""
+    """A non-database file is "damaged or not a jira-pm store", with a copy advised first."""
     store_path.write_text("this is not a database" * 100)
-    with pytest.raises(StoreError, match="not a usable jira-pm store"):
+    with pytest.raises(StoreError, match="damaged or not a jira-pm store") as raised:
         connect(store_path)
+    assert "copy it somewhere safe first" in raised.value.one_line()
+    assert "move it aside" not in raised.value.one_line()
 
 
 def v1_store(path):
