@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import errno
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -258,7 +259,7 @@ def connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
     conn = None
     try:
         conn = _open(path)
-        conn.execute("PRAGMA journal_mode=WAL")
+        _use_wal(conn)
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
         migrate(conn, path)
@@ -267,6 +268,27 @@ def connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
             conn.close()
         raise store_error(exc, path) from exc
     return conn
+
+
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """Put the store in WAL mode, waiting like any writer when another process is at it.
+
+    Switching a new store to WAL needs an exclusive lock, and sqlite answers
+    SQLITE_BUSY at once, without its busy handler, while another process opening
+    the same new store holds a shared one; so this retries until BUSY_TIMEOUT.
+    A store already in WAL mode answers at once.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT
+    pause = 0.001
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if _primary(exc) != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
 
 
 def _connect_readonly(path: Path) -> sqlite3.Connection:
@@ -433,7 +455,8 @@ def store_error(exc: BaseException, path: str | Path | None = None) -> StoreErro
         )
     if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
         return StoreError(
-            f"{where} stayed locked by another process for {BUSY_TIMEOUT:.0f}s",
+            f"{where} is locked by another process (jira-pm waits up to "
+            f"{BUSY_TIMEOUT:.0f}s for it)",
             hint="let the other jira-pm command (a sync or run) finish, then try again",
         )
     if code == sqlite3.SQLITE_FULL:
