@@ -8,6 +8,7 @@ message as one line and exits with its ``exit_code``::
     ├── ConfigError                  bad jira-pm.toml or environment        (2)
     ├── RulePackError                bad rule file                          (2)
     ├── StoreError                   the SQLite store is unusable           (2)
+    │   └── StoreReadOnly            this user may not write the store
     ├── LockBusy                     another `jira-pm run` holds the lock   (0)
     └── JiraError                    Jira answered badly or not at all      (3)
         ├── JiraUnreachable          DNS, refused, TLS, timeouts, retries exhausted    (3)
@@ -81,6 +82,10 @@ class RulePackError(JiraPmError):
 
 class StoreError(JiraPmError):
     """The SQLite store cannot be opened, is newer than this jira-pm, or is corrupt."""
+
+
+class StoreReadOnly(StoreError):
+    """The store's file or folder refuses writes (permissions, a read-only mount)."""
 
 
 class LockBusy(JiraPmError):

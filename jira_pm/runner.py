@@ -20,7 +20,15 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
-from jira_pm.errors import EXIT_JIRA, EXIT_OK, JiraPmError, LockBusy, StoreError, UsageError
+from jira_pm.errors import (
+    EXIT_JIRA,
+    EXIT_OK,
+    JiraPmError,
+    LockBusy,
+    StoreError,
+    StoreReadOnly,
+    UsageError,
+)
 from jira_pm.redaction import redact
 from jira_pm.store import ledger
 from jira_pm.store.schema import connect
@@ -197,6 +205,9 @@ def store_lock(settings: Any, log: JsonLog | None = None) -> Iterator[None]:
             hint="nothing to fix if runs overlap now and then; if it persists, "
             "run less often or check for a hung run",
         ) from None
+    except OSError as exc:  # a folder this user may not write: say so, not "internal error"
+        raise StoreReadOnly(f"cannot write the run lock {path}: {exc.strerror}",
+                            hint="check that this user may write the store's folder") from exc
     try:
         yield
     finally:

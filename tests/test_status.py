@@ -34,6 +34,7 @@ def write_config(tmp_path):
 def test_status_of_a_never_synced_store_says_so(tmp_path):
     """A fresh store reports no sync yet and zero issues, with exit 0 and no network."""
     config = write_config(tmp_path)
+    connect(load_settings(config).store_path).close()
     # Nothing registered: any HTTP request would raise ConnectionError.
     with responses.RequestsMock(assert_all_requests_are_fired=True):
         result = CliRunner().invoke(main, ["--config", str(config), "status"])

@@ -38,10 +38,12 @@ def test_a_newer_store_is_refused(store_path):
 
 
 def test_a_file_that_is_not_sqlite_is_a_clear_store_error(store_path):
-    """A non-database file is reported as an unusable store, not a traceback."""
+    """A non-database file is "damaged or not a jira-pm store", with a copy advised first."""
     store_path.write_text("this is not a database" * 100)
-    with pytest.raises(StoreError, match="not a usable jira-pm store"):
+    with pytest.raises(StoreError, match="damaged or not a jira-pm store") as raised:
         connect(store_path)
+    assert "copy it somewhere safe first" in raised.value.one_line()
+    assert "move it aside" not in raised.value.one_line()
 
 
 def v1_store(path):
@@ -79,3 +81,32 @@ def test_a_v1_store_migrates_keeping_its_issues_and_asks_for_one_full_sync(store
 def test_a_new_store_is_not_flagged_for_a_full_sync(store_path):
     """A store created empty needs no re-fetch: its first sync is full anyway."""
     assert get_meta(connect(store_path), FULL_SYNC_DUE) is None
+
+
+def test_a_read_only_open_migrates_an_old_store_it_may_write(store_path):
+    """`connect(readonly=True)` of a schema-1 store upgrades it first, then reads it."""
+    v1_store(store_path)
+    conn = connect(store_path, readonly=True)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert [i.key for i in load_site(conn).issues.values()] == ["PM-1"]
+
+
+def test_an_old_store_that_cannot_be_written_says_it_needs_an_upgrade(store_path, monkeypatch):
+    """A schema-1 store that refuses writes says it must be upgraded, not that it is damaged."""
+    import jira_pm.store.schema as schema
+    from jira_pm.errors import StoreReadOnly
+
+    v1_store(store_path)
+    real_open = schema._open
+    monkeypatch.setattr(schema, "_open", lambda path, *, readonly=False, immutable=False:
+                        real_open(path, readonly=True, immutable=immutable))
+    with pytest.raises(StoreReadOnly, match="must be upgraded to") as raised:
+        connect(store_path, readonly=True)
+    assert "damaged" not in raised.value.one_line()
+
+
+def test_a_read_only_open_never_creates_a_store(store_path):
+    """`connect(readonly=True)` where there is no file raises StoreError and creates nothing."""
+    with pytest.raises(StoreError, match="there is no store at"):
+        connect(store_path, readonly=True)
+    assert not store_path.exists()

@@ -18,8 +18,14 @@ YES_HELP = ("Do not ask before the first write-back to a site (a terminal is ask
 
 
 def _client(settings: Any) -> Any:
-    """The Jira client for this store: checks the store's site and reuses its deployment."""
-    conn = open_store(settings)
+    """The Jira client for this store: checks the store's site and reuses its deployment.
+
+    The store is only read here (and a missing one not created): it is created,
+    migrated and written only under the run lock.
+    """
+    if not Path(settings.store_path).exists():
+        return make_client(settings)
+    conn = open_store(settings, readonly=True)
     try:
         return make_client(settings, conn)
     finally:

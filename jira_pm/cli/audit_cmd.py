@@ -25,16 +25,19 @@ RULES_DIR = click.Path(exists=True, path_type=Path)
                    "configured time zone). Nothing is recorded.")
 @click.option("--rules", "rules_dirs", multiple=True, type=RULES_DIR,
               help="Extra rule folder or file (read after [rules] paths). Nothing is recorded.")
+@click.option("--no-record", is_flag=True,
+              help="Only look: record nothing in the store, which is opened read-only.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "markdown"]),
               default="table", show_default=True)
 @click.option("--fail-on", type=click.Choice(SEVERITIES), default=None,
               help="Exit 1 when a shown finding is at or above this severity (for CI).")
 @click.pass_context
-def audit(ctx, projects, rule_ids, severity, as_of_text, rules_dirs, fmt, fail_on):
+def audit(ctx, projects, rule_ids, severity, as_of_text, rules_dirs, no_record, fmt, fail_on):
     """Evaluate the rule pack on the store (no Jira needed) and print the findings.
 
     A plain audit records the findings in the store, so the next run knows
-    what is new; --as-of and --rules only look and record nothing.
+    what is new; --no-record, --as-of and --rules only look and record nothing.
+    On a store this user may not write, audit records nothing and says so.
     """
     from jira_pm.calendar import calendar_from_settings
     from jira_pm.engine import evaluate_store
@@ -56,14 +59,14 @@ def audit(ctx, projects, rule_ids, severity, as_of_text, rules_dirs, fmt, fail_o
     # CI gate; a wrong [store] path must fail loudly instead (and create no file).
     if not Path(settings.store_path).exists():
         raise never_synced_error(settings, "audit")
-    conn = open_store(settings)
+    record = as_of is None and not rules_dirs and not no_record
+    conn, record = _open_for_audit(settings, record)
     try:
         reason = unsynced_reason(conn, scope_key(settings))
         if reason:  # a half-synced store is not the site: its findings would be wrong
             raise never_synced_error(settings, "audit", reason)
         if conn.execute("SELECT COUNT(*) FROM issues").fetchone()[0] == 0:
             note(f"the store {settings.store_path} holds no issues: the scope matched none")
-        record = as_of is None and not rules_dirs
         evaluation = evaluate_store(conn, settings, pack, as_of, record=record)
     finally:
         conn.close()
@@ -85,6 +88,30 @@ def audit(ctx, projects, rule_ids, severity, as_of_text, rules_dirs, fmt, fail_o
                       as_of=evaluation.as_of.isoformat() if evaluation.as_of else None), nl=False)
     if fail_on and any(severity_rank(f.severity) >= severity_rank(fail_on) for f in findings):
         ctx.exit(EXIT_FINDINGS)
+
+
+def _open_for_audit(settings, record: bool):
+    """The store, and whether this audit records: a read-only store is read, not refused."""
+    from jira_pm.errors import StoreReadOnly
+    from jira_pm.store.schema import is_writable
+
+    if not record:
+        return open_store(settings, readonly=True), False
+    try:
+        conn = open_store(settings)
+    except StoreReadOnly:  # e.g. a read-only folder: sqlite cannot even start its WAL files
+        conn = open_store(settings, readonly=True)
+    else:
+        try:
+            writable = is_writable(conn)
+        except BaseException:
+            conn.close()
+            raise
+        if writable:
+            return conn, True
+    echo(f"jira-pm: notice: the store {settings.store_path} is read-only, so these findings "
+         "are not recorded (pass --no-record to say that is meant)", err=True)
+    return conn, False
 
 
 @main.group("rules")

@@ -19,14 +19,21 @@ def load_settings_from_ctx(ctx: click.Context) -> Settings:
 
     root = ctx.find_root()
     path = (root.obj or {}).get("config_path")
-    return load_settings(path)
+    settings = load_settings(path)
+    if isinstance(root.obj, dict):  # lets the error handler name the store a sqlite error is about
+        root.obj["store_path"] = settings.store_path
+    return settings
 
 
-def open_store(settings: Settings) -> sqlite3.Connection:
-    """The migrated SQLite store at ``settings.store_path`` (StoreError when unusable)."""
+def open_store(settings: Settings, *, readonly: bool = False) -> sqlite3.Connection:
+    """The migrated SQLite store at ``settings.store_path`` (StoreError when unusable).
+
+    ``readonly`` opens it with sqlite's mode=ro, for commands that only read: they
+    work on a store this user may not write, and never create one.
+    """
     from jira_pm.store import connect
 
-    return connect(settings.store_path)
+    return connect(settings.store_path, readonly=readonly)
 
 
 def make_client(settings: Settings, conn: Any = None, *, credentials_notice: bool = True,

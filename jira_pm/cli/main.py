@@ -81,14 +81,14 @@ class ErrorHandlingGroup(SharedOptionsGroup):
                 pass
             ctx.exit(EXIT_OK)
         except sqlite3.DatabaseError as exc:
-            # The store was readable at open but a page is damaged (disk, a copy taken
-            # mid-write): a store problem for the user, not a jira-pm bug.
+            # The store opened but failed later (a read-only file, a lock held too long,
+            # a damaged page): a store problem for the user, named by sqlite's code.
+            from jira_pm.store.schema import store_error
+
             _traceback(ctx)
-            _say(
-                f"jira-pm: error: the store is damaged ({exc}) — move it aside and run "
-                "`jira-pm sync --full` to rebuild it from Jira",
-            )
-            ctx.exit(EXIT_USAGE)
+            error = store_error(exc, (ctx.find_root().obj or {}).get("store_path"))
+            _say(f"jira-pm: error: {error.one_line()}")
+            ctx.exit(error.exit_code)
         except KeyboardInterrupt:
             click.echo("jira-pm: interrupted", err=True)
             ctx.exit(130)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import click
@@ -97,7 +98,12 @@ def status_command(ctx: click.Context) -> None:
     from jira_pm.sync import scope_key
 
     settings = load_settings_from_ctx(ctx)
-    conn = open_store(settings)
+    if not Path(settings.store_path).exists():  # say so, and create nothing at a wrong path
+        click.echo(f"store: {settings.store_path} (no store yet)")
+        click.echo(f"site: {settings.jira.url} (not synced)")
+        click.echo("last sync: never (run `jira-pm sync`)")
+        return
+    conn = open_store(settings, readonly=True)
     try:
         state = get_sync_state(conn, scope_key(settings))
         click.echo(f"store: {settings.store_path}")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from jira_pm.model import Finding
+from jira_pm.store.schema import transaction
 
 
 @dataclass
@@ -85,6 +86,11 @@ def record_findings(
     """Store this run's findings in one transaction and return the diff with the last run."""
     findings = list(findings)
     at = _iso(as_of)
+    if not conn.in_transaction:
+        # Take the write lock before reading the diff: a deferred read-then-write
+        # fails at once ("database is locked") when `run` writes meanwhile.
+        with transaction(conn):
+            return record_findings(conn, findings, as_of)
     conn.execute("SAVEPOINT record_findings")
     try:
         diff = diff_findings(conn, findings)

@@ -11,12 +11,17 @@ Issues are keyed by Jira's numeric id, never by key (keys change on a move).
 
 from __future__ import annotations
 
+import errno
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from jira_pm.errors import StoreError
+from jira_pm.errors import StoreError, StoreReadOnly
+
+# How long a command waits for another process's write transaction before giving up.
+BUSY_TIMEOUT = 30.0
 
 SCHEMA_V1 = """
 CREATE TABLE meta (
@@ -215,7 +220,10 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
 
     The store is opened in autocommit mode (``isolation_level=None``), where
     ``with conn:`` neither begins a transaction nor leaves an outer one alone:
-    every multi-statement write goes through here.
+    every multi-statement write goes through here. IMMEDIATE takes the write
+    lock first, waiting up to the busy timeout for another writer; a deferred
+    transaction that reads and then writes would instead fail at once with
+    "database is locked" when a writer got in between.
 
     Nested use joins the outer transaction, so a page's saves and its checkpoint
     commit together.
@@ -232,42 +240,157 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     conn.execute("COMMIT")
 
 
-def connect(path: str | Path) -> sqlite3.Connection:
+def connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
     """Open (creating if needed) and migrate the store at ``path``.
 
     WAL mode lets `audit` read while `sync` writes, and makes a killed writer
-    lose only its open transaction.
+    lose only its open transaction. With ``readonly`` the store is opened with
+    sqlite's ``mode=ro`` and never created: commands that only read work on a
+    store whose file or folder this user may not write. Every failure is a
+    StoreError that names its cause (see ``store_error``).
     """
     path = Path(path)
+    if readonly:
+        return _connect_readonly(path)
     try:
-        if path.parent and not path.parent.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(str(path), timeout=30, isolation_level=None)
-    except (sqlite3.Error, OSError) as exc:
-        raise StoreError(
-            f"cannot open the store {path}: {exc}",
-            hint="check the path in [store] path of jira-pm.toml and that its folder is writable",
-        ) from exc
-    conn.row_factory = sqlite3.Row
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise store_error(exc, path) from exc
+    conn = None
     try:
-        conn.execute("PRAGMA journal_mode=WAL")
+        conn = _open(path)
+        _use_wal(conn)
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
         migrate(conn, path)
-    except sqlite3.DatabaseError as exc:
-        conn.close()
-        raise StoreError(
-            f"the store {path} is not a usable jira-pm store: {exc}",
-            hint=(
-                "point [store] path at another file, "
-                "or move this one aside and run `jira-pm sync --full`"
-            ),
-        ) from exc
+    except sqlite3.Error as exc:
+        if conn is not None:
+            conn.close()
+        raise store_error(exc, path) from exc
     return conn
 
 
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """Put the store in WAL mode, waiting like any writer when another process is at it.
+
+    Switching a new store to WAL needs an exclusive lock, and sqlite answers
+    SQLITE_BUSY at once, without its busy handler, while another process opening
+    the same new store holds a shared one; so this retries until BUSY_TIMEOUT.
+    A store already in WAL mode answers at once.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT
+    pause = 0.001
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if _primary(exc) != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
+
+
+def _connect_readonly(path: Path) -> sqlite3.Connection:
+    """The store at ``path`` opened read-only; an out-of-date one is migrated first if it can be."""
+    if not path.is_file():
+        raise StoreError(f"there is no store at {path}",
+                         hint="run `jira-pm sync` first, or check [store] path in jira-pm.toml")
+    conn = None
+    try:
+        try:
+            conn = _open(path, readonly=True)
+            version = _version(conn, path)
+        except sqlite3.OperationalError as exc:
+            if conn is not None:
+                conn.close()
+            if not _wal_unusable_here(exc, path):
+                raise
+            # A WAL store in a folder we may not write: sqlite cannot create the
+            # -shm file a reader needs. With no -wal file holding commits, no
+            # writer is at work (a writer needs both files), so reading the file
+            # as an unchanging one is exact.
+            conn = _open(path, readonly=True, immutable=True)
+            version = _version(conn, path)
+        conn.execute("PRAGMA foreign_keys=ON")
+    except sqlite3.Error as exc:
+        if conn is not None:
+            conn.close()
+        raise store_error(exc, path) from exc
+    if version == SCHEMA_VERSION:
+        return conn
+    conn.close()
+    try:  # an older store: migrate it (under its write lock), then read it as usual
+        connect(path).close()
+    except StoreReadOnly as exc:
+        raise StoreReadOnly(
+            f"the store {path} has schema version {version} and must be upgraded to "
+            f"{SCHEMA_VERSION} before this jira-pm can read it, but it cannot be written",
+            hint="run `jira-pm sync` once as a user who may write the store and its folder",
+        ) from exc
+    return _connect_readonly(path)
+
+
+def _open(path: Path, *, readonly: bool = False, immutable: bool = False) -> sqlite3.Connection:
+    """A sqlite connection in autocommit mode, waiting up to BUSY_TIMEOUT for another writer."""
+    target, uri = str(path), False
+    if readonly:
+        target = path.resolve().as_uri() + "?mode=ro" + ("&immutable=1" if immutable else "")
+        uri = True
+    conn = sqlite3.connect(target, uri=uri, timeout=BUSY_TIMEOUT, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+def _wal_unusable_here(exc: sqlite3.Error, path: Path) -> bool:
+    """Whether a read-only open failed only because the folder refuses sqlite's -shm file."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code != sqlite3.SQLITE_READONLY_DIRECTORY and _primary(exc) != sqlite3.SQLITE_CANTOPEN:
+        return False
+    wal = Path(f"{path}-wal")
+    return not wal.exists() or wal.stat().st_size == 0
+
+
+def is_writable(conn: sqlite3.Connection) -> bool:
+    """Whether this connection may write the store (False for a read-only file or folder).
+
+    sqlite opens a file it may not write read-only without a word and only
+    refuses the first write, so this tries one: rewriting the schema version
+    with its own value, rolled back.
+    """
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            conn.execute(f"PRAGMA user_version = {int(version)}")
+        finally:
+            conn.execute("ROLLBACK")
+    except sqlite3.OperationalError as exc:
+        if isinstance(store_error(exc), StoreReadOnly):
+            return False
+        raise
+    return True
+
+
 def migrate(conn: sqlite3.Connection, path: str | Path = "<store>") -> None:
-    """Apply every migration the store lacks, each in its own transaction."""
+    """Apply every migration the store lacks, in one write transaction.
+
+    Several processes may open a new store at once (cron and a user): each
+    re-reads the version once it holds the write lock, so only the first
+    migrates and the others find the schema already there.
+    """
+    if _version(conn, path) == SCHEMA_VERSION:
+        return  # up to date: no write lock needed
+    with transaction(conn):
+        version = _version(conn, path)
+        for target in range(version, SCHEMA_VERSION):
+            for statement in _statements(MIGRATIONS[target]):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {target + 1}")
+
+
+def _version(conn: sqlite3.Connection, path: str | Path) -> int:
+    """The store's schema version; StoreError when it is newer than this jira-pm."""
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
         raise StoreError(
@@ -275,16 +398,75 @@ def migrate(conn: sqlite3.Connection, path: str | Path = "<store>") -> None:
             f"understands ({SCHEMA_VERSION})",
             hint="upgrade jira-pm, or use another store file",
         )
-    for target in range(version, SCHEMA_VERSION):
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for statement in _statements(MIGRATIONS[target]):
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {target + 1}")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+    return version
+
+
+def _primary(exc: BaseException) -> int | None:
+    """sqlite's primary result code of ``exc`` (SQLITE_READONLY for SQLITE_READONLY_DBMOVED)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return None if code is None else code & 0xFF
+
+
+READONLY_CODES = {sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM}
+READONLY_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS}
+DAMAGED_CODES = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
+
+
+def store_error(exc: BaseException, path: str | Path | None = None) -> StoreError:
+    """The one-line StoreError for a sqlite or OS error met on the store at ``path``.
+
+    Only sqlite's own verdict (SQLITE_CORRUPT, SQLITE_NOTADB) makes a store
+    "damaged"; a permission problem, a busy lock or a full disk is named as
+    such, because the usual cure for damage (rebuild from Jira) throws away the
+    write ledger and the findings history.
+    """
+    where = f"the store {path}" if path else "the store"
+    name = Path(path).name if path else "the store file"
+    detail = str(exc)
+    code = _primary(exc)
+    if isinstance(exc, OSError):
+        if exc.errno in READONLY_ERRNOS:
+            return StoreReadOnly(
+                f"cannot write {where}: {exc.strerror} ({exc.filename})",
+                hint="check that this user may write the store's folder",
+            )
+        return StoreError(f"cannot open {where}: {detail}",
+                          hint="check [store] path in jira-pm.toml")
+    if code in READONLY_CODES:
+        return StoreReadOnly(
+            f"cannot write {where}: sqlite says {detail!r}",
+            hint=f"check that this user may write {name} and its folder (sqlite creates "
+                 f"{name}-wal and {name}-shm beside it); read-only commands such as "
+                 "`jira-pm status` and `jira-pm audit --no-record` still work",
+        )
+    if code == sqlite3.SQLITE_CANTOPEN:
+        return StoreError(
+            f"cannot open {where}: sqlite says {detail!r}",
+            hint="check that [store] path in jira-pm.toml names a file, and that this user "
+                 "may read and write it and its folder",
+        )
+    if code in DAMAGED_CODES:
+        return StoreError(
+            f"{where} is damaged or not a jira-pm store: sqlite says {detail!r}",
+            hint="check [store] path in jira-pm.toml; if it is the right file, copy it "
+                 "somewhere safe first (it holds the write ledger and findings history), "
+                 f"then try `sqlite3 {name} .recover`; rebuild with `jira-pm sync --full` "
+                 "into a new file only as a last resort",
+        )
+    if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        return StoreError(
+            f"{where} is locked by another process (jira-pm waits up to "
+            f"{BUSY_TIMEOUT:.0f}s for it)",
+            hint="let the other jira-pm command (a sync or run) finish, then try again",
+        )
+    if code == sqlite3.SQLITE_FULL:
+        return StoreError(f"cannot write {where}: the disk is full",
+                          hint="free space on the disk that holds it")
+    if code == sqlite3.SQLITE_IOERR:
+        return StoreError(f"cannot read or write {where}: sqlite says {detail!r}",
+                          hint="check the disk and file system that hold it")
+    return StoreError(f"{where} could not be used: sqlite says {detail!r}",
+                      hint="rerun with --debug for the details")
 
 
 def _statements(script: str) -> list[str]:
