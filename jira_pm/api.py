@@ -24,6 +24,7 @@ import dataclasses
 import os
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from jira_pm.config import Settings, load_settings
@@ -75,10 +76,14 @@ class JiraPm:
     def audit(self, as_of: datetime | None = None, *, record: bool = False) -> list[Finding]:
         """The open findings from the store (``jira-pm audit``); recorded only with ``record``."""
         from jira_pm.engine import evaluate_store
+        from jira_pm.runner import never_synced_error, require_synced
         from jira_pm.store.schema import connect
 
-        conn = connect(self.settings.store_path)
+        if not Path(self.settings.store_path).exists():
+            raise never_synced_error(self.settings, "audit")
+        conn = connect(self.settings.store_path, readonly=not record)
         try:
+            require_synced(conn, self.settings, "audit")
             return list(evaluate_store(conn, self.settings, None, as_of, record=record).findings)
         finally:
             conn.close()

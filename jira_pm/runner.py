@@ -228,6 +228,13 @@ def never_synced_error(settings: Any, what: str = "apply", reason: str = "never"
                       "in the config")
 
 
+def require_synced(conn: Any, settings: Any, what: str = "apply") -> None:
+    """Refuse a store whose scope never completed a full sync: its findings would be wrong."""
+    reason = unsynced_reason(conn, scope_key(settings))
+    if reason:
+        raise never_synced_error(settings, what, reason)
+
+
 @dataclass
 class ApplyReport:
     """What `jira-pm apply` did: the findings it evaluated and the write-back result."""
@@ -270,9 +277,7 @@ def apply_pipeline(
     with store_lock(settings):
         conn = connect(settings.store_path)
         try:
-            reason = unsynced_reason(conn, scope_key(settings))
-            if reason:
-                raise never_synced_error(settings, reason=reason)
+            require_synced(conn, settings)
             pack = pack or load_pack(settings)
             if dry_run:  # a dry run writes nothing, not to Jira and not to the store
                 evaluation = evaluate_store(conn, settings, pack, as_of, record=False)

@@ -100,3 +100,16 @@ def test_the_cli_does_not_import_the_jira_package():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_audit_refuses_a_store_never_synced(tmp_path):
+    """The API's audit says the store was never synced, as `jira-pm audit` does, and makes none."""
+    from jira_pm.errors import UsageError
+
+    jira = JIRA(server="https://jira.example.test", basic_auth=("pm@example.test", "tok"),
+                get_server_info=False)
+    store = tmp_path / "store.sqlite"
+    pm = JiraPm.from_jira(jira, Settings.for_tests(store_path=store))
+    with pytest.raises(UsageError, match="never been synced"):
+        pm.audit()
+    assert not store.exists()

@@ -43,9 +43,7 @@ def audit(ctx, projects, rule_ids, severity, as_of_text, rules_dirs, no_record, 
     from jira_pm.engine import evaluate_store
     from jira_pm.report import render
     from jira_pm.rulepack import load_pack
-    from jira_pm.runner import never_synced_error
-    from jira_pm.store.sync_state import unsynced_reason
-    from jira_pm.sync import scope_key
+    from jira_pm.runner import never_synced_error, require_synced
 
     settings = load_settings_from_ctx(ctx)
     pack = load_pack(settings, extra_paths=rules_dirs)
@@ -62,9 +60,7 @@ def audit(ctx, projects, rule_ids, severity, as_of_text, rules_dirs, no_record, 
     record = as_of is None and not rules_dirs and not no_record
     conn, record = _open_for_audit(settings, record)
     try:
-        reason = unsynced_reason(conn, scope_key(settings))
-        if reason:  # a half-synced store is not the site: its findings would be wrong
-            raise never_synced_error(settings, "audit", reason)
+        require_synced(conn, settings, "audit")
         if conn.execute("SELECT COUNT(*) FROM issues").fetchone()[0] == 0:
             note(f"the store {settings.store_path} holds no issues: the scope matched none")
         evaluation = evaluate_store(conn, settings, pack, as_of, record=record)
