@@ -422,7 +422,9 @@ class Doctor:
             self.line(True, f"labels: every {s.writeback.label_prefix}* label in scope is "
                       "jira-pm's own")
             return
-        listed = ", ".join(f"{label} ({n} issue{'' if n == 1 else 's'})"
+        from jira_pm.words import plural
+
+        listed = ", ".join(f"{label} ({plural(n, 'issue')})"
                            for label, n in sorted(counts.items()))
         self.line(True, f"labels: {listed} have the prefix {s.writeback.label_prefix!r} but "
                   "are not jira-pm's; it leaves them alone")

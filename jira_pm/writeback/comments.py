@@ -7,6 +7,7 @@ from typing import Any
 
 from jira_pm.jira.format import CommentText, marker_text
 from jira_pm.model import Finding
+from jira_pm.words import plural
 
 # How a Jira user clears a flag, by the label it carries (prefix-free stem).
 _ADVICE_BY_LABEL_STEM = {
@@ -78,7 +79,7 @@ def _fact_value(value: Any) -> str | None:
         text = str(value)
         return text if len(text) <= 80 else text[:77] + "..."
     if isinstance(value, list | tuple):
-        return f"{len(value)} item" + ("" if len(value) == 1 else "s")
+        return plural(len(value), "item")
     return None  # nested objects are for `jira-pm audit`, not a comment
 
 
