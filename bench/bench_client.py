@@ -55,10 +55,6 @@ def bench_site(flavor: str, issues: int, latency_ms: float) -> None:
         measure("search, +expand=changelog", client,
                 client.search(jql, fields, expand=["changelog"]))
         measure("search_ids (reconcile)", client, client.search_ids(jql))
-        if flavor == "server":
-            keyset = client_for(site)
-            keyset.offset_limit = 2000
-            measure("keyset past offset 2,000", keyset, keyset.search(jql, fields))
 
 
 def bench_redact() -> None:

@@ -158,14 +158,12 @@ def test_approximate_count(mock):
 # ---- Server search ------------------------------------------------------------------------
 
 
-def fake_server_search(all_ids: list[int], cap: int, offset_limit: int):
-    """A /rest/api/2/search that caps maxResults and refuses offsets past the limit, like DC."""
+def fake_server_search(all_ids: list[int], cap: int):
+    """A /rest/api/2/search over a mutable list of ids that caps maxResults, like DC."""
 
     def answer(request):
         q = {k: v[0] for k, v in parse_qs(urlsplit(request.url).query).items()}
         start, size = int(q["startAt"]), min(int(q["maxResults"]), cap)
-        if start + size > offset_limit:
-            return 400, {}, json.dumps({"errorMessages": ["offset too deep"]})
         bound = re.search(r"id > (\d+)", q["jql"])
         matching = [i for i in all_ids if i > int(bound.group(1))] if bound else all_ids
         page = matching[start:start + size]
@@ -174,33 +172,28 @@ def fake_server_search(all_ids: list[int], cap: int, offset_limit: int):
     return answer
 
 
-def test_server_search_uses_the_granted_page_size(mock):
-    """Server pages by startAt with the maxResults the server granted on its first answer."""
+def test_server_search_pages_by_key_with_the_granted_page_size(mock):
+    """Server pages are keyset pages (id > last, startAt 0) of the size the server granted."""
     mock.add_callback("GET", f"{BASE}/rest/api/2/search",
-                      callback=fake_server_search([1, 2, 3, 4, 5], cap=2, offset_limit=10_000))
-    pages = list(make_client("server").search("project = PM", ["summary"]))
+                      callback=fake_server_search([1, 2, 3, 4, 5], cap=2))
+    pages = list(make_client("server").search("project = PM ORDER BY created", ["summary"]))
     assert [[int(i["id"]) for i in p] for p in pages] == [[1, 2], [3, 4], [5]]
-    sent = [query(c) for c in mock.calls]
-    assert [(q["startAt"], q["maxResults"]) for q in sent] == [("0", "1000"), ("2", "2"),
-                                                               ("4", "2")]
-    assert all(q["jql"] == "(project = PM) ORDER BY id ASC" for q in sent)
+    sent = [(q["startAt"], q["maxResults"], q["jql"]) for q in map(query, mock.calls)]
+    assert sent == [("0", "1000", "(project = PM) ORDER BY id ASC"),
+                    ("0", "2", "(project = PM) AND id > 2 ORDER BY id ASC"),
+                    ("0", "2", "(project = PM) AND id > 4 ORDER BY id ASC")]
 
 
-def test_server_search_switches_to_keyset_before_the_offset_limit(mock):
-    """Before startAt would pass the offset limit, pages continue with id > last from 0."""
-    ids = list(range(100, 111))
+def test_an_issue_deleted_between_server_pages_costs_no_other_issue(mock):
+    """An issue deleted after its page was served shifts nothing: every other issue comes."""
+    ids = [1, 2, 3, 4, 5, 6, 7]
     mock.add_callback("GET", f"{BASE}/rest/api/2/search",
-                      callback=fake_server_search(ids, cap=3, offset_limit=6))
-    client = make_client("server", offset_limit=6)
-    pages = list(client.search("project = PM ORDER BY created", ["id"]))
-    assert [int(i["id"]) for p in pages for i in p] == ids
-    sent = [(q["startAt"], q["jql"]) for q in map(query, mock.calls)]
-    assert sent == [
-        ("0", "(project = PM) ORDER BY id ASC"),
-        ("3", "(project = PM) ORDER BY id ASC"),
-        ("0", "(project = PM) AND id > 105 ORDER BY id ASC"),
-        ("3", "(project = PM) AND id > 105 ORDER BY id ASC"),
-    ]
+                      callback=fake_server_search(ids, cap=3))
+    pages = make_client("server").search("project = PM", ["summary"])
+    first = next(pages)
+    ids.remove(2)  # deleted in Jira while jira-pm saves the first page
+    rest = [int(i["id"]) for page in pages for i in page]
+    assert [int(i["id"]) for i in first] == [1, 2, 3] and rest == [4, 5, 6, 7]
 
 
 # ---- sub-resources ------------------------------------------------------------------------

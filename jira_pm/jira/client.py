@@ -65,10 +65,8 @@ def _seg(value: Any) -> str:
 class JiraClient:
     """The calls jira-pm makes to Jira; nothing else in jira-pm speaks HTTP."""
 
-    def __init__(self, http: JiraHttp, deployment: str | None = None, *,
-                 offset_limit: int = _search.OFFSET_LIMIT):
+    def __init__(self, http: JiraHttp, deployment: str | None = None):
         self.http = http
-        self.offset_limit = offset_limit
         self._deployment: str | None = None
         self._site: str | None = None  # what serverInfo said, once read
         self._probing = threading.local()
@@ -195,8 +193,7 @@ class JiraClient:
         """One list of raw issues per page, in ascending id order (see ``jira.search``)."""
         if self.is_cloud:
             return _search.cloud_pages(self.http, jql, fields, expand, page_size)
-        return _search.server_pages(self.http, jql, fields, expand, page_size,
-                                    offset_limit=self.offset_limit)
+        return _search.server_pages(self.http, jql, fields, expand, page_size)
 
     def search_ids(self, jql: str) -> Iterator[list[int]]:
         """Issue ids only, in the largest pages the server grants (for reconcile)."""

@@ -3,10 +3,12 @@
 - Cloud: ``/rest/api/3/search/jql`` with ``nextPageToken`` (the old ``/search``
   answers 410 there and is never called). GET for short requests, POST when
   the field list or JQL would make the URL long.
-- Server/DC: ``/rest/api/2/search`` with ``startAt`` and the ``maxResults`` the
-  server grants (read from its first answer). Deep offsets fail past 10,000, so
-  before the offset would cross ``offset_limit`` the search switches to keyset
-  pages: ``(jql) AND id > last ORDER BY id ASC`` from ``startAt=0``.
+- Server/DC: ``/rest/api/2/search`` with the ``maxResults`` the server grants
+  (read from its first answer), every page a keyset page:
+  ``(jql) AND id > last ORDER BY id ASC`` from ``startAt=0``. Never ``startAt``
+  offsets: an issue deleted or moved out of the JQL between two pages shifts
+  every later offset by one, so the issue just past the page boundary would
+  never be fetched; and offsets past 10,000 fail on Data Center anyway.
 
 A 400 from a search is attributed (see ``_fetch_page``): one naming ``maxResults``
 is a page size the server refuses, so the page is asked again smaller; one naming
@@ -25,7 +27,6 @@ from jira_pm.jira.http import JiraHttp
 
 CLOUD_SEARCH = "/rest/api/3/search/jql"
 SERVER_SEARCH = "/rest/api/2/search"
-OFFSET_LIMIT = 10_000
 CLOUD_MAX_PAGE = 5000  # Cloud grants this for id-only pages and fewer for rich ones
 SERVER_MAX_PAGE = 1000  # DC's default jira.search.views.default.max; it answers what it grants
 LONG_QUERY = 1500  # characters of fields + JQL above which a GET URL gets risky
@@ -116,22 +117,20 @@ def cloud_pages(http: JiraHttp, jql: str, fields: Sequence[str], expand: Sequenc
 
 
 def server_pages(http: JiraHttp, jql: str, fields: Sequence[str], expand: Sequence[str] = (),
-                 page_size: int | None = None,
-                 offset_limit: int = OFFSET_LIMIT) -> Iterator[list[dict]]:
-    """Pages of raw issues from /rest/api/2/search: startAt pages, then keyset pages."""
+                 page_size: int | None = None) -> Iterator[list[dict]]:
+    """Pages of raw issues from /rest/api/2/search, each a keyset page above the last id."""
     requested = page_size or SERVER_MAX_PAGE
     granted: int | None = None
     after_id: int | None = None
-    start = 0
 
     def ask(size: int) -> Any:
         if _is_long(query, fields):
-            body: dict[str, Any] = {"jql": query, "startAt": start, "maxResults": size,
+            body: dict[str, Any] = {"jql": query, "startAt": 0, "maxResults": size,
                                     "fields": list(fields)}
             if expand:
                 body["expand"] = list(expand)
             return http.post(SERVER_SEARCH, body, idempotent=True)
-        params: dict[str, Any] = {"jql": query, "startAt": start, "maxResults": size,
+        params: dict[str, Any] = {"jql": query, "startAt": 0, "maxResults": size,
                                   "fields": ",".join(fields)}
         if expand:
             params["expand"] = ",".join(expand)
@@ -150,14 +149,11 @@ def server_pages(http: JiraHttp, jql: str, fields: Sequence[str], expand: Sequen
             granted = max(1, min(size, int(page.get("maxResults") or size)))
         if issues:
             yield issues
-        total = page.get("total")
-        fetched = start + len(issues)
-        if not issues or len(issues) < granted or (total is not None and fetched >= int(total)):
+        total = page.get("total")  # what matches above after_id, this page included
+        if not issues or len(issues) < granted or (total is not None
+                                                   and len(issues) >= int(total)):
             return
-        if fetched + granted > offset_limit:
-            after_id, start = int(issues[-1]["id"]), 0  # keyset: ids ascend, so resume above
-        else:
-            start = fetched
+        after_id = int(issues[-1]["id"])
 
 
 def _fetch_page(ask: Callable[[int], Any], size: int) -> tuple[Any, int]:
