@@ -18,19 +18,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock, Timeout
-
 from jira_pm.errors import (
     EXIT_JIRA,
     EXIT_OK,
     JiraPmError,
     LockBusy,
     StoreError,
-    StoreReadOnly,
     UsageError,
 )
 from jira_pm.redaction import redact
 from jira_pm.store import ledger
+from jira_pm.store.locks import hold, run_lock_path
 from jira_pm.store.schema import connect
 from jira_pm.store.sync_state import unsynced_reason
 from jira_pm.sync.query import scope_key
@@ -48,7 +46,7 @@ SUMMARY_WRITE_LINES = 12
 
 def lock_path(store_path: Path) -> Path:
     """The lock file of a store: beside it, so two configs on one store share it."""
-    return Path(f"{store_path}.lock")
+    return run_lock_path(store_path)
 
 
 class JsonLog:
@@ -194,24 +192,15 @@ def _waits_logged(client: Any, log: JsonLog) -> Iterator[None]:
 def store_lock(settings: Any, log: JsonLog | None = None) -> Iterator[None]:
     """Hold the store's run lock (``run`` and ``apply`` share it); LockBusy when it is held."""
     path = lock_path(Path(settings.store_path))
-    lock = FileLock(str(path))
     try:
-        lock.acquire(timeout=0)
-    except Timeout:
+        with hold(path, f"another jira-pm run holds the lock {path}; this run did nothing",
+                  "nothing to fix if runs overlap now and then; if it persists, "
+                  "run less often or check for a hung run"):
+            yield
+    except LockBusy:
         if log is not None:
             log.event("run-skipped", reason="lock busy")
-        raise LockBusy(
-            f"another jira-pm run holds the lock {path}; this run did nothing",
-            hint="nothing to fix if runs overlap now and then; if it persists, "
-            "run less often or check for a hung run",
-        ) from None
-    except OSError as exc:  # a folder this user may not write: say so, not "internal error"
-        raise StoreReadOnly(f"cannot write the run lock {path}: {exc.strerror}",
-                            hint="check that this user may write the store's folder") from exc
-    try:
-        yield
-    finally:
-        lock.release()
+        raise
 
 
 def never_synced_error(settings: Any, what: str = "apply", reason: str = "never") -> UsageError:

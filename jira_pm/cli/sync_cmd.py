@@ -11,6 +11,7 @@ import click
 
 from jira_pm.cli.common import is_terminal, load_settings_from_ctx, make_client, open_store
 from jira_pm.cli.main import main
+from jira_pm.errors import LockBusy, UsageError
 
 
 class BarProgress:
@@ -57,6 +58,9 @@ def sync_command(ctx: click.Context, full: bool, reconcile: bool) -> None:
         progress = BarProgress() if BarProgress.wanted() else None
         result = sync(settings, conn, client, full=full,
                       reconcile=True if reconcile else None, progress=progress)
+    except LockBusy as busy:
+        # Only `run` (cron) treats an overlap as fine; a person who asked to sync got nothing.
+        raise UsageError(busy.message, hint=busy.hint) from None
     finally:
         conn.close()
     click.echo(result.summary())

@@ -39,6 +39,7 @@ from jira_pm.store.issues import (
     set_sync_state,
     transaction,
 )
+from jira_pm.store.locks import sync_lock
 from jira_pm.store.sync_state import stored_changelog_ids
 from jira_pm.sync.identity import check_site, record_site
 from jira_pm.sync.pages import changelog_truncated, merged, worklogs_truncated
@@ -591,8 +592,14 @@ def sync(
     progress: Progress | None = None,
     now: Callable[[], datetime] | None = None,
 ) -> SyncResult:
-    """Sync the configured scope into the store; see the module docstring."""
+    """Sync the configured scope into the store; see the module docstring.
+
+    Holds the scope's sync lock (``store.locks``): a second sync of the same
+    scope on the same store raises LockBusy at once instead of interleaving
+    its checkpoints with the first.
+    """
     kwargs = {"now": now} if now is not None else {}
-    return Syncer(settings, conn, client, progress=progress, **kwargs).run(
-        full=full, reconcile=reconcile
-    )
+    with sync_lock(settings.store_path, scope_key(settings)):
+        return Syncer(settings, conn, client, progress=progress, **kwargs).run(
+            full=full, reconcile=reconcile
+        )
