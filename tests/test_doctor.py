@@ -221,12 +221,15 @@ def test_unknown_project_is_a_config_problem_exit_2(mock, tmp_path):
     mock.get(f"{BASE}/rest/api/3/search/jql", status=400,
              json={"errorMessages": ["The value 'NOPE' does not exist for the field 'project'."]})
     mock.get(f"{BASE}/rest/api/2/field", json=FIELDS)
+    mock.get(f"{BASE}/rest/api/3/project/search", json={
+        "startAt": 0, "maxResults": 100, "total": 2, "isLast": True,
+        "values": [{"key": "SHOP", "name": "Shop"}, {"key": "PAY", "name": "Payments"}]})
     path = config(tmp_path, scope='projects = ["NOPE"]')
     result = doctor(path)
     assert result.exit_code == 2, result.output
     line = next(x for x in result.output.splitlines() if x.startswith("✗ project NOPE"))
     assert "not found or not visible to this user" in line
-    assert f"fix: correct [scope] projects in {path}" in line
+    assert f"fix: correct [scope] projects in {path} (this user can see PAY, SHOP)" in line
 
 
 def test_missing_permission_stays_exit_3_beside_a_config_problem(mock, tmp_path):

@@ -251,6 +251,17 @@ class Doctor:
         self.line(True, f"authenticated as {who}; Jira time zone {me.get('timeZone', 'unknown')}")
         return True
 
+    def visible_projects(self, shown: int = 8) -> str:
+        """The project keys this user can see, for the fix of a mistyped [scope] key."""
+        try:
+            keys = sorted(str(p.get("key")) for p in self.client.projects() if p.get("key"))
+        except JiraError:
+            return 'project keys, e.g. "ABC"'
+        if not keys:
+            return "this user can see no project at all"
+        more = f" and {len(keys) - shown} more" if len(keys) > shown else ""
+        return f"this user can see {', '.join(keys[:shown])}{more}"
+
     def project(self, key: str) -> None:
         try:
             project = self.client.project(key)
@@ -261,7 +272,7 @@ class Doctor:
 
             where = self.settings.source or DEFAULT_CONFIG_NAME
             self.line(False, f"project {key}: not found or not visible to this user",
-                      f"correct [scope] projects in {where} (project keys, e.g. \"ABC\"), "
+                      f"correct [scope] projects in {where} ({self.visible_projects()}), "
                       f"or have a Jira admin grant this user BROWSE_PROJECTS in {key}",
                       failure_code=EXIT_USAGE)
             return
