@@ -97,7 +97,8 @@ def test_old_format_markers_are_still_found():
 def test_issue_keys_are_links_in_both_formats():
     """A key with the site's URL is a wiki link and an ADF link mark; without a URL, plain text."""
     wiki = to_wiki(COMMENT)
-    assert "Still open: [ABC-7|https://jira.example.test/browse/ABC-7] (this issue) and ABC-9." in wiki
+    link = "[ABC-7|https://jira.example.test/browse/ABC-7]"
+    assert f"Still open: {link} (this issue) and ABC-9." in wiki
     doc = to_adf(COMMENT)
     nodes = doc["content"][1]["content"]
     assert nodes[1] == {"type": "text", "text": "ABC-7", "marks": [

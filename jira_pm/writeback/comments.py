@@ -136,14 +136,14 @@ class _Words:
         return (f"release {project} {self.finding.subject_name}" if project
                 else f"release {self.finding.subject_name}")
 
-    def container(self) -> str:
-        """The scope-creep container as people name it: sprint, release or epic."""
-        kind = self.finding.subject_type
+    def container(self) -> tuple[Inline, ...]:
+        """The scope-creep container as people name it: sprint, release or epic (linked)."""
+        kind, name = self.finding.subject_type, self.finding.subject_name
         if kind == "sprint":
-            return f"sprint {self.finding.subject_name}"
+            return (name,) if "sprint" in name.lower() else (f"sprint {name}",)
         if kind == "version":
-            return self.version()
-        return f"epic {self.finding.subject_name}"
+            return (self.version(),)
+        return ("epic ", self.lookups.link(name))
 
     def open_keys(self) -> list[str]:
         """The keys of the issues the finding labels (the evidence's keys as a fallback)."""
@@ -260,17 +260,18 @@ def _amount(value: float, measure: str) -> str:
 def _scope_creep(w: _Words) -> list[Block]:
     ev = w.ev
     measure = str(ev.get("measure") or "points")
-    container = w.container()
-    since = {"sprint": "it started", "version": "its start", "epic": "work on it began"}.get(
-        w.finding.subject_type, "its start")
+    kind = w.finding.subject_type
+    since = {"sprint": "the sprint started", "version": "the release's start",
+             "epic": "work on the epic began"}.get(kind, "its start")
     growth = float(ev.get("growth") or 0)
     threshold = float(ev.get("threshold") or 0)
     added = list(ev.get("added") or ())
     grown = list(ev.get("re_estimated") or ()) if measure != "issues" else []
-    on_container = w.on_subject
-    subject = f"This {w.finding.subject_type}" if on_container else _clause(container)
+    container = w.container()
+    subject: tuple[Inline, ...] = ((f"This {kind}",) if w.on_subject
+                                   else (_clause(str(container[0])), *container[1:]))
     blocks: list[Block] = [Paragraph((
-        f"{subject} has grown {_percent(growth)} since {since} on {w.day(ev['baseline_at'])}, "
+        *subject, f" has grown {_percent(growth)} since {since} on {w.day(ev['baseline_at'])}, "
         f"more than the {_percent(threshold)} allowed: "
         f"{_amount(float(ev.get('growth_amount') or 0), measure)} on top of a baseline of "
         f"{_amount(float(ev.get('baseline_amount') or 0), measure)}.",), strong=True)]
@@ -278,7 +279,8 @@ def _scope_creep(w: _Words) -> list[Block]:
     rows: list[tuple[tuple[Inline, ...], ...]] = []
     unit = {"hours": "Hours", "issues": "Estimate"}.get(measure, "Points")
     for entry in added:
-        how = "created in it" if entry.get("added_how") == "created in it" else "added"
+        where = {"sprint": "sprint", "version": "release"}.get(kind, "epic")
+        how = f"created in the {where}" if entry.get("added_how") == "created in it" else "added"
         rows.append((w.key(entry["key"]), (how,), (entry.get("added_by") or "unknown",),
                      (w.day(entry["added_at"]) if entry.get("added_at") else "",),
                      (_num(entry["estimate"]) if entry.get("estimate") is not None else "none",)))
@@ -301,8 +303,7 @@ def _scope_creep(w: _Words) -> list[Block]:
         why = f"This issue carries the label {w.label} because its estimate grew after {since}. "
     else:
         why = ""
-    where = "the sprint" if w.finding.subject_type == "sprint" else (
-        "the release" if w.finding.subject_type == "version" else "the epic")
+    where = {"sprint": "the sprint", "version": "the release"}.get(kind, "the epic")
     blocks.append(Paragraph((
         f"{why}To clear it, agree the added work with the project manager and move what does "
         f"not fit out of {where}, until the growth is back within {_percent(threshold)}.",)))
