@@ -33,7 +33,9 @@ def test_demo_finds_each_rule_family_and_writes_labels_and_comments(flavor, tmp_
     assert "PAY-7   labels: (none)   (-pm-overdue)" in out
     assert "PAY-8   labels: customer-request, pm-scope-creep   (+pm-scope-creep)" in out
     assert "PAY-9" not in out.split("3. written to Jira")[1]  # pm-ignore: never written
-    assert out.count("comment: jira-pm flagged this") == 6
+    assert out.count("           comment: ") == 6
+    assert ("comment: Release PAY 2.4 is 3 working days late: it was due Fri 13 Mar 2026 and 2 "
+            "issues are still open.") in out
     assert "run again with nothing changed in Jira: 0 writes." in out
     assert (tmp_path / "demo.sqlite").is_file()
 

@@ -304,7 +304,8 @@ def test_on_change_comment_is_edited_in_place_then_marked_resolved(flavor, tmp_p
         run(settings)
         (resolved,) = [c.body for c in app.state.get_issue("ABC-1").comments]
         text = resolved if isinstance(resolved, str) else json.dumps(resolved)
-        assert "Resolved (OD001)" in text and "[jira-pm OD001" in text.replace("\\", "")
+        assert "Resolved: this issue no longer needs the label pm-overdue" in text
+        assert "[jira-pm OD001" in text.replace("\\", "")
         assert labels(app)["ABC-1"] == ["backend"]
         before = writes(app)
         run(settings)

@@ -318,7 +318,8 @@ def test_on_change_comment_is_edited_in_place_and_marked_resolved(store_path):
     )
     apply(conn, jira, [])
     assert jira.labels[2] == [] and len(jira.comment_list[2]) == 1
-    assert jira.comment_list[2][0]["body"].startswith("*Resolved (OD001)")
+    assert jira.comment_list[2][0]["body"].startswith(
+        "*Resolved: this issue no longer needs the label pm-overdue.*")
     writes = len(jira.writes)
     apply(conn, jira, [])
     assert len(jira.writes) == writes
@@ -378,17 +379,20 @@ def test_on_change_comment_adopted_with_outdated_text_is_edited_once(store_path)
 
 def test_says_compares_the_text_not_jiras_encoding_of_it():
     """A body matches its rendering despite re-split ADF text nodes or reflowed wiki lines."""
-    from jira_pm.jira.format import CommentText, to_adf, to_wiki
+    from jira_pm.jira.format import Bullets, CommentText, IssueLink, Paragraph, to_adf, to_wiki
     from jira_pm.writeback.apply import says
 
-    text = CommentText("Sprint [S-1] is *late*", (("points_added", "5 {x}"),), "Fix it_now",
+    rest = (Bullets((("added ", IssueLink("S-1", "https://x.test/browse/S-1"), " 5 {x}"),)),
+            Paragraph(("Fix it_now",)))
+    text = CommentText((Paragraph(("Sprint [S-1] is *late*",), strong=True), *rest),
                        "[jira-pm SC001 abcdef123456]")
     adf = to_adf(text)
     headline = adf["content"][0]["content"][0]["text"]
     adf["content"][0]["content"] = [{"type": "text", "text": headline[:6]},
                                     {"type": "text", "text": headline[6:]}]
     assert says(adf, text) and says(to_wiki(text).replace("\n", "\r\n"), text)
-    other = CommentText("Sprint [S-1] is *very late*", text.facts, text.advice, text.marker)
+    other = CommentText((Paragraph(("Sprint [S-1] is *very late*",), strong=True), *rest),
+                        text.marker)
     assert not says(to_adf(other), text) and not says(to_wiki(other), text)
     assert not says(None, text)
 

@@ -77,6 +77,7 @@ class BudgetStatus:
             "issues_counted": len(self.issues),
             "unpriced_hours": round(self.unpriced_hours, 2),
             "by_person": {k: round(v, 2) for k, v in sorted(self.people.items())},
+            "subject_kind": self.noun,
         }
 
     def amount(self, value: float) -> str:

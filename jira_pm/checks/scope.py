@@ -80,6 +80,15 @@ def _how_added(
     return step.at, step.author, "added"
 
 
+def _last_change(timeline: history.Timeline, after: datetime,
+                 until: datetime) -> history.Step | None:
+    """The last change of the field after ``after`` and by ``until``: who re-estimated, when."""
+    for step in reversed(timeline.steps):
+        if after < step.at <= until and step.after != step.before:
+            return step
+    return None
+
+
 def _iso(moment: datetime) -> str:
     return moment.isoformat()
 
@@ -141,7 +150,10 @@ def scope_creep(
                 continue
             delta = (est_now or 0.0) - (est_t0 or 0.0)
             if delta > 0:
-                grown.append({"key": issue.key, "from": est_t0, "to": est_now, "increase": delta})
+                changed = _last_change(estimates, t0, as_of)
+                grown.append({"key": issue.key, "from": est_t0, "to": est_now, "increase": delta,
+                              "changed_at": _iso(changed.at) if changed else None,
+                              "changed_by": _who(changed.author) if changed else None})
                 grown_ids.append(issue.id)
             elif delta < 0:
                 shrunk.append({"key": issue.key, "from": est_t0, "to": est_now, "decrease": -delta})

@@ -46,7 +46,9 @@ def scope_creep_sprint(ctx: CheckContext) -> Iterator[Hit]:
         Each added issue in the evidence says when, by whom and how it came in:
         added_how "added" names the author of the changelog item that put it
         in; "created in it" (no such item: the issue was created with the
-        sprint set) names the issue's creator, else its reporter.
+        sprint set) names the issue's creator, else its reporter. Each
+        re-estimated issue says when and by whom its estimate last changed
+        (changed_at, changed_by).
 
     Configuration:
         threshold (float, default 0.10): flag when growth exceeds this fraction.

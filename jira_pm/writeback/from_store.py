@@ -12,7 +12,13 @@ from jira_pm.model import Finding
 from jira_pm.store import ledger
 from jira_pm.writeback.apply import Applier, FaultHook, Outcome, finalize
 from jira_pm.writeback.plan import Plan, Policy, plan_candidates
-from jira_pm.writeback.store_io import issues_in_scope, resolved_findings, update_labels
+from jira_pm.writeback.store_io import (
+    comment_lookups,
+    issue_states,
+    issues_in_scope,
+    resolved_findings,
+    update_labels,
+)
 from jira_pm.writeback.store_io import owned_labels as owned_by_jira_pm
 
 # Asked before the first write-back to a site (see ``apply_from_store``); raises to decline.
@@ -54,7 +60,9 @@ def build_plan(conn: sqlite3.Connection, client: Any, settings: Any, findings: S
     open_prints = {f.fingerprint for f in findings}
     resolved = resolved_findings(conn, {fp for fp, _ in records if fp not in open_prints})
     issues = issues_in_scope(conn, settings.scope.projects)
-    candidates = plan_candidates(issues, findings, records, policy, resolved)
+    # Keys of every stored issue: a finding may list issues outside the written scope.
+    lookups = comment_lookups(conn, settings, issue_states(conn))
+    candidates = plan_candidates(issues, findings, records, policy, resolved, lookups)
     return finalize(candidates, client, settings.writeback.max_writes)
 
 

@@ -25,7 +25,7 @@ from jira_pm.exemptions import exemption_reason
 from jira_pm.jira.format import CommentText
 from jira_pm.model import Finding, severity_rank
 from jira_pm.store.ledger import DONE, OP_COMMENT, OP_EDIT_COMMENT, OP_LABELS, CommentRecord
-from jira_pm.writeback.comments import finding_comment, resolved_comment
+from jira_pm.writeback.comments import Lookups, finding_comment, resolved_comment
 
 POLICY_ONCE = "once"
 POLICY_NEVER = "never"
@@ -178,9 +178,16 @@ def plan_candidates(
     comments: Mapping[tuple[str, int], CommentRecord],
     policy: Policy,
     resolved: Sequence[ResolvedFinding] = (),
+    lookups: Lookups | None = None,
 ) -> Plan:
-    """Every write the findings call for, most severe first, before any bound or marker search."""
+    """Every write the findings call for, most severe first, before any bound or marker search.
+
+    ``lookups`` turn the findings' issue and account ids into keys and names for
+    the comments; without it the keys of ``issues`` are used.
+    """
     plan = Plan()
+    if lookups is None:
+        lookups = Lookups(keys={i: s.key for i, s in issues.items()})
     wanted = _wanted_labels(findings, issues, policy)
     exempt: dict[int, str] = {}
     for issue in issues.values():
@@ -206,7 +213,7 @@ def plan_candidates(
             if issue is None or issue_id in exempt:
                 continue
             write = _comment_write(finding, issue, comments.get((finding.fingerprint, issue_id)),
-                                   policy)
+                                   policy, lookups)
             if write:
                 plan.writes.append(write)
 
@@ -269,9 +276,10 @@ def _label_write(issue: IssueState, wanted: Mapping[str, Finding],
 
 
 def _comment_write(
-    finding: Finding, issue: IssueState, record: CommentRecord | None, policy: Policy
+    finding: Finding, issue: IssueState, record: CommentRecord | None, policy: Policy,
+    lookups: Lookups,
 ) -> CommentWrite | None:
-    text = finding_comment(finding, issue.key, policy.exempt_label)
+    text = finding_comment(finding, issue.key, policy.exempt_label, lookups)
     rank = severity_rank(finding.severity)
     if record is None or record.status != DONE or not record.comment_id:
         return CommentWrite(issue.id, issue.key, OP_COMMENT, finding.rule_id, finding.fingerprint,

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 
 from jira_pm.store import ledger
 from jira_pm.store.schema import transaction
+from jira_pm.writeback.comments import Lookups
 from jira_pm.writeback.plan import IssueState, ResolvedFinding
 
 
@@ -19,6 +20,19 @@ def issue_states(conn: sqlite3.Connection) -> dict[int, IssueState]:
                                    row["issue_type"], tuple(json.loads(row["labels"] or "[]")))
         for row in rows
     }
+
+
+def comment_lookups(conn: sqlite3.Connection, settings, issues: dict[int, IssueState]) -> Lookups:
+    """What comments need to name things: issue keys, worklog authors' names, zone, site URL."""
+    from zoneinfo import ZoneInfo
+
+    names = {
+        row[0]: row[1]
+        for row in conn.execute("SELECT DISTINCT author_id, author_name FROM worklogs"
+                                " WHERE author_id IS NOT NULL AND author_name IS NOT NULL")
+    }
+    return Lookups(keys={i: s.key for i, s in issues.items()}, names=names,
+                   zone=ZoneInfo(settings.calendar.timezone), site_url=settings.jira.url)
 
 
 def owned_labels(conn: sqlite3.Connection, pack_labels: Iterable[str]) -> frozenset[str]:

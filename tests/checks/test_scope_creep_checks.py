@@ -115,7 +115,9 @@ def test_re_estimated_up_counts_and_down_is_reported_only():
     [hit] = run_check("scope_creep_sprint", s, NOW)
     assert hit.evidence["growth"] == 0.3  # +3 of a 10-point baseline
     assert hit.evidence["re_estimated"] == [{"key": "ABC-1", "from": 5.0, "to": 8.0,
-                                             "increase": 3.0}]
+                                             "increase": 3.0,
+                                             "changed_at": "2026-03-03T00:00:00+00:00",
+                                             "changed_by": "Ana"}]
     assert hit.evidence["shrunk"] == [{"key": "ABC-2", "from": 5.0, "to": 3.0, "decrease": 2.0}]
     assert hit.issue_ids == (1,)
 
