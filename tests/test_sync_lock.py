@@ -55,8 +55,9 @@ def test_a_sync_running_in_another_process_blocks_a_second_one(tmp_path):
         config = write_config(tmp_path, sandbox, '"' + '", "'.join(sandbox.state.projects) + '"')
         settings = load_settings(config)
         lock = sync_lock_path(settings.store_path, scope_key(settings))
-        first = subprocess.Popen([sys.executable, "-c", "from jira_pm.cli import main; main()",
-                                  "--config", str(config), "sync"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        command = [sys.executable, "-c", "from jira_pm.cli import main; main()",
+                   "--config", str(config), "sync"]
+        first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                  text=True)
         try:
             deadline = time.monotonic() + 30
