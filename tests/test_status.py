@@ -92,7 +92,7 @@ def test_status_after_an_interrupted_sync_names_the_issue_it_resumes_after(tmp_p
 
 def test_status_describes_parallel_id_ranges_of_an_interrupted_sync(tmp_path):
     """A checkpoint of several id-range chains lists where each unfinished one resumes."""
-    from jira_pm.cli.sync_cmd import _resume_point
+    from jira_pm.cli.status_cmd import _resume_point
 
     checkpoint = {"mode": "full", "started": "2026-11-21T09:30:00+00:00", "chains": [
         {"low": None, "high": 10999, "after": 10500, "done": False},

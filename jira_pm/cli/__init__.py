@@ -11,7 +11,8 @@ from jira_pm.cli import (  # noqa: F401
     clean_cmd,  # clean
     sandbox_cmd,  # sandbox serve
     setup_cmd,  # init, doctor
-    sync_cmd,  # sync, status
+    status_cmd,  # status
+    sync_cmd,  # sync
 )
 from jira_pm.cli.main import main
 
