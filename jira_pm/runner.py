@@ -388,6 +388,9 @@ def _log_writes(log: JsonLog, result: WritebackResult, dry_run: bool) -> None:
                   status="failed", http_status=failure.http_status, error=failure.message)
     for notice in result.outcome.notices:
         log.event("notice", message=notice)
+    for held in result.loops.newly_stuck:
+        log.event("write-stuck", issue=held.issue_key, change=held.change, rule=held.rule_id,
+                  runs=held.runs)
     for project, skipped in result.outcome.given_up.items():
         log.event("project-given-up", project=project, writes_skipped=skipped)
 
