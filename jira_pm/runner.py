@@ -130,7 +130,9 @@ def writeback_lines(result: WritebackResult | None, dry_run: bool = False,
     for issue, operation, rule, why in planned[:limit]:
         lines.append(f"  {issue:<12} {operation:<28} {rule:<8} {why}")
     if len(planned) > limit:
-        lines.append(f"  ... and {len(planned) - limit} more (see the ledger or --dry-run)")
+        where = (f"`jira-pm log --run {outcome.run_id}` lists them all" if outcome
+                 else "`jira-pm apply --dry-run` lists them all")
+        lines.append(f"  ... and {len(planned) - limit} more ({where})")
     for key, why in plan.skipped[:limit]:
         lines.append(f"  skipped {key}: {why}")
     if outcome:

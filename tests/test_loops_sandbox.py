@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 from test_run_sandbox import FLAVORS, run, site, writes
 
+from jira_pm.cli import main
 from jira_pm.store import ledger
 from jira_pm.store.schema import connect
 
@@ -65,3 +66,64 @@ def test_a_change_that_takes_effect_resets_the_count(flavor, tmp_path):
         conn = connect(settings.store_path)
         assert ledger.loop_records(conn) == []
         conn.close()
+
+
+def config_file(sandbox, tmp_path):
+    """A jira-pm.toml for the CLI on the same store as ``site``'s settings."""
+    login = sandbox.credentials()
+    auth = (f'email = "{login["email"]}"\napi_token = "{login["api_token"]}"\n'
+            if sandbox.flavor == "cloud" else f'pat = "{login["pat"]}"\n')
+    path = tmp_path / "jira-pm.toml"
+    path.write_text(f'[jira]\nurl = "{sandbox.url}"\ndeployment = "{sandbox.flavor}"\n{auth}'
+                    '[scope]\nprojects = ["ABC"]\n[store]\npath = "store.sqlite"\n',
+                    encoding="utf-8")
+    return path
+
+
+def cli(config, *args):
+    return CliRunner().invoke(main, ["--config", str(config), *args], env={"COLUMNS": "120"})
+
+
+@pytest.mark.parametrize("flavor", FLAVORS)
+def test_log_after_a_run_lists_exactly_the_writes_the_sandbox_counted(flavor, tmp_path):
+    """`jira-pm log --run ID --format json` has one done write per write request Jira got."""
+    with site(flavor, tmp_path) as (app, settings):
+        report = run(settings)
+        result = cli(config_file(app, tmp_path), "log", "--run", report.run_id, "--format",
+                     "json")
+        assert result.exit_code == 0, result.output
+        document = json.loads(result.output)
+        assert [(r["run_id"], r["outcome"]) for r in document["runs"]] == [
+            (report.run_id, "ok")]
+        assert [w["status"] for w in document["writes"]] == ["done"] * writes(app)
+        labels_written = {w["issue_key"]: w["labels_added"] for w in document["writes"]
+                          if w["operation"] == "labels" and w["labels_added"]}
+        assert labels_written == {"ABC-1": ["pm-overdue"], "ABC-5": ["pm-over-estimate"],
+                                  "ABC-8": ["pm-scope-creep"]}
+
+
+@pytest.mark.parametrize("flavor", FLAVORS)
+def test_stuck_label_is_listed_by_log_and_status_until_unstick_and_then_sent_again(
+        flavor, tmp_path):
+    """After it is stuck, log and status list it; `unstick ABC-1` clears it; the next run sends."""
+    with site(flavor, tmp_path) as (app, settings):
+        app.undo_labels("pm-overdue")
+        for _ in range(4):
+            run(settings)
+        config = config_file(app, tmp_path)
+        log = cli(config, "log", "--issue", "ABC-1")
+        assert ("  ABC-1 add pm-overdue (OD001): sent on 3 runs, undone each time; stuck since"
+                in log.output)
+        status = json.loads(cli(config, "status", "--format", "json").output)
+        assert [(s["issue_key"], s["change"], s["runs"]) for s in status["stuck_writes"]] == [
+            ("ABC-1", "+pm-overdue", 3)]
+        cleared = cli(config, "unstick", "ABC-1")
+        assert cleared.exit_code == 0, cleared.output
+        assert cleared.output == ("cleared ABC-1 +pm-overdue (stuck): the next run sends it "
+                                  "again\n")
+        assert _stuck(settings) == []
+        before = writes(app)
+        assert run(settings).exit_code == 0
+        assert writes(app) == before + 1
+        again = cli(config, "unstick", "ABC-2")
+        assert again.exit_code == 2 and "no stuck or counted label change on ABC-2" in again.stderr

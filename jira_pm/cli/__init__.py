@@ -9,6 +9,7 @@ from jira_pm.cli import (  # noqa: F401
     apply_cmd,  # apply, run, demo
     audit_cmd,  # audit, rules list|explain
     clean_cmd,  # clean
+    log_cmd,  # log, unstick
     sandbox_cmd,  # sandbox serve
     setup_cmd,  # init, doctor
     status_cmd,  # status

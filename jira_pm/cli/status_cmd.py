@@ -1,82 +1,94 @@
-"""`jira-pm status`: the last sync, issue counts and open findings, from the store alone."""
+"""`jira-pm status`: the last sync and run, issue counts, open findings and stuck writes."""
 
 from __future__ import annotations
 
+import json
+import shutil
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 
-from jira_pm.cli.common import load_settings_from_ctx, open_store
+from jira_pm.cli.common import echo, load_settings_from_ctx, open_store
 from jira_pm.cli.main import main
-
-
-def _when(value: datetime | None) -> str:
-    return value.isoformat(timespec="seconds") if value else "never"
-
-
-def _resume_point(checkpoint: dict[str, Any]) -> str:
-    """Where the next `jira-pm sync` resumes, from a checkpoint's id-range chains."""
-    mode = checkpoint.get("mode") or "full"
-    started = checkpoint.get("started")
-    what = f"{mode} sync" + (f" started {started}" if started else "")
-    chains = checkpoint.get("chains") or []
-    open_chains = [c for c in chains if not c.get("done")]
-    if not open_chains:
-        return f"{what}; resumes with its last steps (all issue pages are saved)"
-    points = []
-    for chain in open_chains:
-        after = chain.get("after")
-        if after is not None:
-            points.append(f"after issue id {after}")
-        elif chain.get("low") is not None:
-            points.append(f"from issue id {chain['low']}")
-        else:
-            points.append("from the start")
-    if len(chains) == 1:
-        return f"{what}; resumes {points[0]}"
-    return (f"{what}; {len(open_chains)} of {len(chains)} id ranges left, resuming "
-            + ", ".join(points))
+from jira_pm.words import moment_text, plural
 
 
 @main.command("status")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
 @click.pass_context
-def status_command(ctx: click.Context) -> None:
-    """Show the last sync, issue counts per project and open findings, from the store."""
-    from jira_pm.store.issues import count_issues_by_project, get_meta, get_sync_state
-    from jira_pm.sync import scope_key
+def status_command(ctx: click.Context, fmt: str) -> None:
+    """Show the last sync and run, issue counts, open findings and stuck writes, from the store."""
+    from jira_pm.status import empty_status, status_document
 
     settings = load_settings_from_ctx(ctx)
     if not Path(settings.store_path).exists():  # say so, and create nothing at a wrong path
-        click.echo(f"store: {settings.store_path} (no store yet)")
-        click.echo(f"site: {settings.jira.url} (not synced)")
-        click.echo("last sync: never (run `jira-pm sync`)")
+        document = empty_status(settings)
+    else:
+        conn = open_store(settings, readonly=True)
+        try:
+            document = status_document(conn, settings)
+        finally:
+            conn.close()
+    if fmt == "json":
+        echo(json.dumps(document, indent=2))
         return
-    conn = open_store(settings, readonly=True)
-    try:
-        state = get_sync_state(conn, scope_key(settings))
-        click.echo(f"store: {settings.store_path}")
-        click.echo(f"site: {settings.jira.url} ({get_meta(conn, 'deployment') or 'not synced'})")
-        if state.cursor is None and state.checkpoint is None:
-            click.echo("last sync: never (run `jira-pm sync`)")
-        else:
-            click.echo(f"last sync cursor: {_when(state.cursor)}")
-            click.echo(f"last full sync: {_when(state.last_full)}")
-            click.echo(f"last reconcile: {_when(state.last_reconcile)}")
-            if state.checkpoint:
-                click.echo(f"interrupted sync: {_resume_point(state.checkpoint)}")
-        counts = count_issues_by_project(conn)
-        click.echo(f"issues: {sum(counts.values())}")
-        for project, count in counts.items():
-            click.echo(f"  {project}: {count}")
-        versions = conn.execute("SELECT COUNT(*) FROM versions").fetchone()[0]
-        sprints = conn.execute("SELECT COUNT(*) FROM sprints").fetchone()[0]
-        click.echo(f"versions: {versions}, sprints: {sprints}")
-        if conn.execute("SELECT EXISTS(SELECT 1 FROM findings)").fetchone()[0]:
-            open_count = conn.execute(
-                "SELECT COUNT(*) FROM findings WHERE resolved_at IS NULL"
-            ).fetchone()[0]
-            click.echo(f"open findings: {open_count}")
-    finally:
-        conn.close()
+    zone = ZoneInfo(settings.calendar.timezone)
+    for line in status_lines(document, zone, shutil.get_terminal_size((100, 24)).columns):
+        echo(line)
+
+
+def _when(value: str | None, zone: Any) -> str:
+    return moment_text(datetime.fromisoformat(value), zone) if value else "never"
+
+
+def status_lines(doc: dict[str, Any], zone: Any, width: int) -> list[str]:
+    """The status document for people."""
+    from jira_pm.store.ledger import LoopRecord
+    from jira_pm.writeback.log_view import stuck_lines
+
+    if not doc["store_exists"]:
+        return [f"store: {doc['store']} (no store yet)", f"site: {doc['site']} (not synced)",
+                "last sync: never (run `jira-pm sync`)"]
+    lines = [f"store: {doc['store']}", f"site: {doc['site']} ({doc['deployment'] or 'not synced'})"]
+    last_sync = doc["last_sync"]
+    if doc["sync_cursor"] is None and doc["interrupted_sync"] is None:
+        lines.append("last sync: never (run `jira-pm sync`)")
+    else:
+        if last_sync:
+            lines.append(f"last sync: {last_sync['mode']}, {_when(last_sync['finished'], zone)}, "
+                         f"{plural(last_sync['issues'], 'issue')}")
+        lines.append(f"last sync cursor: {_when(doc['sync_cursor'], zone)}")
+        lines.append(f"last full sync: {_when(doc['last_full_sync'], zone)}")
+        lines.append(f"last reconcile: {_when(doc['last_reconcile'], zone)}")
+        if doc["interrupted_sync"]:
+            lines.append(f"interrupted sync: {doc['interrupted_sync']}")
+        if doc["full_sync_pending"]:
+            lines.append(f"full sync pending: {doc['full_sync_reason']}")
+    lines.append(f"issues: {doc['issues']['total']}")
+    lines += [f"  {project}: {count}" for project, count in doc["issues"]["by_project"].items()]
+    lines.append(f"versions: {doc['versions']}, sprints: {doc['sprints']}")
+    run = doc["last_run"]
+    if run:
+        text = (f"last run: {run['kind']} {run['run_id']}, {_when(run['started'], zone)}, "
+                f"{run['outcome'] or 'still running'}")
+        if run["writes_done"] is not None:
+            text += (f"; writes {run['writes_done']} done, {run['writes_failed']} failed, "
+                     f"{run['writes_deferred']} deferred")
+        if run["error"]:
+            text += f"; error: {run['error']}"
+        lines.append(text)
+    findings = doc["findings"]
+    lines.append(f"open findings: {findings['open']}")
+    if findings["open"]:
+        lines.append("  by severity: " + ", ".join(
+            f"{sev} {n}" for sev, n in findings["by_severity"].items()))
+        lines.append("  by rule: " + ", ".join(
+            f"{rule} {n}" for rule, n in findings["by_rule"].items()))
+    stuck = [LoopRecord(s["issue_id"], s["change"], s["issue_key"], s["rule_id"], s["runs"],
+                        s["first_sent"], s["last_sent"], "", s["stuck_at"], None)
+             for s in doc["stuck_writes"]]
+    return lines + stuck_lines(stuck, zone, width)
