@@ -175,3 +175,20 @@ def test_since_refuses_anything_else():
     """A --since that is no age, date or date-time is a usage error naming the forms."""
     with pytest.raises(UsageError, match="neither an age"):
         parse_since("yesterday", UTC, NOW)
+
+
+def test_a_summary_cut_short_points_at_jira_pm_log_for_its_run():
+    """Past the line limit, apply's summary names `jira-pm log --run ID`, not "the ledger"."""
+    from jira_pm.runner import writeback_lines
+    from jira_pm.writeback.apply import Outcome
+    from jira_pm.writeback.from_store import WritebackResult
+    from jira_pm.writeback.plan import LabelWrite, Plan, Reason
+
+    writes = [LabelWrite(i, f"ABC-{i}", ("pm-overdue",), (),
+                         (Reason("pm-overdue", "add", "OD001", "fp", "late"),), 3)
+              for i in range(1, 6)]
+    plan = Plan(writes=writes)
+    real = writeback_lines(WritebackResult(plan, Outcome("abc123def456", done=writes)), limit=3)
+    assert real[-1] == "  ... and 2 more (`jira-pm log --run abc123def456` lists them all)"
+    dry = writeback_lines(WritebackResult(plan, None), dry_run=True, limit=3)
+    assert dry[-1] == "  ... and 2 more (`jira-pm apply --dry-run` lists them all)"

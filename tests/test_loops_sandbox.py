@@ -127,3 +127,19 @@ def test_stuck_label_is_listed_by_log_and_status_until_unstick_and_then_sent_aga
         assert writes(app) == before + 1
         again = cli(config, "unstick", "ABC-2")
         assert again.exit_code == 2 and "no stuck or counted label change on ABC-2" in again.stderr
+
+
+def test_log_after_a_killed_run_shows_its_unanswered_write_as_interrupted(tmp_path):
+    """A run killed before Jira's answer was recorded: log shows that write interrupted."""
+    from test_run_sandbox import Crash, crash_at
+
+    with site("server", tmp_path) as (app, settings):
+        with pytest.raises(Crash):
+            run(settings, fault=crash_at("after-request", "labels", 2))
+        result = cli(config_file(app, tmp_path), "log", "--format", "json")
+        document = json.loads(result.output)
+        assert [r["outcome"] for r in document["runs"]] == ["interrupted"]
+        statuses = [w["status"] for w in document["writes"]]
+        # The killed write reached Jira (after-request): every counted write is listed.
+        assert statuses == ["done"] * (writes(app) - 1) + ["interrupted"]
+        assert document["writes"][-1]["operation"] == "labels"
