@@ -128,7 +128,9 @@ def writeback_lines(result: WritebackResult | None, dry_run: bool = False,
     for issue, operation, rule, why in planned[:limit]:
         lines.append(f"  {issue:<12} {operation:<28} {rule:<8} {why}")
     if len(planned) > limit:
-        lines.append(f"  ... and {len(planned) - limit} more (see the ledger or --dry-run)")
+        where = (f"`jira-pm log --run {outcome.run_id}` lists them all" if outcome
+                 else "`jira-pm apply --dry-run` lists them all")
+        lines.append(f"  ... and {len(planned) - limit} more ({where})")
     for key, why in plan.skipped[:limit]:
         lines.append(f"  skipped {key}: {why}")
     if outcome:
@@ -377,6 +379,9 @@ def _log_writes(log: JsonLog, result: WritebackResult, dry_run: bool) -> None:
                   status="failed", http_status=failure.http_status, error=failure.message)
     for notice in result.outcome.notices:
         log.event("notice", message=notice)
+    for held in result.loops.newly_stuck:
+        log.event("write-stuck", issue=held.issue_key, change=held.change, rule=held.rule_id,
+                  runs=held.runs)
     for project, skipped in result.outcome.given_up.items():
         log.event("project-given-up", project=project, writes_skipped=skipped)
 

@@ -614,6 +614,7 @@ def test_after_the_creator_migration_one_full_sync_fetches_every_creator(tmp_pat
     old = sqlite3.connect(store)
     old.execute("ALTER TABLE issues DROP COLUMN creator_id")
     old.execute("ALTER TABLE issues DROP COLUMN creator_name")
+    old.execute("DROP TABLE label_loops")  # added by schema 3
     old.execute("PRAGMA user_version = 1")
     old.close()
     original_render = jira._render

@@ -9,9 +9,11 @@ from jira_pm.cli import (  # noqa: F401
     apply_cmd,  # apply, run, demo
     audit_cmd,  # audit, rules list|explain
     clean_cmd,  # clean
+    log_cmd,  # log, unstick
     sandbox_cmd,  # sandbox serve
     setup_cmd,  # init, doctor
-    sync_cmd,  # sync, status
+    status_cmd,  # status
+    sync_cmd,  # sync
 )
 from jira_pm.cli.main import main
 

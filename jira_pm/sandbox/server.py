@@ -190,6 +190,12 @@ class Sandbox:
         with self.state.lock:
             self.state.update_issue(self.state.get_issue(id_or_key), author, **changes)
 
+    def undo_labels(self, *labels: str) -> None:
+        """Accept every REST change of these labels (204) and silently undo it, as a workflow
+        post-function or an automation rule reverting them would; no labels: stop."""
+        with self.state.lock:
+            self.state.undone_labels = set(labels)
+
     def lock_issue(self, id_or_key, locked: bool = True) -> None:
         """Refuse (403) every write to this issue, for anyone, as Jira does to a user who
         may browse but not edit it; reads are unaffected."""

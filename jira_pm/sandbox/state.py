@@ -235,6 +235,9 @@ class SiteState:
         self.worklog_index: dict[int, Worklog] = {}
         self.comment_index: dict[int, Comment] = {}
         self.revision = 0  # bumped on every change; caches of search results key on it
+        # Labels whose changes over REST are accepted (204) and silently undone, as a
+        # workflow post-function or an automation rule reverting them would.
+        self.undone_labels: set[str] = set()
         self._children: dict[int, list[int]] | None = None  # parent id -> child ids, lazily
         self._by_time: tuple[int, list] | None = None  # (revision, worklogs by update time)
         self._next = {"issue": 10000, "history": 100000, "worklog": 50000, "comment": 70000,
@@ -366,6 +369,16 @@ class SiteState:
         history = History(self.next_id("history"), when, author, tuple(items))
         issue.histories.append(history)
         return history
+
+    def undo_label_changes(self, issue: Issue, changes: dict) -> bool:
+        """Take the changes of ``undone_labels`` out of a REST edit; True when there were any."""
+        if "labels" not in changes or not self.undone_labels:
+            return False
+        wanted = changes["labels"]
+        kept = [x for x in wanted if x not in self.undone_labels or x in issue.labels]
+        kept += [x for x in issue.labels if x in self.undone_labels and x not in wanted]
+        changes["labels"] = kept
+        return kept != wanted
 
     def update_issue(self, issue: Issue, author: str, at: int | None = None, **changes) -> None:
         """Change fields as an edit in Jira would: one history with an item per changed field.

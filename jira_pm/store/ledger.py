@@ -10,6 +10,10 @@ A run killed mid-write leaves its ``runs`` row without an end and its
 ``pending`` rows behind; the next run, once it holds the run lock (so the
 killed run is certainly dead), closes both as ``interrupted``. An interrupted
 comment row still means "outcome unknown" to ``comment_records``.
+
+``label_loops`` counts label changes that did not stick (see
+``jira_pm.writeback.loops``); ``runs`` and ``entries`` are what `jira-pm log`
+and `jira-pm status` read.
 """
 
 from __future__ import annotations
@@ -198,15 +202,58 @@ def deleted_comment_ids(conn: sqlite3.Connection) -> frozenset[str]:
     return frozenset(str(row["comment_id"]) for row in rows)
 
 
-def entries(conn: sqlite3.Connection, run_id: str | None = None) -> list[LedgerEntry]:
-    """Ledger rows in the order written, for one run or all."""
-    sql = "SELECT * FROM ledger"
-    params: tuple = ()
+def entries(conn: sqlite3.Connection, run_id: str | None = None, *,
+            issue_key: str | None = None) -> list[LedgerEntry]:
+    """Ledger rows in the order written, for one run or all, for one issue or all.
+
+    An issue is found by the key it was written under or by the key it has now
+    (keys change when an issue moves).
+    """
+    where, params = [], []
     if run_id is not None:
-        sql += " WHERE run_id = ?"
-        params = (run_id,)
+        where.append("run_id = ?")
+        params.append(run_id)
+    if issue_key is not None:
+        where.append("(issue_key = ? OR issue_id IN (SELECT id FROM issues WHERE key = ?))")
+        params += [issue_key, issue_key]
+    sql = "SELECT * FROM ledger" + (" WHERE " + " AND ".join(where) if where else "")
     rows = conn.execute(sql + " ORDER BY id", params).fetchall()
     return [_entry(row) for row in rows]
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One ``runs`` row: a sync, apply, run or clean, and how it ended (None: still running)."""
+
+    id: str
+    kind: str
+    started: str
+    finished: str | None
+    outcome: str | None
+    summary: dict
+
+
+def runs(conn: sqlite3.Connection, run_id: str | None = None,
+         kinds: Iterable[str] | None = None) -> list[RunRecord]:
+    """Recorded runs, oldest first: one by id, those of some kinds, or all."""
+    where, params = [], []
+    if run_id is not None:
+        where.append("id = ?")
+        params.append(run_id)
+    if kinds is not None:
+        kinds = list(kinds)
+        where.append(f"kind IN ({','.join('?' * len(kinds))})")
+        params += kinds
+    sql = "SELECT * FROM runs" + (" WHERE " + " AND ".join(where) if where else "")
+    rows = conn.execute(sql + " ORDER BY started, rowid", params).fetchall()
+    return [RunRecord(row["id"], row["kind"], row["started"], row["finished"], row["outcome"],
+                      json.loads(row["summary"]) if row["summary"] else {}) for row in rows]
+
+
+def last_run(conn: sqlite3.Connection, kinds: Iterable[str] = ("run", "apply")) -> RunRecord | None:
+    """The latest run of these kinds (by default those that write labels and comments)."""
+    found = runs(conn, kinds=kinds)
+    return found[-1] if found else None
 
 
 def _entry(row: sqlite3.Row) -> LedgerEntry:
@@ -267,3 +314,87 @@ def close_interrupted(conn: sqlite3.Connection, current_run_id: str) -> tuple[in
 def labels_text(add: Iterable[str], remove: Iterable[str]) -> str:
     """The ``label`` column of a labels write: ``+pm-overdue -pm-at-risk``."""
     return " ".join([*(f"+{x}" for x in add), *(f"-{x}" for x in remove)])
+
+
+# ---- label changes that do not stick (loop detection) ---------------------------------------
+
+@dataclass(frozen=True)
+class LoopRecord:
+    """A label change jira-pm sent on consecutive runs, none of which a sync showed in effect."""
+
+    issue_id: int
+    change: str  # "+label" or "-label"
+    issue_key: str
+    rule_id: str | None
+    runs: int
+    first_sent: str
+    last_sent: str
+    last_run_id: str
+    stuck_at: str | None  # set once jira-pm stopped sending it
+    synced_at: str | None  # when a sync last saved the issue (None: not in the store)
+
+
+def loop_records(conn: sqlite3.Connection, stuck_only: bool = False) -> list[LoopRecord]:
+    """Every counted (or, with ``stuck_only``, stuck) label change, by issue key and change."""
+    rows = conn.execute(
+        "SELECT l.*, i.synced_at AS synced_at FROM label_loops l"
+        " LEFT JOIN issues i ON i.id = l.issue_id"
+        + (" WHERE l.stuck_at IS NOT NULL" if stuck_only else "")
+    ).fetchall()
+    found = [LoopRecord(int(r["issue_id"]), r["change"], r["issue_key"], r["rule_id"],
+                        int(r["runs"]), r["first_sent"], r["last_sent"], r["last_run_id"],
+                        r["stuck_at"], r["synced_at"]) for r in rows]
+    return sorted(found, key=lambda r: (key_order(r.issue_key), r.change))
+
+
+def record_label_sends(conn: sqlite3.Connection, run_id: str,
+                       sends: Iterable[tuple[int, str, str, str | None]]) -> None:
+    """Count label changes Jira accepted in this run: (issue id, issue key, change, rule id).
+
+    A change counted before in another run goes one up; a new one starts at 1.
+    """
+    now = datetime.now(UTC).isoformat()  # microseconds: compared with issues.synced_at
+    with transaction(conn):
+        for issue_id, issue_key, change, rule_id in sends:
+            conn.execute(
+                "INSERT INTO label_loops (issue_id, change, issue_key, rule_id, runs, first_sent,"
+                " last_sent, last_run_id) VALUES (?, ?, ?, ?, 1, ?, ?, ?)"
+                " ON CONFLICT(issue_id, change) DO UPDATE SET issue_key = excluded.issue_key,"
+                " rule_id = COALESCE(excluded.rule_id, rule_id), last_sent = excluded.last_sent,"
+                " runs = runs + (last_run_id != excluded.last_run_id),"
+                " last_run_id = excluded.last_run_id",
+                (issue_id, change, issue_key, rule_id, now, now, run_id),
+            )
+
+
+def mark_stuck(conn: sqlite3.Connection, changes: Iterable[tuple[int, str]]) -> None:
+    """Stop sending these (issue id, change) pairs: they stay listed until cleared."""
+    with transaction(conn):
+        conn.executemany("UPDATE label_loops SET stuck_at = ? WHERE issue_id = ? AND change = ?",
+                         [(_now(), issue_id, change) for issue_id, change in changes])
+
+
+def forget_loops(conn: sqlite3.Connection, changes: Iterable[tuple[int, str]]) -> None:
+    """Stop counting these (issue id, change) pairs: a sync showed them in effect."""
+    with transaction(conn):
+        conn.executemany("DELETE FROM label_loops WHERE issue_id = ? AND change = ?",
+                         list(changes))
+
+
+def clear_loops(conn: sqlite3.Connection, issue_keys: Iterable[str] | None = None
+                ) -> list[LoopRecord]:
+    """Forget every counted or stuck change of these issues (all issues: None); returns them."""
+    found = loop_records(conn)
+    if issue_keys is not None:
+        keys = set(issue_keys)
+        current = {int(r["id"]): r["key"] for r in conn.execute(
+            "SELECT id, key FROM issues WHERE id IN (SELECT issue_id FROM label_loops)")}
+        found = [r for r in found if r.issue_key in keys or current.get(r.issue_id) in keys]
+    forget_loops(conn, [(r.issue_id, r.change) for r in found])
+    return found
+
+
+def key_order(key: str) -> tuple[str, int, str]:
+    """ABC-9 before ABC-10."""
+    project, _, number = key.rpartition("-")
+    return (project, int(number), key) if number.isdigit() else (key, 0, key)

@@ -209,8 +209,26 @@ INSERT OR REPLACE INTO meta(key, value)
 UPDATE sync_state SET checkpoint = NULL;
 """
 
+# Label changes a sync showed undone after jira-pm sent them (loop detection, see
+# jira_pm.writeback.loops): one row per issue and change while it is being counted,
+# kept once it is stuck until a sync shows it in effect or a person clears it.
+SCHEMA_V3 = """
+CREATE TABLE label_loops (
+    issue_id     INTEGER NOT NULL,
+    change       TEXT NOT NULL,      -- "+pm-overdue" (an add) or "-pm-at-risk" (a removal)
+    issue_key    TEXT NOT NULL,
+    rule_id      TEXT,
+    runs         INTEGER NOT NULL,   -- consecutive runs that sent it, none seen to take effect
+    first_sent   TEXT NOT NULL,
+    last_sent    TEXT NOT NULL,      -- UTC instant, compared with issues.synced_at
+    last_run_id  TEXT NOT NULL,
+    stuck_at     TEXT,               -- when jira-pm stopped sending it; NULL while counting
+    PRIMARY KEY (issue_id, change)
+);
+"""
+
 # MIGRATIONS[n] upgrades a store at user_version n to n + 1.
-MIGRATIONS: list[str] = [SCHEMA_V1, SCHEMA_V2]
+MIGRATIONS: list[str] = [SCHEMA_V1, SCHEMA_V2, SCHEMA_V3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

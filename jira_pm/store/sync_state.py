@@ -108,6 +108,9 @@ def stored_changelog_ids(conn: sqlite3.Connection, ids: list[int]) -> set[int]:
     return found
 
 
+# ``meta`` key: the last sync that finished, ``{"mode", "finished" (UTC), "issues"}``.
+LAST_SYNC = "last_sync"
+
 def get_meta(conn: sqlite3.Connection, key: str, default: Any = None) -> Any:
     """A JSON value from ``meta``."""
     row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()

@@ -40,7 +40,7 @@ from jira_pm.store.issues import (
     transaction,
 )
 from jira_pm.store.locks import sync_lock
-from jira_pm.store.sync_state import stored_changelog_ids
+from jira_pm.store.sync_state import LAST_SYNC, stored_changelog_ids
 from jira_pm.sync.identity import check_site, record_site
 from jira_pm.sync.pages import changelog_truncated, merged, worklogs_truncated
 from jira_pm.sync.query import (
@@ -237,6 +237,10 @@ class Syncer:
             )
             if mode == "full":
                 delete_meta(self.conn, FULL_SYNC_DUE)  # every issue now has what it lacked
+            # For `jira-pm status`: the last sync that finished, its mode and size.
+            set_meta(self.conn, LAST_SYNC, {
+                "mode": mode, "finished": self.now().isoformat(timespec="seconds"),
+                "issues": result.issues})
         if seen is not None:
             self._remove_missing(result, issue_ids(self.conn) - seen)
             set_sync_state(self.conn, self.scope, last_reconcile=started)

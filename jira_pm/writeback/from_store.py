@@ -5,12 +5,13 @@ from __future__ import annotations
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from jira_pm.model import Finding
 from jira_pm.store import ledger
 from jira_pm.writeback.apply import Applier, FaultHook, Outcome, finalize
+from jira_pm.writeback.loops import LoopCheck, check_loops, sends
 from jira_pm.writeback.plan import Plan, Policy, plan_candidates
 from jira_pm.writeback.store_io import (
     comment_lookups,
@@ -29,6 +30,7 @@ ConfirmHook = Callable[[Plan], None]
 class WritebackResult:
     plan: Plan
     outcome: Outcome | None  # None for a dry run
+    loops: LoopCheck = field(default_factory=LoopCheck)  # label changes held back as stuck
 
     @property
     def exit_code(self) -> int:
@@ -52,6 +54,13 @@ def uses_adf(settings: Any, client: Any) -> bool:
 def build_plan(conn: sqlite3.Connection, client: Any, settings: Any, findings: Sequence[Finding],
                owned_labels: Iterable[str]) -> Plan:
     """The plan a run performs now: candidates, marker searches (reads only), the bound."""
+    return plan_with_loops(conn, client, settings, findings, owned_labels)[0]
+
+
+def plan_with_loops(conn: sqlite3.Connection, client: Any, settings: Any,
+                    findings: Sequence[Finding],
+                    owned_labels: Iterable[str]) -> tuple[Plan, LoopCheck]:
+    """``build_plan``, and the label changes it left out because they do not stick."""
     policy = Policy.from_settings(settings.writeback, owned_by_jira_pm(conn, owned_labels))
     records = ledger.comment_records(conn)
     # A comment `jira-pm clean` deleted is forgotten: a finding still open gets it again.
@@ -63,7 +72,9 @@ def build_plan(conn: sqlite3.Connection, client: Any, settings: Any, findings: S
     # Keys of every stored issue: a finding may list issues outside the written scope.
     lookups = comment_lookups(conn, settings, issue_states(conn))
     candidates = plan_candidates(issues, findings, records, policy, resolved, lookups)
-    return finalize(candidates, client, settings.writeback.max_writes)
+    # Stuck changes go before the bound, so they take no place in max_writes.
+    candidates, loops = check_loops(candidates, ledger.loop_records(conn), issues)
+    return finalize(candidates, client, settings.writeback.max_writes), loops
 
 
 def apply_from_store(
@@ -92,9 +103,9 @@ def apply_from_store(
         from jira_pm.rulepack import load_pack
 
         owned_labels = load_pack(settings).owned_labels()
-    plan = build_plan(conn, client, settings, findings, owned_labels)
+    plan, loops = plan_with_loops(conn, client, settings, findings, owned_labels)
     if dry_run:
-        return WritebackResult(plan, None)
+        return WritebackResult(plan, None, loops)
     if confirm is not None and plan.writes and not ledger.has_written(conn):
         confirm(plan)
     applier = Applier(
@@ -102,4 +113,16 @@ def apply_from_store(
         notify_users=settings.writeback.notify_users, fault=fault,
         on_labels_written=lambda issue_id, add, remove: update_labels(conn, issue_id, add, remove),
     )
-    return WritebackResult(plan, applier.apply(plan))
+    run_id = applier.run_id
+    outcome = applier.apply(plan)
+    _count_loops(conn, run_id, loops, outcome)
+    return WritebackResult(plan, outcome, loops)
+
+
+def _count_loops(conn: sqlite3.Connection, run_id: str, loops: LoopCheck,
+                 outcome: Outcome) -> None:
+    """Record what loop detection learnt this run; a change that became stuck is said once."""
+    ledger.forget_loops(conn, loops.took_effect)
+    ledger.record_label_sends(conn, run_id, sends(outcome.done))
+    ledger.mark_stuck(conn, [(h.issue_id, h.change) for h in loops.newly_stuck])
+    outcome.notices.extend(h.notice() for h in loops.newly_stuck)

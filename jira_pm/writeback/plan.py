@@ -25,6 +25,7 @@ from jira_pm.exemptions import exemption_reason
 from jira_pm.jira.format import CommentText
 from jira_pm.model import Finding, severity_rank
 from jira_pm.store.ledger import DONE, OP_COMMENT, OP_EDIT_COMMENT, OP_LABELS, CommentRecord
+from jira_pm.store.ledger import key_order as _key_order
 from jira_pm.writeback.comments import Lookups, finding_comment, resolved_comment
 
 POLICY_ONCE = "once"
@@ -292,12 +293,6 @@ def _comment_write(
                             rank, record.comment_id, needs_marker_search=False,
                             policy=POLICY_ON_CHANGE)
     return None
-
-
-def _key_order(key: str) -> tuple[str, int, str]:
-    """ABC-9 before ABC-10: project, then number."""
-    project, _, number = key.rpartition("-")
-    return (project, int(number), key) if number.isdigit() else (key, 0, key)
 
 
 def _write_order(write: Write) -> tuple:

@@ -31,11 +31,14 @@ class IssueHandlers:
         self.require_write(user, issue=issue)
         self.check_notify(request, user)
         changes = self._edit_changes(r, issue, self.body(request))
+        undone = self.state.undo_label_changes(issue, changes)
         try:
             self.state.update_issue(issue, user.name, **changes)
         except InvalidValues as exc:  # nothing changed: every value is parsed first
             raise SandboxError(400, [], {self._body_field(name): message
                                          for name, message in exc.errors.items()}) from None
+        if undone:
+            self.state.touch(issue)  # the "automation" edited the issue back
         return Response(status=204)
 
     def _body_field(self, change: str) -> str:
