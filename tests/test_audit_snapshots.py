@@ -118,6 +118,7 @@ def test_outputs_for_people_show_keys_names_and_local_minutes(synced, fmt):
     if flavor == "cloud":  # Server user names read like names; Cloud account ids do not
         assert not words & people, "an account id is shown"
     assert not re.search(r"\d\d:\d\d:\d\d\.\d+", text) and "+00:00" not in text
+    assert "(s)" not in text and "is 1 working day late" in text
     assert re.search(r"\b[A-Z]+-\d+\b", text)
     assert "as of 2026-11-20 23:59 CET" in text.replace("As of", "as of") or fmt == "csv"
 

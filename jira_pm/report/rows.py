@@ -49,7 +49,7 @@ def summary(findings: list[Finding], status: dict[str, str], resolved: list[Find
 
 
 def rule_summaries(findings: list[Finding], status: dict[str, str]) -> list[str]:
-    """One line per rule that found something: how many findings, how many new, on how many issues."""
+    """One line per rule that found something: its findings, how many are new, its issues."""
     by_rule: dict[str, list[Finding]] = {}
     for finding in findings:
         by_rule.setdefault(finding.rule_id, []).append(finding)
