@@ -20,6 +20,7 @@ from typing import Any
 
 from jira_pm.config import Settings
 from jira_pm.runner import run_pipeline
+from jira_pm.words import plural
 
 DEMO_PROJECT = "PAY"
 DEMO_BUDGETS = [{"epic": "PAY-10", "hours": 40}]
@@ -83,7 +84,7 @@ def run_demo(flavor: str = "cloud", keep: Path | None = None,
         again = run_pipeline(settings, JiraClient.from_settings(settings.jira), as_of=as_of)
         outcome = again.writeback.outcome if again.writeback else None
         writes = len(outcome.done) if outcome else 0
-        echo(f"4. run again with nothing changed in Jira: {writes} writes.")
+        echo(f"4. run again with nothing changed in Jira: {plural(writes, 'write')}.")
         echo("")
         echo(f"The store is {settings.store_path}" + (" (kept)." if keep else
              " (deleted now; pass --keep DIR to keep it)."))

@@ -35,6 +35,7 @@ from typing import Any
 from jira_pm.checks.registry import PARAM_TYPES, CheckSpec, get_check
 from jira_pm.errors import RulePackError
 from jira_pm.model import SEVERITIES
+from jira_pm.words import noun
 
 COMMENT_POLICIES = ("once", "never", "on-change")
 RULE_KEYS = frozenset(
@@ -133,7 +134,8 @@ def load_pack(settings=None, extra_paths: Iterable[Path] = (), mode: str | None 
     unknown = sorted(disabled - set(merged))
     if unknown:
         raise RulePackError(
-            f"[rules] disabled names rule(s) the pack does not have: {', '.join(unknown)}",
+            f"[rules] disabled names {noun(len(unknown), 'a rule', 'rules')} the pack does not "
+            f"have: {', '.join(unknown)}",
             hint="run `jira-pm rules list` for the rule ids",
         )
     rules = tuple(

@@ -32,6 +32,7 @@ from jira_pm.store.locks import hold, run_lock_path
 from jira_pm.store.schema import connect
 from jira_pm.store.sync_state import unsynced_reason
 from jira_pm.sync.query import scope_key
+from jira_pm.words import plural
 from jira_pm.writeback.apply import FaultHook
 from jira_pm.writeback.failures import failure_lines
 from jira_pm.writeback.from_store import (
@@ -102,8 +103,8 @@ class RunReport:
         lines = [f"jira-pm run {self.run_id} ({self.elapsed:.1f}s)"]
         if self.sync_summary:
             lines.append(f"sync: {self.sync_summary}")
-        lines.append(f"findings: {self.findings} open ({self.new} new, "
-                     f"{self.resolved} resolved)")
+        lines.append(f"findings: {self.findings:,} open ({self.new:,} new, "
+                     f"{self.resolved:,} resolved)")
         lines.extend(writeback_lines(self.writeback, dry_run))
         lines.extend(f"notice: {problem}" for problem in self.config_problems)
         return lines
@@ -118,13 +119,14 @@ def writeback_lines(result: WritebackResult | None, dry_run: bool = False,
     lines: list[str] = []
     planned = plan.lines()
     if dry_run or outcome is None:
-        lines.append(f"plan (dry run, nothing written): {len(plan.writes)} writes, "
-                     f"{len(plan.deferred)} deferred to later runs")
+        lines.append(f"plan (dry run, nothing written): {plural(len(plan.writes), 'write')}, "
+                     f"{len(plan.deferred):,} deferred to later runs")
     else:
         lines.append(f"writes: {len(outcome.done)} done, {len(outcome.failed)} failed, "
                      f"{outcome.deferred} deferred to the next run"
                      + (f", {outcome.skipped} skipped" if outcome.given_up else "")
-                     + (f", {outcome.adopted} comments already there" if outcome.adopted else ""))
+                     + (f", {plural(outcome.adopted, 'comment')} already there" if outcome.adopted
+                        else ""))
     for issue, operation, rule, why in planned[:limit]:
         lines.append(f"  {issue:<12} {operation:<28} {rule:<8} {why}")
     if len(planned) > limit:

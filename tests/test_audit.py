@@ -95,6 +95,30 @@ def test_fail_on_exits_one_only_at_or_above_the_severity(workdir):
     assert run("audit", "--fail-on", "high", "--project", "OPS").exit_code == 0
 
 
+def test_fail_on_names_the_findings_that_caused_exit_one(workdir):
+    """When --fail-on exits 1, stderr says which findings reached the severity; stdout stays."""
+    result = run("audit", "--format", "json", "--fail-on", "medium")
+    assert result.exit_code == 1
+    json.loads(result.stdout)
+    assert result.stderr.splitlines() == [
+        "jira-pm: exit 1 because of 2 findings at or above --fail-on medium:",
+        "  high OD001 version 2.0 (ABC)",
+        "  medium OD002 issue OPS-2 (OPS)",
+    ]
+    assert run("audit", "--fail-on", "critical").stderr == ""
+
+
+def test_table_width_comes_from_columns_else_a_default_for_pipes(workdir, monkeypatch):
+    """$COLUMNS sets the table's width; output that is no terminal gets 100 columns."""
+    monkeypatch.setenv("COLUMNS", "60")
+    narrow = run("audit", "--no-record").output
+    assert max(len(line) for line in narrow.splitlines()) <= 60
+    monkeypatch.delenv("COLUMNS")
+    piped = run("audit", "--no-record").output
+    widest = max(len(line) for line in piped.splitlines())
+    assert 60 < widest <= 100
+
+
 def test_as_of_evaluates_another_day_without_recording(workdir):
     """--as-of before the due dates finds nothing and leaves the store's findings alone."""
     run("audit")
@@ -107,10 +131,10 @@ def test_as_of_evaluates_another_day_without_recording(workdir):
 def test_table_csv_and_markdown_outputs(workdir):
     """Every format names each finding; CSV parses with the evidence column."""
     table = run("audit").output
-    assert "OD001" in table and "version 2.0" in table and "3 finding(s): 3 new" in table
+    assert "OD001" in table and "Version ABC '2.0'" in table and "3 findings: 3 new" in table
     rows = list(csv.DictReader(io.StringIO(run("audit", "--format", "csv").output)))
     assert [r["rule_id"] for r in rows] == ["OD001", "OD002", "BU004"]  # most severe first
-    assert json.loads(rows[0]["evidence"])["unresolved_keys"] == ["ABC-1"]
+    assert rows[0]["evidence.unresolved_keys"] == "ABC-1" and rows[0]["issue_keys"] == "ABC-1"
     markdown = run("audit", "--format", "markdown").output
     assert markdown.startswith("# jira-pm audit") and "| high | OD001 |" in markdown
 

@@ -1,5 +1,7 @@
 import logging
+import os
 
+import pytest
 from click.testing import CliRunner
 
 from jira_pm import __version__
@@ -109,3 +111,29 @@ def test_debug_is_accepted_after_the_subcommand_too(tmp_path, monkeypatch):
         assert "Traceback" in result.stderr and "no configuration file at" in result.stderr
     plain = CliRunner().invoke(main, ["run", "--config", missing])
     assert plain.exit_code == 2 and "Traceback" not in plain.stderr
+
+
+@pytest.mark.parametrize("shell, marker", [("bash", "_jira_pm_completion()"),
+                                           ("zsh", "#compdef jira-pm"),
+                                           ("fish", "function _jira_pm_completion")])
+def test_the_installed_command_prints_its_shell_completion_script(shell, marker):
+    """`_JIRA_PM_COMPLETE=<shell>_source jira-pm` prints the script the README says to source."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(sys.executable).with_name("jira-pm")
+    result = subprocess.run([str(script)], env={**os.environ, "_JIRA_PM_COMPLETE":
+                                                f"{shell}_source"},
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert marker in result.stdout
+
+
+def test_the_readme_documents_shell_completion():
+    """The README shows how to enable completion for bash, zsh and fish."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    for shell in ("bash", "zsh", "fish"):
+        assert f"_JIRA_PM_COMPLETE={shell}_source jira-pm" in readme

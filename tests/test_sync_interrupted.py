@@ -195,7 +195,7 @@ def test_an_issue_deleted_before_its_follow_up_request_is_skipped_and_the_rest_s
     delete_once_served(jira, victim)
     result = sync(settings(tmp_path), conn, jira, now=lambda: NOW)
     assert result.skipped == 1 and result.issues == len(jira.issues)
-    assert "1 issues skipped" in result.summary()
+    assert "1 issue skipped" in result.summary()
     assert_store_matches(conn, jira)  # the victim is not stored, half-complete or otherwise
     assert get_sync_state(conn, result_scope(tmp_path)).cursor == NOW
 

@@ -111,7 +111,7 @@ def test_an_issue_deleted_before_its_worklog_follow_up_is_skipped(plain_site, tm
     conn = connect(settings.store_path)
     result = sync(settings, conn, client)
     assert result.skipped == 1 and result.issues == len(site.state.issues)
-    assert "1 issues skipped" in result.summary()
+    assert "1 issue skipped" in result.summary()
     assert victim not in load_site(conn).issues
     assert_store_equals_sandbox(conn, site)
 

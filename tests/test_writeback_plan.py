@@ -190,4 +190,4 @@ def test_plan_size_counts_label_changes_comments_issues_and_notified_watchers():
     assert (loud.label_changes, loud.comments, loud.issues, loud.notified_issues) == (3, 1, 2, 2)
     quiet = plan_size(plan, notify_users=False)
     assert quiet.notified_issues == 1  # only the new comment's issue: a POST always notifies
-    assert "3 label changes and 1 comments on 2 issues" in quiet.lines(False)[0]
+    assert "3 label changes and 1 comment on 2 issues" in quiet.lines(False)[0]

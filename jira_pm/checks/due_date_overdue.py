@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from jira_pm.checks.context import CheckContext
 from jira_pm.checks.overdue import deadline
 from jira_pm.checks.registry import Hit, Param, check
+from jira_pm.words import plural
 
 
 @check(
@@ -58,7 +59,7 @@ def due_date_overdue(ctx: CheckContext) -> Iterator[Hit]:
             project_key=issue.project_key,
             message=(
                 f"{'Epic' if issue.is_epic else 'Issue'} {issue.key} was due "
-                f"{issue.due_date.isoformat()} and is {late} working day(s) late "
+                f"{issue.due_date.isoformat()} and is {plural(late, 'working day')} late "
                 f"(status {issue.status!r})"
             ),
             evidence={

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from jira_pm.checks.context import CheckContext
 from jira_pm.checks.overdue import keys, open_issues_of
 from jira_pm.checks.registry import Hit, Param, check
+from jira_pm.words import plural
 
 
 @check(
@@ -85,7 +86,7 @@ def version_at_risk(ctx: CheckContext) -> Iterator[Hit]:
             days_needed = None
             forecast = None
             why = (f"nothing was resolved in project {version.project_key} in the last "
-                   f"{window} working days")
+                   f"{plural(window, 'working day')}")
         yield Hit(
             subject_type="version",
             subject_id=str(version.id),
@@ -93,7 +94,7 @@ def version_at_risk(ctx: CheckContext) -> Iterator[Hit]:
             project_key=version.project_key,
             message=(
                 f"Version {version.project_key} {version.name!r} is due "
-                f"{version.release_date.isoformat()} with {remaining} open issue(s), {why}"
+                f"{version.release_date.isoformat()} with {plural(remaining, 'open issue')}, {why}"
             ),
             evidence={
                 "release_date": version.release_date.isoformat(),

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from jira_pm.checks.context import CheckContext
 from jira_pm.checks.overdue import deadline, keys, open_issues_of
 from jira_pm.checks.registry import Hit, Param, check
+from jira_pm.words import plural
 
 
 @check(
@@ -69,8 +70,8 @@ def version_overdue(ctx: CheckContext) -> Iterator[Hit]:
             project_key=version.project_key,
             message=(
                 f"Version {version.project_key} {version.name!r} was due "
-                f"{version.release_date.isoformat()} and is {late} working day(s) late "
-                f"with {len(issues)} unresolved issue(s)"
+                f"{version.release_date.isoformat()} and is {plural(late, 'working day')} late "
+                f"with {plural(len(issues), 'unresolved issue')}"
             ),
             evidence={
                 "release_date": version.release_date.isoformat(),

@@ -41,7 +41,7 @@ def audit(ctx, projects, rule_ids, severity, as_of_text, rules_dirs, no_record, 
     """
     from jira_pm.calendar import calendar_from_settings
     from jira_pm.engine import evaluate_store
-    from jira_pm.report import render
+    from jira_pm.report import lookup_from_store, render
     from jira_pm.rulepack import load_pack
     from jira_pm.runner import never_synced_error, require_synced
 
@@ -64,6 +64,7 @@ def audit(ctx, projects, rule_ids, severity, as_of_text, rules_dirs, no_record, 
         if conn.execute("SELECT COUNT(*) FROM issues").fetchone()[0] == 0:
             note(f"the store {settings.store_path} holds no issues: the scope matched none")
         evaluation = evaluate_store(conn, settings, pack, as_of, record=record)
+        lookup = lookup_from_store(conn, settings)
     finally:
         conn.close()
 
@@ -80,10 +81,52 @@ def audit(ctx, projects, rule_ids, severity, as_of_text, rules_dirs, no_record, 
     findings = [f for f in evaluation.findings if shown(f)]
     status = {f.fingerprint: "new" for f in evaluation.new}
     resolved = [f for f in evaluation.resolved if shown(f)]
-    click.echo(render(findings, fmt, status=status, resolved=resolved,
-                      as_of=evaluation.as_of.isoformat() if evaluation.as_of else None), nl=False)
-    if fail_on and any(severity_rank(f.severity) >= severity_rank(fail_on) for f in findings):
-        ctx.exit(EXIT_FINDINGS)
+    click.echo(render(findings, fmt, status=status, resolved=resolved, as_of=evaluation.as_of,
+                      lookup=lookup, width=output_width()), nl=False)
+    if fail_on:
+        failing = [f for f in findings if severity_rank(f.severity) >= severity_rank(fail_on)]
+        if failing:
+            for line in fail_on_lines(failing, fail_on):
+                echo(line, err=True)
+            ctx.exit(EXIT_FINDINGS)
+
+
+FAIL_ON_LINES = 10  # findings named on stderr when --fail-on exits 1; the rest are counted
+
+
+def fail_on_lines(failing, fail_on: str, limit: int = FAIL_ON_LINES) -> list[str]:
+    """Why the exit code is 1: how many findings reached --fail-on, and which."""
+    from jira_pm.report.rows import ordered
+    from jira_pm.words import plural
+
+    shown = ordered(failing)
+    lines = [f"jira-pm: exit 1 because of {plural(len(shown), 'finding')} at or above "
+             f"--fail-on {fail_on}:"]
+    lines += [f"  {f.severity} {f.rule_id} {f.subject_type} {f.subject_name}"
+              + (f" ({f.project_key})" if f.project_key else "") for f in shown[:limit]]
+    if len(shown) > limit:
+        lines.append(f"  ... and {len(shown) - limit:,} more (listed above)")
+    return lines
+
+
+def output_width() -> int:
+    """The width the table must fit: $COLUMNS, else the terminal's, else DEFAULT_WIDTH.
+
+    Output that is not a terminal (a pipe, a file, cron, CI) gets DEFAULT_WIDTH
+    unless $COLUMNS says otherwise, so a log does not depend on who ran it.
+    """
+    import os
+    import shutil
+    import sys
+
+    from jira_pm.report import DEFAULT_WIDTH
+
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    if sys.stdout.isatty():
+        return shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns
+    return DEFAULT_WIDTH
 
 
 def _open_for_audit(settings, record: bool):

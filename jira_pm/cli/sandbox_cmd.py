@@ -73,8 +73,11 @@ def serve(flavor, host, port, issues, seed, data_file, latency_ms, rate_limit, e
     except OSError as exc:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror}",
                          hint="pick another --port (0 = any free port)") from exc
+    from jira_pm.words import plural
+
     admin, readonly = site.credentials("admin"), site.credentials("readonly")
-    click.echo(f"Jira sandbox ({flavor}) with {len(site.state.issues)} issues at {site.url} "
+    issues = plural(len(site.state.issues), "issue")
+    click.echo(f"Jira sandbox ({flavor}) with {issues} at {site.url} "
                f"(ready in {time.perf_counter() - started:.1f}s)")
     click.echo(f"  admin:     JIRA_EMAIL={admin['email']} JIRA_API_TOKEN={admin['api_token']}"
                + (f" JIRA_PAT={admin['pat']}" if flavor == "server" else ""))

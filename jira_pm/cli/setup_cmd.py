@@ -323,8 +323,10 @@ class Doctor:
             self.line(None, f"scope JQL matches no issues: {jql}",
                       "check [scope]; this user may not see those issues")
             return
+        from jira_pm.words import plural
+
         count = self.client.approximate_count(jql)
-        about = f"about {count} issues" if count is not None else "issues"
+        about = f"about {plural(count, 'issue')}" if count is not None else "issues"
         self.line(True, f"scope JQL matches {about}: {jql}")
 
     def fields(self) -> FieldMap | None:

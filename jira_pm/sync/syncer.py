@@ -53,6 +53,7 @@ from jira_pm.sync.query import (
     scope_jql,
     scope_key,
 )
+from jira_pm.words import plural
 
 if TYPE_CHECKING:
     from jira_pm.config import Settings
@@ -102,21 +103,24 @@ class SyncResult:
 
     def summary(self) -> str:
         text = (
-            f"{self.mode} sync: {self.issues} issues ({self.changes} changelog items, "
-            f"{self.worklogs} worklogs), {self.versions} versions, {self.sprints} sprints "
-            f"in {self.pages} pages; {self.requests} requests in {self.elapsed:.1f}s"
+            f"{self.mode} sync: {plural(self.issues, 'issue')} "
+            f"({plural(self.changes, 'changelog item')}, {plural(self.worklogs, 'worklog')}), "
+            f"{plural(self.versions, 'version')}, {plural(self.sprints, 'sprint')} "
+            f"in {plural(self.pages, 'page')}; {plural(self.requests, 'request')} "
+            f"in {self.elapsed:.1f}s"
         )
         if self.resumed:
             text += "; resumed after an interrupted run"
             if self.caught_up:
-                text += f" ({self.caught_up} issues changed meanwhile, fetched again)"
+                text += (f" ({plural(self.caught_up, 'issue')} changed meanwhile, "
+                         "fetched again)")
         if self.skipped:
-            text += (f"; {self.skipped} issues skipped (deleted, moved or hidden during the "
-                     "sync; the next reconcile settles them)")
+            text += (f"; {plural(self.skipped, 'issue')} skipped (deleted, moved or hidden "
+                     "during the sync; the next reconcile settles them)")
         if self.changelogs_missing:
-            text += (f"; warning: search answered {self.changelogs_missing} issues without the "
-                     "changelog asked for (a proxy or plugin dropping expand=changelog?), "
-                     "fetched separately")
+            text += (f"; warning: search answered {plural(self.changelogs_missing, 'issue')} "
+                     "without the changelog asked for (a proxy or plugin dropping "
+                     "expand=changelog?), fetched separately")
         if self.reconciled:
             text += f"; reconciled: {self.deleted} removed"
         return text

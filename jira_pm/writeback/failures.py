@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from jira_pm.store.ledger import OP_COMMENT, OP_EDIT_COMMENT, OP_LABELS
+from jira_pm.words import plural
 
 GIVE_UP_AFTER = 5  # consecutive 401/403 on writes in one project
 FAILURE_LINES = 5  # failures listed one by one in a summary; the rest are counted
@@ -27,8 +28,8 @@ PERMISSIONS = {
     OP_COMMENT: ("Add Comments", "ADD_COMMENTS", "add comments"),
     OP_EDIT_COMMENT: ("Edit Own Comments", "EDIT_OWN_COMMENTS", "edit its own comments"),
 }
-_WHAT = {OP_LABELS: "label writes", OP_COMMENT: "comment posts",
-         OP_EDIT_COMMENT: "comment edits"}
+_WHAT = {OP_LABELS: "label write", OP_COMMENT: "comment post",
+         OP_EDIT_COMMENT: "comment edit"}
 
 
 def project_of(issue_key: str) -> str:
@@ -113,18 +114,20 @@ def failure_lines(failed: Iterable[Failure], given_up: dict[str, int],
                 summarized.add(index)
         for (operation, status), those in causes.items():
             first = those[0]
-            lines.append(f"failed: {project}: {len(those)} {_WHAT.get(operation, operation)} "
+            what = plural(len(those), _WHAT.get(operation, operation))
+            lines.append(f"failed: {project}: {what} "
                          f"refused with {status}, so jira-pm stopped writing there — "
                          f"{fix_for(operation, status, project)} (first: {first.issue_key}: "
                          f"{first.message.split(' — ')[0]})")  # Jira's words, not its hint
         if skipped:
             operation = next(iter(causes))[0] if causes else OP_LABELS
-            lines.append(f"notice: skipped {skipped} writes to {project}, the account may not "
+            lines.append(f"notice: skipped {plural(skipped, 'write')} to {project}, the account "
+                         "may not "
                          f"{PERMISSIONS.get(operation, PERMISSIONS[OP_LABELS])[2]} there; "
                          "the next run tries them again")
     rest = [f for index, f in enumerate(failed) if index not in summarized]
     lines += [f"failed: {f.issue_key} {f.operation}: {f.message}" for f in rest[:limit]]
     if len(rest) > limit:
-        lines.append(f"failed: ... and {len(rest) - limit} more writes (the ledger has each: "
-                     "status = 'failed')")
+        lines.append(f"failed: ... and {plural(len(rest) - limit, 'more write')} (the ledger "
+                     "has each: status = 'failed')")
     return lines

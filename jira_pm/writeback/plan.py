@@ -26,6 +26,7 @@ from jira_pm.jira.format import CommentText
 from jira_pm.model import Finding, severity_rank
 from jira_pm.store.ledger import DONE, OP_COMMENT, OP_EDIT_COMMENT, OP_LABELS, CommentRecord
 from jira_pm.store.ledger import key_order as _key_order
+from jira_pm.words import plural
 from jira_pm.writeback.comments import Lookups, finding_comment, resolved_comment
 
 POLICY_ONCE = "once"
@@ -313,14 +314,14 @@ class PlanSize:
 
     def lines(self, notify_users: bool) -> list[str]:
         """The size in words; watchers are counted as issues (the store holds no watcher lists)."""
-        deferred = (f" ({self.deferred} more writes deferred to later runs)"
+        deferred = (f" ({plural(self.deferred, 'more write')} deferred to later runs)"
                     if self.deferred else "")
         why = ("notify_users = true" if notify_users
                else "notify_users = false: only new comments notify")
         return [
-            f"{self.label_changes} label changes and {self.comments} comments on "
-            f"{self.issues} issues{deferred}",
-            f"watchers notified: those of {self.notified_issues} issues ({why})",
+            f"{plural(self.label_changes, 'label change')} and "
+            f"{plural(self.comments, 'comment')} on {plural(self.issues, 'issue')}{deferred}",
+            f"watchers notified: those of {plural(self.notified_issues, 'issue')} ({why})",
         ]
 
 

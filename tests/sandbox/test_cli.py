@@ -26,7 +26,7 @@ def test_serve_prints_url_and_answers_until_stopped(tmp_path: Path):
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         first = process.stdout.readline()
-        assert "Jira sandbox (server) with 1 issues at http://127.0.0.1:" in first
+        assert "Jira sandbox (server) with 1 issue at http://127.0.0.1:" in first
         url = first.split(" at ")[1].split()[0]
         credentials = process.stdout.readline()
         assert "JIRA_PAT=sandbox-pat-admin" in credentials
