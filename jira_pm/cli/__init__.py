@@ -9,6 +9,8 @@ from jira_pm.cli import (  # noqa: F401
     apply_cmd,  # apply, run, demo
     audit_cmd,  # audit, rules list|explain
     clean_cmd,  # clean
+    explain_cmd,  # explain
+    report_cmd,  # report
     sandbox_cmd,  # sandbox serve
     setup_cmd,  # init, doctor
     sync_cmd,  # sync, status
