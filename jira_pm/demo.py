@@ -86,11 +86,23 @@ def run_demo(flavor: str = "cloud", keep: Path | None = None,
         writes = len(outcome.done) if outcome else 0
         echo(f"4. run again with nothing changed in Jira: {plural(writes, 'write')}.")
         echo("")
+        index = write_demo_report(settings, as_of, folder / "report" if keep else None)
+        echo(f"5. status report: {index}")
+        echo("")
         echo(f"The store is {settings.store_path}" + (" (kept)." if keep else
              " (deleted now; pass --keep DIR to keep it)."))
         echo("Try it on your site: jira-pm init, then jira-pm sync, jira-pm audit, "
              "jira-pm apply --dry-run.")
         return max(report.exit_code, again.exit_code)
+
+
+def write_demo_report(settings: Settings, as_of: datetime, out: Path | None = None) -> Path:
+    """The demo store's status report; without ``out`` in a new temporary folder that stays."""
+    from jira_pm.statusreport import generate
+
+    if out is None:
+        out = Path(tempfile.mkdtemp(prefix="jira-pm-demo-report-"))
+    return generate(settings, out, as_of=as_of)
 
 
 def _echo_findings(settings: Settings, echo: Callable[[str], Any]) -> None:

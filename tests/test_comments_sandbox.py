@@ -2,7 +2,7 @@
 
 The snapshots in tests/snapshots/comments/ are the comments as a Jira user
 reads them. Regenerate after an intended change with
-``UPDATE_SNAPSHOTS=1 .venv/bin/pytest tests/test_comments_sandbox.py`` and read the diff.
+``JIRA_PM_UPDATE_SNAPSHOTS=1 .venv/bin/pytest tests/test_comments_sandbox.py`` and read the diff.
 """
 
 from __future__ import annotations
@@ -146,10 +146,10 @@ def _comments(synced):
 
 def _check_snapshot(name: str, text: str) -> None:
     path = SNAPSHOTS / name
-    if os.environ.get("UPDATE_SNAPSHOTS"):
+    if os.environ.get("JIRA_PM_UPDATE_SNAPSHOTS"):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
-    assert path.is_file(), f"no snapshot {path}: run with UPDATE_SNAPSHOTS=1"
+    assert path.is_file(), f"no snapshot {path}: run with JIRA_PM_UPDATE_SNAPSHOTS=1"
     assert text == path.read_text(encoding="utf-8")
 
 

@@ -8,7 +8,7 @@ subject and all its descendants; money is hours x the author's rate.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -111,15 +111,10 @@ def _with_subtasks(ctx: CheckContext, issues: Iterable[Issue]) -> list[Issue]:
     return sorted(seen.values(), key=lambda i: i.id)
 
 
-def _spend(
-    ctx: CheckContext, issues: list[Issue], unit: str
-) -> tuple[float, float, float, dict[str, float]]:
-    """Actual spend, remaining estimate of unresolved work, unpriced hours, spend by person."""
-    default_rate, people_rates, _ = _rates(ctx.settings)
-    actual = 0.0
-    remaining = 0.0
-    unpriced = 0.0
-    by_person: dict[str, float] = {}
+def pricer(settings, unit: str) -> Callable[[str | None, float], float | None]:
+    """``price(person_id, hours)``: hours as they are, or money at the person's rate
+    (else the default rate; None when neither is set)."""
+    default_rate, people_rates, _ = _rates(settings)
 
     def price(person_id: str | None, hours: float) -> float | None:
         if unit == "hours":
@@ -128,6 +123,19 @@ def _spend(
         if rate is None:
             rate = default_rate
         return None if rate is None else hours * rate
+
+    return price
+
+
+def _spend(
+    ctx: CheckContext, issues: list[Issue], unit: str
+) -> tuple[float, float, float, dict[str, float]]:
+    """Actual spend, remaining estimate of unresolved work, unpriced hours, spend by person."""
+    price = pricer(ctx.settings, unit)
+    actual = 0.0
+    remaining = 0.0
+    unpriced = 0.0
+    by_person: dict[str, float] = {}
 
     for issue in issues:
         # Worklogs when synced; an issue without them still has Jira's time spent.

@@ -9,7 +9,9 @@ from jira_pm.cli import (  # noqa: F401
     apply_cmd,  # apply, run, demo
     audit_cmd,  # audit, rules list|explain
     clean_cmd,  # clean
+    explain_cmd,  # explain
     log_cmd,  # log, unstick
+    report_cmd,  # report
     sandbox_cmd,  # sandbox serve
     setup_cmd,  # init, doctor
     status_cmd,  # status

@@ -121,9 +121,12 @@ def apply_command(ctx: click.Context, dry_run: bool, as_of: str | None, yes: boo
               "[calendar] timezone) or ISO date-time instead of now.")
 @click.option("--full", is_flag=True, help="Full sync instead of incremental.")
 @click.option("--yes", "-y", is_flag=True, help=YES_HELP)
+@click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Regenerate the status report (`jira-pm report`) in this "
+              "folder after the run.")
 @click.pass_context
 def run_command(ctx: click.Context, dry_run: bool, quiet: bool, log_json: Path | None,
-                as_of: str | None, full: bool, yes: bool) -> None:
+                as_of: str | None, full: bool, yes: bool, report_dir: Path | None) -> None:
     """Sync, evaluate and apply: the entry for cron (a lock stops overlapping runs)."""
     from jira_pm.runner import run_pipeline
 
@@ -139,6 +142,11 @@ def run_command(ctx: click.Context, dry_run: bool, quiet: bool, log_json: Path |
         ctx.exit(busy.exit_code)
         return
     lines = report.summary_lines(dry_run)
+    if report_dir is not None:
+        from jira_pm.statusreport import generate
+
+        index = generate(settings, report_dir, as_of=_as_of(settings, as_of))
+        lines.append(f"report: {index}")
     if not quiet:
         for line in lines:
             click.echo(line)

@@ -226,11 +226,17 @@ def _version_at_risk(w: _Words) -> list[Block]:
     remaining = int(ev.get("remaining_issues") or len(keys))
     due = w.day(ev["release_date"])
     pace = float(ev.get("throughput_per_working_day") or 0)
-    window = int(ev.get("window_days") or 0)
+    window = int(ev.get("window_working_days") or ev.get("window_days") or 0)
+    percentile = int(ev.get("percentile") or 85)
+    open_now = f"{plural(remaining, 'open issue')}"
     if ev.get("forecast_finish") and pace > 0:
         why = (f"at the project's pace over the last {plural(window, 'working day')} "
-               f"({_num(pace, 2)} issues a working day) its {plural(remaining, 'open issue')} "
-               f"would be done around {w.day(ev['forecast_finish'])}")
+               f"({_num(pace, 2)} issues a working day), {percentile}% of simulated outcomes "
+               f"finish its {open_now} only by {w.day(ev['forecast_finish'])}")
+    elif pace > 0:
+        why = (f"at the project's pace over the last {plural(window, 'working day')} "
+               f"({_num(pace, 2)} issues a working day) its {open_now} would take more than "
+               "ten years")
     else:
         why = (f"the project resolved nothing in the last {plural(window, 'working day')}, "
                f"and {plural(remaining, 'issue')} {noun(remaining, 'is')} still open")

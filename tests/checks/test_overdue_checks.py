@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from jira_pm.calendar import WorkingCalendar
 from jira_pm.checks.testing import at, day, issue, run_check, site
@@ -111,22 +111,42 @@ def resolved_on(issue_id, when, project="ABC"):
                  resolution="Done", resolved_at=at(when))
 
 
-def test_version_at_risk_when_throughput_cannot_finish_in_time():
-    """Remaining work at the project's recent pace finishing after the release date is at risk."""
-    # 10 resolved in the 20 working days to 2026-06-01 (since 2026-05-01): 0.5 a day.
-    resolved = [resolved_on(100 + n, f"2026-05-{10 + n:02d}T12:00") for n in range(10)]
-    open_issues = [issue(n, fix_version_ids=(50,)) for n in range(1, 6)]
-    v = version(release_date=day("2026-06-08"))  # 5 working days after Monday 06-01
+def test_version_at_risk_when_the_85th_percentile_lands_after_the_release():
+    """Constant throughput forecasts one date: flagged when it falls after the release date."""
+    # One issue resolved on each of the 30 working days to Monday 2026-06-01.
+    days = [d for d in (date(2026, 4, 1) + timedelta(n) for n in range(62))
+            if d.weekday() < 5 and d <= date(2026, 6, 1)][-30:]
+    resolved = [resolved_on(100 + n, f"{d}T12:00") for n, d in enumerate(days)]
+    open_issues = [issue(n, fix_version_ids=(50,)) for n in range(1, 11)]
+    v = version(release_date=day("2026-06-12"))  # 9 working days after Monday 06-01
     s = site(*resolved, *open_issues, issue(200, project="OPS"), versions=[v])
-    [hit] = run_check("version_at_risk", s, "2026-06-01T12:00")
-    assert hit.evidence["window_working_days"] == 20
-    assert hit.evidence["throughput_per_working_day"] == 0.5
-    assert hit.evidence["working_days_needed"] == 10
+    [hit] = run_check("version_at_risk", s, "2026-06-01T18:00")
+    assert hit.evidence["window_working_days"] == 30
+    assert hit.evidence["throughput_per_working_day"] == 1.0
+    assert hit.evidence["forecast"] == {"50": "2026-06-15", "85": "2026-06-15",
+                                        "95": "2026-06-15"}
     assert hit.evidence["forecast_finish"] == "2026-06-15"
-    assert hit.issue_ids == (1, 2, 3, 4, 5)
+    assert hit.issue_ids == tuple(range(1, 11))
+    assert "1 working day late" in hit.message and "10 open issues" in hit.message
     later = version(release_date=day("2026-06-15"))
     assert run_check("version_at_risk", site(*resolved, *open_issues, versions=[later]),
-                     "2026-06-01T12:00") == []
+                     "2026-06-01T18:00") == []
+
+
+def test_version_at_risk_percentile_is_a_parameter():
+    """An uneven pace: the 50th percentile may make the date while the 85th does not."""
+    # Alternating 0 and 2 issues a day over 30 working days; 2 issues left: done in one
+    # working day half the time, in three 87.5% of the time (worked in test_forecast).
+    days = [d for d in (date(2026, 4, 1) + timedelta(n) for n in range(62))
+            if d.weekday() < 5 and d <= date(2026, 6, 1)][-30:]
+    resolved = [resolved_on(100 + 2 * n + k, f"{d}T12:00")
+                for n, d in enumerate(days) if n % 2 for k in range(2)]
+    open_issues = [issue(n, fix_version_ids=(50,)) for n in range(1, 3)]
+    s = site(*resolved, *open_issues, versions=[version(release_date=day("2026-06-03"))])
+    assert run_check("version_at_risk", s, "2026-06-01T18:00", {"percentile": 50}) == []
+    [hit] = run_check("version_at_risk", s, "2026-06-01T18:00")
+    assert hit.evidence["forecast"]["50"] == "2026-06-02"
+    assert hit.evidence["forecast_finish"] == "2026-06-04"
 
 
 def test_at_risk_window_counts_working_days_so_holidays_stretch_it():

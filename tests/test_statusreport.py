@@ -1,0 +1,133 @@
+"""The status report's numbers (burn-up replayed from the changelog) and its CLI commands."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from click.testing import CliRunner
+from test_audit import CONFIG, workdir  # noqa: F401  (the fixture)
+
+from jira_pm.calendar import WorkingCalendar
+from jira_pm.checks.context import CheckContext, SiteIndex
+from jira_pm.checks.history import FieldIds
+from jira_pm.checks.scope import estimate_timeline, membership_timeline
+from jira_pm.checks.testing import at, change, day, issue, site
+from jira_pm.cli import main
+from jira_pm.model import CATEGORY_DONE, Version
+from jira_pm.statusreport import series
+
+CAL = WorkingCalendar()
+
+
+def _ctx(the_site, as_of):
+    return CheckContext(site=the_site, calendar=CAL, as_of=at(as_of), params={},
+                        index=SiteIndex(the_site, FieldIds()))
+
+
+def constructed_site():
+    """Version 50 from Mon 2026-03-02: one issue resolved, one added and re-estimated, one
+    removed, one created into it, and a sub-task (never counted)."""
+    done = dict(status="Done", status_category=CATEGORY_DONE, resolution="Done")
+    return site(
+        issue(1, created="2026-02-20", fix_version_ids=(50,), story_points=3,
+              resolved_at=at("2026-03-04T15:00"), **done),
+        issue(2, created="2026-02-20", fix_version_ids=(50,), story_points=5, changes=[
+            change(2, "2026-03-03T10:00", "Fix Version", None, "50"),
+            change(2, "2026-03-05T09:00", "Story Points", "2", "5")]),
+        issue(3, created="2026-02-20", story_points=8, changes=[
+            change(3, "2026-03-04T12:00", "Fix Version", "50", None)]),
+        issue(4, created="2026-03-05T10:00", fix_version_ids=(50,), story_points=1),
+        issue(5, created="2026-02-20", fix_version_ids=(50,), is_subtask=True, parent_id=1,
+              story_points=13),
+        versions=[Version(50, "ABC", "2.0", day("2026-03-02"), day("2026-03-20"), False,
+                          False)],
+    )
+
+
+def test_burn_up_equals_the_changelog_replayed_at_each_days_end():
+    """Total and completed points per day are what the changelog gives at each day's end."""
+    the_site = constructed_site()
+    ctx = _ctx(the_site, "2026-03-06T18:00")
+    burn = series.burn_up(ctx, the_site.versions[50], day("2026-03-06"))
+    assert burn.unit == "points"
+    assert burn.days == [day("2026-03-02") + timedelta(n) for n in range(5)]
+    # Worked by hand: 1 (3) and 3 (8); 2 joins at 2 points; 3 leaves and 1 is done;
+    # 2 grows to 5 and 4 (1) is created into the version.
+    assert burn.total == [11, 13, 5, 9, 9]
+    assert burn.done == [0, 0, 3, 3, 3]
+    # And the same from a plain replay of every issue at every day's end.
+    for n, when in enumerate(burn.days):
+        end = CAL.end_of_day(when)
+        total = done = 0.0
+        for item in the_site.issues.values():
+            if item.is_subtask:
+                continue
+            members = membership_timeline(ctx, item, "version").value_at(end, frozenset())
+            if members and 50 in members:
+                size = estimate_timeline(ctx, item, "points").value_at(end) or 0
+                total += size
+                done += size if item.resolved_at and item.resolved_at <= end else 0
+        assert (burn.total[n], burn.done[n]) == (total, done)
+
+
+def test_burn_up_counts_issues_where_no_points_are_used():
+    """Without story points the burn-up counts issues."""
+    the_site = site(issue(1, created="2026-02-20", fix_version_ids=(50,)),
+                    versions=[Version(50, "ABC", "2.0", day("2026-03-02"), None, False, False)])
+    burn = series.burn_up(_ctx(the_site, "2026-03-03T12:00"), the_site.versions[50],
+                          day("2026-03-03"))
+    assert (burn.unit, burn.total, burn.done) == ("issues", [1, 1], [0, 0])
+
+
+def run(*args):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_report_of_a_never_synced_store_exits_2(tmp_path, monkeypatch):
+    """`report` on a store that was never synced exits 2 like `audit`, and writes nothing."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("JIRA_PM_CONFIG", raising=False)
+    (tmp_path / "jira-pm.toml").write_text(CONFIG, encoding="utf-8")
+    result = CliRunner().invoke(main, ["report", "--out", "out"])
+    assert result.exit_code == 2 and "never been synced" in result.output
+    assert not (tmp_path / "out").exists() and not (tmp_path / "store.sqlite").exists()
+    assert CliRunner().invoke(main, ["explain", "ABC-1"]).exit_code == 2
+
+
+def test_report_writes_pages_and_json_with_jira_links(workdir):  # noqa: F811
+    """`report` writes the portfolio, a page per project and report.json with the findings."""
+    result = run("report", "--out", "out", "--as-of", "2026-04-13")
+    assert result.exit_code == 0, result.output
+    out = workdir / "out"
+    data = json.loads((out / "report.json").read_text())
+    assert [p["key"] for p in data["projects"]] == ["ABC", "OPS"]
+    abc = data["projects"][0]
+    assert abc["health"]["schedule"]["status"] == "red"
+    assert [v["name"] for v in abc["versions"]] == ["2.0"]
+    page = (out / "project-ABC.html").read_text()
+    assert 'href="https://example.atlassian.net/browse/ABC-1"' in page
+    assert "<script" not in page and "http-equiv=\"Content-Security-Policy\"" in page
+    assert (out / "index.html").exists() and (out / "project-OPS.html").exists()
+
+
+def test_explain_prints_the_findings_of_one_issue_in_words(workdir):  # noqa: F811
+    """`explain KEY` lists each open finding touching the issue with its evidence."""
+    result = run("explain", "ABC-3", "--as-of", "2026-04-13")
+    assert result.exit_code == 0, result.output
+    assert "BU004" in result.output and "time spent hours: 2" in result.output
+    assert "jira-pm has written no label or comment on it." in result.output
+    missing = CliRunner().invoke(main, ["explain", "ABC-99"])
+    assert missing.exit_code == 2 and "no issue ABC-99" in missing.output
+
+
+def test_run_with_report_regenerates_the_report_after_the_run(tmp_path):
+    """`run --report DIR` writes the status report once the run is done and names it."""
+    from test_run_cli import configured, invoke
+
+    with configured(tmp_path) as (_, config):
+        result = invoke(config, "run", "--dry-run", "--report", str(tmp_path / "site"))
+        assert result.exit_code == 0, result.output
+        assert f"report: {tmp_path / 'site' / 'index.html'}" in result.output
+        data = json.loads((tmp_path / "site" / "report.json").read_text())
+        assert [p["key"] for p in data["projects"]] == ["ABC"]
