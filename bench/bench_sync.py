@@ -109,12 +109,12 @@ def local_floor(site: Sandbox, config: Path, env: dict) -> tuple[float, int]:
             return response
 
         session.request = keep
-        site.configure(latency_ms=0)
+        site.set_faults(latency_ms=0)
         for _ in client.search(scope_jql(settings), issue_fields(fields),
                                expand=list(ISSUE_EXPAND)):
             pass
     finally:
-        site.configure(latency_ms=latency)
+        site.set_faults(latency_ms=latency)
         os.environ.clear()
         os.environ.update(saved_env)
 

@@ -61,7 +61,8 @@ def test_dumps_falls_back_for_what_orjson_refuses(value):
 def test_a_stored_raw_issue_reads_back_equal_to_what_jira_sent(tmp_path):
     """The raw column round-trips an issue with a wide integer, floats and non-ASCII text."""
     raw = {"id": "10001", "key": "ABC-1", "fields": {
-        "summary": "Größe ✓", "created": "2026-01-01T10:00:00.000+0000", "customfield_1": 123456789012345678901234567890,
+        "summary": "Größe ✓", "created": "2026-01-01T10:00:00.000+0000",
+        "customfield_1": 123456789012345678901234567890,
         "customfield_2": 0.30000000000000004, "customfield_3": 1e-7,
         "project": {"key": "ABC"}, "issuetype": {"name": "Story"},
         "worklog": {"worklogs": []}}}

@@ -44,8 +44,7 @@ import tenacity
 import urllib3.exceptions
 from requests.auth import AuthBase, HTTPBasicAuth
 
-from jira_pm import __version__
-from jira_pm import jsontext
+from jira_pm import __version__, jsontext
 from jira_pm.errors import (
     AmbiguousWriteError,
     ConfigError,
