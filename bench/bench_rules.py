@@ -44,8 +44,16 @@ STATUSES = [("1", "To Do", CATEGORY_TODO), ("3", "In Progress", CATEGORY_IN_PROG
             ("10002", "Done", CATEGORY_DONE)]
 
 
-def build_site(n_issues: int, changes_per_issue: int, seed: int = 7) -> Site:
-    """A deterministic synthetic site: epics, stories, sub-tasks, sprints, versions, worklogs."""
+def build_site(n_issues: int, changes_per_issue: int, seed: int = 7, *,
+               per_project: bool = False) -> Site:
+    """A deterministic synthetic site: epics, stories, sub-tasks, sprints, versions, worklogs.
+
+    By default every link is random across the ten projects (any sprint, version
+    or epic), so the projects form one connected whole. ``per_project`` links the
+    way a Jira site usually is: an issue's sprints, fix version, epic and parent are
+    its own project's, except that P0 and P1 share one board (their sprints), so
+    the site falls into nine groups of projects that nothing links across.
+    """
     rnd = random.Random(seed)
     people = [Person(f"user{n}", f"User {n}") for n in range(50)]
     start = AS_OF - timedelta(days=200)
@@ -63,6 +71,24 @@ def build_site(n_issues: int, changes_per_issue: int, seed: int = 7) -> Site:
                               if n % 2 else None,
                               release_date=release, released=n % 3 == 0, archived=False,
                               first_seen=start + timedelta(days=rnd.randint(0, 100)))
+    # Per project: a sprint's board is its project's (P0 and P1 share theirs), a
+    # version's project is its own; pick() moves a random choice into the issue's project.
+    sprint_owner = {n: {"P1": "P0"}.get(PROJECTS[n % 10], PROJECTS[n % 10]) for n in sprints}
+    version_owner = {n: v.project_key for n, v in versions.items()}
+    by_owner: dict[tuple[int, str], list[int]] = {}
+    for table, owners in ((1, sprint_owner), (2, version_owner)):
+        for n, owner in owners.items():
+            by_owner.setdefault((table, owner), []).append(n)
+
+    def pick(n: int, project: str, owners: dict[int, str]) -> int:
+        if not per_project:
+            return n
+        table = 1 if owners is sprint_owner else 2
+        own = by_owner[(table, {"P1": "P0"}.get(project, project) if table == 1 else project)]
+        return own[n % len(own)]
+
+    epics_of: dict[str, list[Issue]] = {p: [] for p in PROJECTS}
+    stories_of: dict[str, list[Issue]] = {p: [] for p in PROJECTS}
     issues: dict[int, Issue] = {}
     epics: list[Issue] = []
     stories: list[Issue] = []
@@ -75,12 +101,17 @@ def build_site(n_issues: int, changes_per_issue: int, seed: int = 7) -> Site:
         created = start + timedelta(minutes=rnd.randint(0, 200 * 24 * 60))
         status_id, status, category = rnd.choice(STATUSES)
         parent_id = None
+        own_stories = stories_of[project] if per_project else stories
+        own_epics = epics_of[project] if per_project else epics
+        is_subtask = is_subtask and bool(own_stories)
         if is_subtask:
-            parent_id = rnd.choice(stories[-500:]).id
-        elif not is_epic and epics and rnd.random() < 0.7:
-            parent_id = rnd.choice(epics[-100:]).id
-        sprint_ids = (rnd.randint(1, 200),) if not is_epic and not is_subtask else ()
-        fix_versions = (rnd.randint(1, 300),) if not is_epic and rnd.random() < 0.6 else ()
+            parent_id = rnd.choice(own_stories[-500:]).id
+        elif not is_epic and own_epics and rnd.random() < 0.7:
+            parent_id = rnd.choice(own_epics[-100:]).id
+        sprint_ids = (pick(rnd.randint(1, 200), project, sprint_owner),) \
+            if not is_epic and not is_subtask else ()
+        fix_versions = (pick(rnd.randint(1, 300), project, version_owner),) \
+            if not is_epic and rnd.random() < 0.6 else ()
         points = float(rnd.choice([1, 2, 3, 5, 8, 13])) if not is_subtask else None
         issue = Issue(
             id=issue_id, key=f"{project}-{issue_id}", project_key=project,
@@ -111,7 +142,7 @@ def build_site(n_issues: int, changes_per_issue: int, seed: int = 7) -> Site:
             kind = k % 5
             if kind == 4 and sprint_ids:
                 target = str(sprint_ids[0]) if k >= changes_per_issue - 5 else str(
-                    rnd.randint(1, 200))
+                    pick(rnd.randint(1, 200), project, sprint_owner))
                 changes.append(Change(issue_id, history_id, 0, moment, author, "Sprint",
                                       "customfield_10020", sprint_value, None, target, None))
                 sprint_value = target
@@ -142,8 +173,10 @@ def build_site(n_issues: int, changes_per_issue: int, seed: int = 7) -> Site:
         issues[issue_id] = issue
         if is_epic:
             epics.append(issue)
+            epics_of[project].append(issue)
         elif not is_subtask:
             stories.append(issue)
+            stories_of[project].append(issue)
     return Site(issues=issues, versions=versions, sprints=sprints,
                 status_categories={s[0]: s[2] for s in STATUSES})
 
@@ -158,6 +191,10 @@ def main(argv=None) -> int:
     parser.add_argument("--changes", type=int, default=10, help="changelog items per issue")
     parser.add_argument("--store", type=Path, default=None,
                         help="save the site to this store and evaluate what load_site reads")
+    parser.add_argument("--per-project", action="store_true",
+                        help="link issues within their project (P0 and P1 share sprints)")
+    parser.add_argument("--save-only", action="store_true",
+                        help="with --store: build and save, then stop (for large stores)")
     parser.add_argument("--load", type=Path, default=None,
                         help="skip building: load_site this store (made with --store) and evaluate")
     args = parser.parse_args(argv)
@@ -173,7 +210,7 @@ def main(argv=None) -> int:
               f"{time.perf_counter() - clock:.1f} s (peak RSS {peak_rss_mb():.0f} MB)")
     else:
         clock = time.perf_counter()
-        site = build_site(args.issues, args.changes)
+        site = build_site(args.issues, args.changes, per_project=args.per_project)
         n_changes = sum(len(i.changes) for i in site.issues.values())
         print(f"built {len(site.issues):,} issues, {n_changes:,} changelog items in "
               f"{time.perf_counter() - clock:.1f} s (peak RSS {peak_rss_mb():.0f} MB)")
@@ -192,6 +229,8 @@ def main(argv=None) -> int:
         save_sprints(conn, site.sprints.values())
         print(f"saved to {args.store} in {time.perf_counter() - clock:.1f} s")
         del site, items
+        if args.save_only:
+            return 0
         clock = time.perf_counter()
         site = load_site(conn)
         print(f"load_site in {time.perf_counter() - clock:.1f} s "

@@ -71,13 +71,21 @@ def evaluate(
     as_of: datetime,
     *,
     calendar: WorkingCalendar | None = None,
+    status_names: dict[str, str] | None = None,
 ) -> list[Finding]:
-    """Findings of every enabled rule of ``pack`` on ``site`` at ``as_of`` (sorted, stable)."""
+    """Findings of every enabled rule of ``pack`` on ``site`` at ``as_of`` (sorted, stable).
+
+    ``status_names`` (status name -> category, as the whole store's issues teach it)
+    is for a site that is one part of the store: what the part's own issues teach
+    could miss a name that a changelog item without ids carries.
+    """
     if as_of.tzinfo is None:
         raise ValueError("as_of must be timezone-aware")
     as_of = as_of.astimezone(UTC)
     calendar = calendar or calendar_from_settings(settings, years=_years(as_of))
     index = SiteIndex(site, FieldIds.from_settings(settings))
+    if status_names is not None:
+        index.status_names = status_names  # a cached_property: this value is used instead
     exempt = exemption(settings)
     findings: dict[str, Finding] = {}
     # A site is millions of objects; the cyclic GC would rescan them over and over
@@ -178,12 +186,10 @@ def evaluate_store(
 ) -> Evaluation:
     """Evaluate the store's snapshot; with ``record``, store the findings and diff them."""
     from jira_pm.store.findings import diff_findings, record_findings
-    from jira_pm.store.site import load_site
 
-    site = load_site(conn)
     pack = pack or load_pack(settings)
     as_of = as_of or datetime.now(UTC)
-    findings = evaluate(site, pack, settings, as_of)
+    findings, problems = evaluate_in_parts(conn, settings, pack, as_of)
     if record:
         diff = record_findings(conn, findings, as_of)
     else:
@@ -195,5 +201,59 @@ def evaluate_store(
         resolved=diff.resolved,
         as_of=as_of,
         recorded=record,
-        problems=config_problems(site, settings),
+        problems=problems,
     )
+
+
+def evaluate_in_parts(conn, settings, pack: RulePack, as_of: datetime,
+                      max_issues: int | None = None) -> tuple[list[Finding], list[str]]:
+    """Findings and config problems of the store, evaluated one part at a time.
+
+    Peak memory follows the largest part, not the store (see ``site_parts``);
+    the findings are those of the whole store evaluated at once.
+    """
+    from jira_pm.site_parts import MAX_ISSUES
+
+    conn.execute("BEGIN")  # every part from one snapshot, even while a sync writes
+    try:
+        return _evaluate_parts(conn, settings, pack, as_of, max_issues or MAX_ISSUES)
+    finally:
+        conn.execute("COMMIT")
+
+
+def _evaluate_parts(conn, settings, pack: RulePack, as_of: datetime,
+                    max_issues: int) -> tuple[list[Finding], list[str]]:
+    from jira_pm.site_parts import site_parts
+    from jira_pm.store.site import load_site, load_versions
+
+    field_ids = FieldIds.from_settings(settings)
+    parts = site_parts(conn, field_ids, max_issues)
+    if len(parts) == 1:
+        site = load_site(conn)
+        return evaluate(site, pack, settings, as_of), config_problems(site, settings)
+    calendar = calendar_from_settings(settings, years=_years(as_of.astimezone(UTC)))
+    # What SiteIndex.status_names learns from all issues, in load order (the last one wins).
+    status_names = dict(conn.execute("SELECT status, status_category FROM issues"))
+    findings: list[Finding] = []
+    budgets = [Site(versions=load_versions(conn))]
+    for part in parts:
+        site = load_site(conn, projects=part.projects, sprint_ids=part.sprint_ids)
+        findings += evaluate(site, pack, settings, as_of, calendar=calendar,
+                             status_names=status_names)
+        budgets.append(_budget_subjects(site, settings))
+        del site
+    return sorted(findings, key=_order), config_problems(_merged(budgets), settings)
+
+
+def _budget_subjects(site: Site, settings) -> Site:
+    """The issues of ``site`` that [[budget]] entries name: all config_problems reads of them."""
+    keys = {entry.ref for entry in getattr(settings, "budgets", ()) or () if entry.kind == "epic"}
+    return Site(issues={i.id: i for i in site.issues.values() if i.key in keys})
+
+
+def _merged(sites: list[Site]) -> Site:
+    merged = Site()
+    for site in sites:
+        merged.issues.update(site.issues)
+        merged.versions.update(site.versions)
+    return merged

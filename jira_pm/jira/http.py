@@ -44,7 +44,7 @@ import tenacity
 import urllib3.exceptions
 from requests.auth import AuthBase, HTTPBasicAuth
 
-from jira_pm import __version__
+from jira_pm import __version__, jsontext
 from jira_pm.errors import (
     AmbiguousWriteError,
     ConfigError,
@@ -584,8 +584,14 @@ class JiraHttp:
     # -- turning answers into results or errors -----------------------------------------
 
     def _decode(self, response: requests.Response, method: str, url: str) -> Any:
-        if response.status_code == 204 or not response.content.strip():
+        body = response.content
+        if response.status_code == 204 or not body.strip():
             return None
+        if (response.encoding or "utf-8").lower().replace("-", "") == "utf8":
+            try:
+                return jsontext.loads(body)
+            except jsontext.NotFast:
+                pass  # the standard module decides, as it always did
         try:
             return response.json()
         except ValueError:

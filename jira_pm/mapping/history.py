@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from jira_pm.mapping.values import (
     as_int,
-    as_text,
     map_person,
     parse_duration,
     parse_jira_datetime,
@@ -14,7 +13,11 @@ from jira_pm.model import Change, Worklog
 
 def map_changelog(issue_id: int, histories: list[dict]) -> list[Change]:
     """Changelog histories (search ``changelog``, ``/changelog`` pages, bulkfetch) → Changes."""
+    # Sync's hot loop (ten items an issue): Change tuples are built positionally with
+    # tuple.__new__, and the sort is skipped when Jira already gave the histories in order.
+    new = tuple.__new__
     changes: list[Change] = []
+    append = changes.append
     for position, history in enumerate(histories or []):
         history_id = as_int(history.get("id"))
         if history_id is None:
@@ -25,26 +28,22 @@ def map_changelog(issue_id: int, histories: list[dict]) -> list[Change]:
             continue
         author = map_person(history.get("author"))
         for index, item in enumerate(history.get("items") or []):
-            changes.append(
-                Change(
-                    issue_id=issue_id,
-                    history_id=history_id,
-                    item_index=index,
-                    at=at,
-                    author=author,
-                    field=str(item.get("field") or item.get("fieldId") or ""),
-                    field_id=item.get("fieldId"),
-                    from_value=as_text(item.get("from")),
-                    from_string=as_text(item.get("fromString")),
-                    to_value=as_text(item.get("to")),
-                    to_string=as_text(item.get("toString")),
-                )
-            )
+            get = item.get
+            field_id = get("fieldId")
+            source, source_text = get("from"), get("fromString")
+            target, target_text = get("to"), get("toString")
+            append(new(Change, (
+                issue_id, history_id, index, at, author,
+                str(get("field") or field_id or ""), field_id,
+                None if source is None else str(source),
+                None if source_text is None else str(source_text),
+                None if target is None else str(target),
+                None if target_text is None else str(target_text),
+            )))
     # DC lists histories newest first on some versions; the store keeps them by id.
-    changes.sort(key=lambda c: (c.history_id, c.item_index))
+    if any(a[1:3] > b[1:3] for a, b in zip(changes, changes[1:], strict=False)):
+        changes.sort(key=lambda c: (c.history_id, c.item_index))
     return changes
-
-
 
 
 def map_worklog(issue_id: int, raw: dict) -> Worklog:

@@ -19,6 +19,12 @@ def parse_jira_datetime(text: Any) -> datetime | None:
     """
     if text is None:
         return None
+    if type(text) is str and text[-5:-4] in "+-" and len(text) > 19:
+        # Jira's own form ("2026-11-21T10:00:00.000+0000"), nearly every value: straight to C.
+        try:
+            return datetime.fromisoformat(text).astimezone(UTC)
+        except ValueError:
+            pass  # the careful path below says what is wrong
     if isinstance(text, datetime):
         value = text
     else:
@@ -82,7 +88,20 @@ def map_person(raw: Any) -> Person | None:
     ident = raw.get("accountId") or raw.get("name") or raw.get("key")
     if not ident:
         return None  # a deleted / anonymised user carries no id worth keeping
-    return Person(id=str(ident), display_name=raw.get("displayName"))
+    name = raw.get("displayName")
+    if not isinstance(name, str | None):
+        return Person(id=str(ident), display_name=name)
+    # A page names the same few people hundreds of times: share one (immutable) Person each.
+    found = _PEOPLE.get((ident, name))
+    if found is None:
+        if len(_PEOPLE) >= _PEOPLE_MAX:
+            _PEOPLE.clear()
+        found = _PEOPLE[(ident, name)] = Person(id=str(ident), display_name=name)
+    return found
+
+
+_PEOPLE: dict[tuple[Any, Any], Person] = {}
+_PEOPLE_MAX = 10_000
 
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([wdhm])")

@@ -7,12 +7,12 @@ open, so sync can put a page of issues and its checkpoint in one transaction.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
+from jira_pm import jsontext
 from jira_pm.model import Change, Issue, Sprint, Version
 from jira_pm.store.schema import FULL_SYNC_DUE, transaction
 from jira_pm.store.site import load_site
@@ -63,7 +63,7 @@ def _slim_raw(raw: dict) -> str:
     fields = slim.get("fields")
     if isinstance(fields, dict) and "worklog" in fields:
         slim["fields"] = {k: v for k, v in fields.items() if k != "worklog"}
-    return json.dumps(slim, separators=(",", ":"), ensure_ascii=False)
+    return jsontext.dumps(slim)
 
 
 def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
@@ -125,7 +125,7 @@ def save_issues(
                     i.id, i.key, i.project_key, i.issue_type, int(i.is_subtask), int(i.is_epic),
                     i.summary, i.status, i.status_id, i.status_category, i.resolution,
                     _iso(i.resolved_at), _iso(i.created), _iso(i.updated), _iso(i.due_date),
-                    json.dumps(list(i.labels), ensure_ascii=False), i.parent_id, i.epic_key,
+                    jsontext.dumps(list(i.labels)), i.parent_id, i.epic_key,
                     i.story_points, i.original_estimate_seconds, i.remaining_estimate_seconds,
                     i.time_spent_seconds, i.budget,
                     i.assignee.id if i.assignee else None,
@@ -223,7 +223,7 @@ def save_versions(conn: sqlite3.Connection, versions: Iterable[Version]) -> None
                 (
                     v.id, v.project_key, v.name, _iso(v.start_date), _iso(v.release_date),
                     int(v.released), int(v.archived), _iso(v.first_seen) or now,
-                    json.dumps(_version_raw(v), separators=(",", ":"), ensure_ascii=False),
+                    jsontext.dumps(_version_raw(v)),
                 )
                 for v in versions
             ],

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import json
 import sqlite3
+from collections.abc import Collection, Sequence
 from datetime import date, datetime
 
 from jira_pm.model import Change, Issue, Person, Site, Sprint, Version, Worklog
@@ -26,8 +27,25 @@ def _d(text: str | None) -> date | None:
 
 
 
-def load_site(conn: sqlite3.Connection) -> Site:
-    """The whole store as one consistent ``Site`` snapshot (one read transaction)."""
+def load_site(
+    conn: sqlite3.Connection,
+    *,
+    projects: Collection[str] | None = None,
+    sprint_ids: Collection[int] | None = None,
+) -> Site:
+    """The whole store as one consistent ``Site`` snapshot (one read transaction).
+
+    With ``projects``, only part of it: those projects' issues (with their
+    changes and worklogs) and versions, and the sprints in ``sprint_ids`` (all
+    sprints when None). ``engine.evaluate_store`` evaluates a large store so,
+    one group of projects at a time.
+    """
+    where, versions_where, params = "", "", []
+    if projects is not None:
+        params = sorted(projects)
+        marks = ",".join("?" * len(params))
+        where = f" WHERE project_key IN ({marks})"
+        versions_where = where
     people: dict[tuple[str, str | None], Person] = {}
 
     def person(ident: str | None, name: str | None) -> Person | None:
@@ -42,7 +60,11 @@ def load_site(conn: sqlite3.Connection) -> Site:
     # Millions of new objects would trigger the cyclic GC over and over; none form cycles.
     gc_was_enabled = gc.isenabled()
     gc.disable()
-    conn.execute("BEGIN")  # one snapshot across all SELECTs, even while sync writes (WAL)
+    # One snapshot across all SELECTs, even while sync writes (WAL); a caller reading
+    # several parts holds one transaction around them all.
+    own = not conn.in_transaction
+    if own:
+        conn.execute("BEGIN")
     try:
         issues = site.issues
         for r in conn.execute(
@@ -51,7 +73,7 @@ def load_site(conn: sqlite3.Connection) -> Site:
                       due_date, labels, parent_id, epic_key, story_points, original_estimate,
                       remaining_estimate, time_spent, budget, assignee_id, assignee_name,
                       creator_id, creator_name
-               FROM issues"""
+               FROM issues""" + where, params
         ):
             labels = r[15]
             issues[r[0]] = Issue(
@@ -65,29 +87,27 @@ def load_site(conn: sqlite3.Connection) -> Site:
                 time_spent_seconds=r[21], budget=r[22], assignee=person(r[23], r[24]),
                 creator=person(r[25], r[26]),
             )
-        _load_links(conn, issues, "issue_versions", "version_id", "fix_version_ids")
-        _load_links(conn, issues, "issue_sprints", "sprint_id", "sprint_ids")
+        # A part's child rows: those of its issues, found through the issues' project index.
+        of_part = (f" WHERE issue_id IN (SELECT id FROM issues{where})" if where else "", params)
+        _load_links(conn, issues, "issue_versions", "version_id", "fix_version_ids", of_part)
+        _load_links(conn, issues, "issue_sprints", "sprint_id", "sprint_ids", of_part)
 
-        _load_changes(conn, issues, people)
+        _load_changes(conn, issues, people, of_part)
         for r in conn.execute(
             "SELECT id, issue_id, author_id, author_name, started, seconds, updated "
-            "FROM worklogs ORDER BY issue_id, started, id"
+            f"FROM worklogs{of_part[0]} ORDER BY issue_id, started, id", of_part[1]
         ):
             issue = issues.get(r[1])
             if issue is not None:
                 issue.worklogs.append(
                     Worklog(r[0], r[1], person(r[2], r[3]), _dt(r[4]), r[5], _dt(r[6]))
                 )
-        for r in conn.execute(
-            "SELECT id, project_key, name, start_date, release_date, released, archived, "
-            "first_seen FROM versions"
-        ):
-            site.versions[r[0]] = Version(
-                r[0], r[1], r[2], _d(r[3]), _d(r[4]), bool(r[5]), bool(r[6]), _dt(r[7])
-            )
+        site.versions = load_versions(conn, versions_where, params)
         for r in conn.execute(
             "SELECT id, name, state, start, end, complete, board_id FROM sprints"
         ):
+            if sprint_ids is not None and r[0] not in sprint_ids:
+                continue
             site.sprints[r[0]] = Sprint(r[0], r[1], r[2], _dt(r[3]), _dt(r[4]), _dt(r[5]), r[6])
         site.status_categories = {
             row[0]: row[1] for row in conn.execute("SELECT id, category FROM statuses")
@@ -96,14 +116,27 @@ def load_site(conn: sqlite3.Connection) -> Site:
         synced = conn.execute("SELECT MAX(synced_at) FROM issues").fetchone()[0]
         site.synced_at = _dt(synced)
     finally:
-        conn.execute("COMMIT")
+        if own:
+            conn.execute("COMMIT")
         if gc_was_enabled:
             gc.enable()
     return site
 
 
+def load_versions(conn: sqlite3.Connection, where: str = "", params: Sequence = ()
+                  ) -> dict[int, Version]:
+    """Every stored version by id (or those ``where`` selects)."""
+    return {
+        r[0]: Version(r[0], r[1], r[2], _d(r[3]), _d(r[4]), bool(r[5]), bool(r[6]), _dt(r[7]))
+        for r in conn.execute(
+            "SELECT id, project_key, name, start_date, release_date, released, archived, "
+            "first_seen FROM versions" + where, params)
+    }
+
+
 def _load_changes(
-    conn: sqlite3.Connection, issues: dict[int, Issue], people: dict[tuple, Person]
+    conn: sqlite3.Connection, issues: dict[int, Issue], people: dict[tuple, Person],
+    of_part: tuple[str, list] = ("", []),
 ) -> None:
     """Append every stored changelog item to its issue's ``changes``, in history order.
 
@@ -123,7 +156,9 @@ def _load_changes(
     last_text, last_at = None, None
     for (issue_id, history_id, item_index, at_text, author_id, author_name, field, field_id,
          from_value, from_string, to_value, to_string) in conn.execute(
-            "SELECT * FROM changes"):  # primary-key order: grouped by issue, then history
+            "SELECT * FROM changes" + of_part[0], of_part[1]):
+        # Primary-key order (or, for a part, the issues' ids one by one, each issue's rows in
+        # primary-key order): every issue's items come together and in history order.
         if issue_id != current_id:
             issue = issues.get(issue_id)
             bucket = issue.changes if issue is not None else []
@@ -144,10 +179,12 @@ def _load_changes(
 
 
 def _load_links(
-    conn: sqlite3.Connection, issues: dict[int, Issue], table: str, column: str, attribute: str
+    conn: sqlite3.Connection, issues: dict[int, Issue], table: str, column: str, attribute: str,
+    of_part: tuple[str, list] = ("", []),
 ) -> None:
     grouped: dict[int, list[int]] = {}
-    for issue_id, other in conn.execute(f"SELECT issue_id, {column} FROM {table}"):
+    for issue_id, other in conn.execute(f"SELECT issue_id, {column} FROM {table}{of_part[0]}",
+                                        of_part[1]):
         grouped.setdefault(issue_id, []).append(other)
     for issue_id, others in grouped.items():
         issue = issues.get(issue_id)
