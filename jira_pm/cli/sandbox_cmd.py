@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import signal
 import time
+from typing import Any
 
 import click
 
@@ -73,17 +74,8 @@ def serve(flavor, host, port, issues, seed, data_file, latency_ms, rate_limit, e
     except OSError as exc:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror}",
                          hint="pick another --port (0 = any free port)") from exc
-    from jira_pm.words import plural
-
-    admin, readonly = site.credentials("admin"), site.credentials("readonly")
-    issues = plural(len(site.state.issues), "issue")
-    click.echo(f"Jira sandbox ({flavor}) with {issues} at {site.url} "
-               f"(ready in {time.perf_counter() - started:.1f}s)")
-    click.echo(f"  admin:     JIRA_EMAIL={admin['email']} JIRA_API_TOKEN={admin['api_token']}"
-               + (f" JIRA_PAT={admin['pat']}" if flavor == "server" else ""))
-    click.echo(f"  read-only: JIRA_EMAIL={readonly['email']} "
-               f"JIRA_API_TOKEN={readonly['api_token']}")
-    click.echo(f"  counters:  {site.url}/__sandbox/stats — Ctrl-C stops", nl=True)
+    for line in banner_lines(site, time.perf_counter() - started):
+        click.echo(line)
     # Ctrl-C stops, even when started in the background (which ignores SIGINT); so does
     # SIGTERM, the same clean way (the server thread is shut down, the port released).
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -95,6 +87,35 @@ def serve(flavor, host, port, issues, seed, data_file, latency_ms, rate_limit, e
         click.echo("sandbox stopped")
     finally:
         site.stop()
+
+
+def banner_lines(site: Any, ready_seconds: float) -> list[str]:
+    """What `sandbox serve` prints first: the URL, the projects, and each user's login.
+
+    Every user is listed with what logs in as them in this flavour (Cloud:
+    JIRA_EMAIL and JIRA_API_TOKEN; Data Center: JIRA_PAT, or the e-mail and token
+    for basic auth), so a rule pack can be tried as the admin, a plain user or
+    the read-only account without reading the docs.
+    """
+    from jira_pm.words import noun, plural
+
+    state = site.state
+    lines = [f"Jira sandbox ({site.flavor}) with {plural(len(state.issues), 'issue')} at "
+             f"{site.url} (ready in {ready_seconds:.1f}s)"]
+    projects = ", ".join(f"{p.key} ({p.name})" for p in state.projects.values())
+    lines.append(f"  {noun(len(state.projects), 'project')}: {projects or 'none'}")
+    rows = [("user", "role", "JIRA_EMAIL", "JIRA_API_TOKEN", "JIRA_PAT")]
+    for user in state.users.values():
+        role = "admin" if user.admin else "read-only" if user.readonly else "user"
+        rows.append((user.name, role, user.email, user.api_token, user.pat))
+    if site.flavor == "cloud":  # Cloud has no personal access tokens
+        rows = [row[:4] for row in rows]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        lines.append("  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths,
+                                                                        strict=True)).rstrip())
+    lines.append(f"  counters: {site.url}/__sandbox/stats — Ctrl-C stops")
+    return lines
 
 
 def _interrupt(signum, frame) -> None:

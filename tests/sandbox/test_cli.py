@@ -28,8 +28,13 @@ def test_serve_prints_url_and_answers_until_stopped(tmp_path: Path):
         first = process.stdout.readline()
         assert "Jira sandbox (server) with 1 issue at http://127.0.0.1:" in first
         url = first.split(" at ")[1].split()[0]
-        credentials = process.stdout.readline()
-        assert "JIRA_PAT=sandbox-pat-admin" in credentials
+        banner = [process.stdout.readline() for _ in range(5)]
+        assert banner[0] == "  project: ABC (Alpha)\n"
+        assert banner[1].split() == ["user", "role", "JIRA_EMAIL", "JIRA_API_TOKEN", "JIRA_PAT"]
+        assert banner[2].split() == ["admin", "admin", "pm-bot@example.com",
+                                     "sandbox-token-admin", "sandbox-pat-admin"]
+        assert banner[3].split()[:2] == ["readonly", "read-only"]
+        assert banner[4].startswith("  counters: ")
         answer = requests.get(f"{url}/rest/api/2/issue/ABC-1",
                               headers={"Authorization": "Bearer sandbox-pat-admin"}, timeout=5)
         assert answer.json()["fields"]["summary"] == "Only issue"
@@ -75,3 +80,19 @@ def test_serve_on_a_busy_port_is_a_one_line_usage_error():
                                            str(port)])
     assert result.exit_code == 2
     assert f"cannot listen on 127.0.0.1:{port}" in result.output and "--port" in result.output
+
+
+@pytest.mark.parametrize("flavor", ["cloud", "server"])
+def test_banner_lists_projects_and_every_users_login(flavor):
+    """The banner names each project and how to log in as each user, in this flavour's way."""
+    from jira_pm.cli.sandbox_cmd import banner_lines
+    from jira_pm.sandbox.server import Sandbox
+
+    with Sandbox(flavor, issues=5, seed=1) as site:
+        lines = banner_lines(site, 0.25)
+        users = list(site.state.users.values())
+    assert lines[0].endswith("(ready in 0.2s)") and lines[1] == "  project: SHOP (Shop project)"
+    assert len(lines) == 4 + len(users) and all(len(line) <= 100 for line in lines[1:])
+    for user, line in zip(users, lines[3:], strict=False):
+        login = [user.email, user.api_token] + ([user.pat] if flavor == "server" else [])
+        assert line.split()[0] == user.name and line.split()[2:] == login
