@@ -11,16 +11,19 @@ runs once more to show that an unchanged site costs zero writes.
 from __future__ import annotations
 
 import contextlib
+import shutil
 import tempfile
+import textwrap
 from collections.abc import Callable
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from jira_pm.config import Settings
 from jira_pm.runner import run_pipeline
-from jira_pm.words import plural
+from jira_pm.words import moment_text, plural
 
 DEMO_PROJECT = "PAY"
 DEMO_BUDGETS = [{"epic": "PAY-10", "hours": 40}]
@@ -55,45 +58,112 @@ def demo_settings(sandbox: Any, store_path: Path) -> Settings:
 
 
 def run_demo(flavor: str = "cloud", keep: Path | None = None,
-             echo: Callable[[str], Any] = print) -> int:
-    """Run the demo and print its story; returns the exit code (0 when all went well)."""
+             echo: Callable[[str], Any] = print, verbose: bool = False,
+             width: int | None = None) -> int:
+    """Run the demo and print its story; returns the exit code (0 when all went well).
+
+    The story is for a project manager: plain words, the rule codes explained,
+    why each label changed, lines wrapped to ``width`` (the terminal's by
+    default). ``verbose`` adds the request counts an engineer wants.
+    """
     from jira_pm.jira.client import JiraClient
+    from jira_pm.rulepack import load_pack
     from jira_pm.sandbox.server import Sandbox
 
+    say = _Teller(echo, width or shutil.get_terminal_size((100, 24)).columns)
     with contextlib.ExitStack() as stack:
         folder = Path(keep) if keep else Path(stack.enter_context(
             tempfile.TemporaryDirectory(prefix="jira-pm-demo-")))
         folder.mkdir(parents=True, exist_ok=True)
+        _forget_earlier_demo(folder)
         sandbox = stack.enter_context(Sandbox(flavor, scenario=demo_scenario_path()))
         state, url = sandbox.state, sandbox.url
         settings = demo_settings(sandbox, folder / "demo.sqlite")
+        pack = load_pack(settings)
         as_of = demo_now()
         kind = "Jira Cloud" if flavor == "cloud" else "Jira Data Center"
-        echo(f"jira-pm demo: a sandboxed {kind} site at {url}, project {DEMO_PROJECT} "
-             f"\"Payments Platform\", as of {as_of:%a %d %b %Y %H:%M} UTC")
-        echo("")
+        say(f"jira-pm demo: a sandboxed {kind} site at {url}, project {DEMO_PROJECT} "
+            f"\"Payments Platform\", as of {moment_text(as_of, ZoneInfo(DEMO_TIMEZONE))}")
+        say("")
         labels_before = {i.key: list(i.labels) for i in state.issues.values()}
 
         client = JiraClient.from_settings(settings.jira)
         report = run_pipeline(settings, client, as_of=as_of)
-        echo(f"1. sync: {report.sync_summary}")
-        echo("")
-        _echo_findings(settings, echo)
-        _echo_writes(state, labels_before, echo)
+        _tell_sync(settings, report, sandbox, say, verbose)
+        _tell_findings(settings, pack, say)
+        _tell_writes(state, labels_before, pack, say)
 
         again = run_pipeline(settings, JiraClient.from_settings(settings.jira), as_of=as_of)
         outcome = again.writeback.outcome if again.writeback else None
         writes = len(outcome.done) if outcome else 0
-        echo(f"4. run again with nothing changed in Jira: {plural(writes, 'write')}.")
-        echo("")
+        say(f"4. Ran again with nothing changed in Jira: {plural(writes, 'write')}.")
+        say("")
         index = write_demo_report(settings, as_of, folder / "report" if keep else None)
-        echo(f"5. status report: {index}")
-        echo("")
-        echo(f"The store is {settings.store_path}" + (" (kept)." if keep else
-             " (deleted now; pass --keep DIR to keep it)."))
-        echo("Try it on your site: jira-pm init, then jira-pm sync, jira-pm audit, "
-             "jira-pm apply --dry-run.")
+        say("5. Status report for stakeholders, to open in a browser:")
+        say.verbatim(f"   {index}")
+        say("")
+        if keep:
+            config = write_demo_config(folder, sandbox)
+            say(f"Kept the store, the report and a {config.name} for them in:")
+            say.verbatim(f"   {folder}")
+            say("Commands that read only the store work with that config, for example:")
+            say.verbatim(f"   jira-pm --config {config} audit --as-of {as_of.date().isoformat()}")
+        else:
+            say("The store was deleted; pass --keep DIR to keep it with a config for it.")
+        say("Try it on your site: jira-pm init, then jira-pm sync, jira-pm audit, "
+            "jira-pm apply --dry-run.")
         return max(report.exit_code, again.exit_code)
+
+
+def _forget_earlier_demo(folder: Path) -> None:
+    """Remove an earlier demo's store from a kept folder: it belongs to a sandbox that is gone
+    (each demo serves on a new port), so this demo starts a store of its own."""
+    for name in ("demo.sqlite", "demo.sqlite-wal", "demo.sqlite-shm"):
+        (folder / name).unlink(missing_ok=True)
+
+
+class _Teller:
+    """Prints the story, each paragraph wrapped to the width, continuation lines indented."""
+
+    def __init__(self, echo: Callable[[str], Any], width: int):
+        self.echo = echo
+        self.width = max(40, width)
+
+    def verbatim(self, line: str) -> None:
+        """A path or a command: never wrapped, so it can be copied whole."""
+        self.echo(line)
+
+    def __call__(self, text: str, indent: str = "", hang: str | None = None) -> None:
+        if not text:
+            self.echo("")
+            return
+        hang = indent if hang is None else hang
+        for line in textwrap.wrap(text, self.width, initial_indent=indent,
+                                  subsequent_indent=hang, break_on_hyphens=False,
+                                  break_long_words=False):
+            self.echo(line)
+
+
+def write_demo_config(folder: Path, sandbox: Any) -> Path:
+    """A jira-pm.toml for the kept store: the demo's settings, no credentials.
+
+    The sandbox is gone when the demo ends, so it serves the commands that read
+    only the store (audit, status, log, report, explain).
+    """
+    budgets = "\n".join(f'[[budget]]\nepic = "{b["epic"]}"\nhours = {b["hours"]}'
+                        for b in DEMO_BUDGETS)
+    text = (
+        "# Written by `jira-pm demo --keep`: the demo site's settings for the kept store.\n"
+        "# The demo's sandbox stopped when the demo ended, so use it with the commands that\n"
+        "# read only the store: audit, status, log, report, explain KEY.\n"
+        f'[jira]\nurl = "{sandbox.url}"\ndeployment = "{sandbox.flavor}"\n\n'
+        f'[scope]\nprojects = ["{DEMO_PROJECT}"]\n\n'
+        '[store]\npath = "demo.sqlite"\n\n'
+        f'[calendar]\ntimezone = "{DEMO_TIMEZONE}"\n\n{budgets}\n'
+    )
+    path = folder / "jira-pm.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
 
 
 def write_demo_report(settings: Settings, as_of: datetime, out: Path | None = None) -> Path:
@@ -105,30 +175,65 @@ def write_demo_report(settings: Settings, as_of: datetime, out: Path | None = No
     return generate(settings, out, as_of=as_of)
 
 
-def _echo_findings(settings: Settings, echo: Callable[[str], Any]) -> None:
+def _counts(settings: Settings) -> dict[str, int]:
+    from jira_pm.store.schema import connect
+
+    conn = connect(settings.store_path, readonly=True)
+    try:
+        return {table: conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+                for table in ("issues", "changes", "worklogs", "versions", "sprints")}
+    finally:
+        conn.close()
+
+
+def _tell_sync(settings: Settings, report: Any, sandbox: Any, say: _Teller,
+               verbose: bool) -> None:
+    n = _counts(settings)
+    say(f"1. Copied the project from Jira: {plural(n['issues'], 'issue')} with "
+        f"{plural(n['changes'], 'history entry')} and {plural(n['worklogs'], 'worklog')}, "
+        f"{plural(n['versions'], 'release')} and {plural(n['sprints'], 'sprint')}.")
+    if verbose:
+        say(f"sync: {report.sync_summary}; the sandbox answered "
+            f"{plural(sandbox.stats()['total'], 'request')} in all", indent="   ")
+    say("")
+
+
+def _tell_findings(settings: Settings, pack: Any, say: _Teller) -> None:
+    from jira_pm.model import severity_rank
     from jira_pm.store.findings import open_findings
     from jira_pm.store.schema import connect
 
-    conn = connect(settings.store_path)
+    conn = connect(settings.store_path, readonly=True)
     try:
         findings = open_findings(conn)
         keys = {row["id"]: row["key"] for row in conn.execute("SELECT id, key FROM issues")}
     finally:
         conn.close()
-    echo(f"2. findings ({len(findings)}):")
+    findings.sort(key=lambda f: (-severity_rank(f.severity), f.rule_id))
+    say(f"2. Found {plural(len(findings), 'problem')}:")
     for finding in findings:
-        targets = ", ".join(keys.get(i, str(i)) for i in finding.issue_ids)
+        targets = ", ".join(keys[i] for i in finding.issue_ids if i in keys)
         where = f" -> {finding.label} on {targets}" if finding.label and targets else ""
-        echo(f"   {finding.severity:<8} {finding.rule_id:<6} {finding.message}{where}")
-    echo("")
+        lead = f"   {finding.severity:<7} {finding.rule_id}  "
+        say(f"{finding.message}{where}", indent=lead, hang=" " * len(lead))
+    titles = {rule.id: rule.title for rule in pack.rules}
+    shown = sorted({f.rule_id for f in findings})
+    if shown:
+        say("Rules: " + "; ".join(f"{rid} {titles.get(rid, '').lower()}" for rid in shown)
+            + ".", indent="   ", hang="   ")
+    say("")
 
 
-def _echo_writes(state: Any, labels_before: dict[str, list[str]],
-                 echo: Callable[[str], Any]) -> None:
+def _tell_writes(state: Any, labels_before: dict[str, list[str]], pack: Any,
+                 say: _Teller) -> None:
     """What is in Jira now, read back from the sandbox (not from jira-pm's own records)."""
     from jira_pm.jira.format import find_markers, plain_text
 
-    echo("3. written to Jira (read back from the sandbox):")
+    setters: dict[str, list[str]] = {}
+    for rule in pack.rules:
+        if rule.label:
+            setters.setdefault(rule.label, []).append(rule.id)
+    say("3. Written to Jira (read back from the sandbox):")
     for issue in sorted(state.issues.values(), key=lambda i: int(i.key.rsplit("-", 1)[1])):
         before, after = labels_before.get(issue.key, []), list(issue.labels)
         added = [x for x in after if x not in before]
@@ -136,10 +241,14 @@ def _echo_writes(state: Any, labels_before: dict[str, list[str]],
         ours = [c for c in issue.comments if find_markers(c.body)]
         if not (added or removed or ours):
             continue
-        change = " ".join([*(f"+{x}" for x in added), *(f"-{x}" for x in removed)])
-        echo(f"   {issue.key:<7} labels: {', '.join(after) or '(none)'}"
-             + (f"   ({change})" if change else ""))
+        say(f"labels now: {', '.join(after) or '(none)'}"
+            + "".join(f"; added {x}" for x in added), indent=f"   {issue.key:<7} ",
+            hang=" " * 11)
+        for label in removed:
+            rules = ", ".join(setters.get(label, [])) or "no rule"
+            say(f"removed {label}: none of the rules that set it ({rules}) flags "
+                f"{issue.key} now, so the label was stale", indent=" " * 11)
         for comment in ours:
             first = plain_text(comment.body).strip().splitlines()[0].strip("*")
-            echo(f"           comment: {first}")
-    echo("")
+            say(f"comment: {first}", indent=" " * 11, hang=" " * 20)
+    say("")

@@ -71,6 +71,12 @@ class Rule:
         assert found is not None, f"rule {self.id} names an unknown check {self.check}"
         return found
 
+    @property
+    def title(self) -> str:
+        """The rule's title: the first line of its check's documentation, without the stop."""
+        doc = self.spec.doc.splitlines()
+        return doc[0].rstrip(".") if doc else ""
+
 
 @dataclass(frozen=True)
 class RulePack:

@@ -161,10 +161,12 @@ def run_command(ctx: click.Context, dry_run: bool, quiet: bool, log_json: Path |
 @click.option("--flavor", type=click.Choice(["cloud", "server"]), default="cloud",
               show_default=True, help="Which Jira the sandbox plays.")
 @click.option("--keep", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Keep the demo's store and config in this folder (default: a temp folder).")
+              help="Keep the demo's store, its report and a config for them in this folder "
+              "(default: a temporary folder, deleted at the end).")
+@click.option("--verbose", "-v", is_flag=True, help="Also show the sync's request counts.")
 @click.pass_context
-def demo_command(ctx: click.Context, flavor: str, keep: Path | None) -> None:
+def demo_command(ctx: click.Context, flavor: str, keep: Path | None, verbose: bool) -> None:
     """Run the whole pipeline on a seeded sandbox site and show what it found and wrote."""
     from jira_pm.demo import run_demo
 
-    ctx.exit(run_demo(flavor=flavor, keep=keep, echo=click.echo))
+    ctx.exit(run_demo(flavor=flavor, keep=keep, echo=click.echo, verbose=verbose))

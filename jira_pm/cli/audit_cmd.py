@@ -180,10 +180,8 @@ def rules_list(ctx, rules_dirs):
     pack = _pack(ctx, rules_dirs)
     rows = [("ID", "ON", "SEVERITY", "LABEL", "CHECK", "TITLE")]
     for rule in sorted(pack.rules, key=lambda r: r.id):
-        doc = rule.spec.doc.splitlines()
-        title = doc[0].rstrip(".") if doc else ""
         rows.append((rule.id, "yes" if rule.enabled else "no", rule.severity,
-                     rule.label or "-", rule.check, title))
+                     rule.label or "-", rule.check, rule.title))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
         echo("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
