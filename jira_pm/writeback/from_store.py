@@ -14,6 +14,7 @@ from jira_pm.writeback.apply import Applier, FaultHook, Outcome, finalize
 from jira_pm.writeback.plan import Plan, Policy, plan_candidates
 from jira_pm.writeback.store_io import issues_in_scope, resolved_findings, update_labels
 from jira_pm.writeback.store_io import owned_labels as owned_by_jira_pm
+from jira_pm.writeback.workers import Progress
 
 # Asked before the first write-back to a site (see ``apply_from_store``); raises to decline.
 ConfirmHook = Callable[[Plan], None]
@@ -69,12 +70,15 @@ def apply_from_store(
     run_id: str | None = None,
     fault: FaultHook | None = None,
     confirm: ConfirmHook | None = None,
+    progress: Progress | None = None,
 ) -> WritebackResult:
     """Plan from the store's open findings and, unless ``dry_run``, perform the plan.
 
     ``confirm`` is called with the plan before the first write-back to a site (the
     ledger records no write yet) when the plan has writes; it raises to decline,
-    and then nothing is written, not even a ledger row.
+    and then nothing is written, not even a ledger row. Writes to different issues
+    go out concurrently, up to ``[jira] max_parallel`` at once (see ``workers``);
+    ``progress`` is advanced once per write.
     """
     if findings is None:
         from jira_pm.store.findings import open_findings
@@ -93,5 +97,6 @@ def apply_from_store(
         conn, client, run_id or new_run_id(), adf=uses_adf(settings, client),
         notify_users=settings.writeback.notify_users, fault=fault,
         on_labels_written=lambda issue_id, add, remove: update_labels(conn, issue_id, add, remove),
+        parallel=settings.jira.max_parallel, progress=progress,
     )
     return WritebackResult(plan, applier.apply(plan))
