@@ -187,3 +187,20 @@ def test_the_project_gate_counts_refusals_in_plan_order_not_answer_order():
     gate.answered(5, DENIED_ANSWER)
     assert gate.skipped == {"PAY": 0}  # the fifth refusal in a row
     assert gate.decide(6) == SKIP and gate.skipped == {"PAY": 1}
+
+
+def test_marker_searches_before_the_writes_go_out_together(store_path):
+    """The plan's marker searches (one comment read per issue) run max_parallel at a time."""
+    conn, ids = many(store_path, 6)
+    jira = FakeJira({i: [] for i in ids})
+    barrier = threading.Barrier(3, timeout=2)  # read one at a time, this breaks the plan
+    original = jira.comments
+
+    def comments(issue_id):
+        if issue_id <= 3:
+            barrier.wait()
+        return original(issue_id)
+
+    jira.comments = comments
+    result = apply(conn, jira, [finding(issues=ids)], cfg=_parallel(4), dry_run=True)
+    assert len(result.plan.writes) == 12 and jira.reads == 6

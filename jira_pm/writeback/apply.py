@@ -22,6 +22,7 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -141,6 +142,25 @@ class MarkerFinder:
                     return comment
         return None
 
+    def prefetch(self, issue_ids: list[int], parallel: int) -> None:
+        """Read these issues' comments, ``parallel`` at a time; errors wait for ``find_comment``."""
+        wanted = [i for i in dict.fromkeys(issue_ids)
+                  if i not in self._cache and i not in self._refused]
+        if parallel < 2 or len(wanted) < 2:
+            return
+
+        def read(issue_id: int) -> None:
+            try:
+                self._cache[issue_id] = list(self._client.comments(issue_id))
+            except REFUSED as exc:
+                self._refused[issue_id] = exc
+            except JiraError:
+                pass  # asked again, and raised, when the plan gets to it
+
+        with ThreadPoolExecutor(min(parallel, len(wanted)),
+                                thread_name_prefix="jira-pm-search") as pool:
+            list(pool.map(read, wanted))
+
 
 def _normalized(body: Any) -> str:
     """A comment body's words: ADF or wiki text, escapes and whitespace runs ignored."""
@@ -159,21 +179,30 @@ def says(body: Any, text: CommentText) -> bool:
     return _normalized(body) == _normalized(render(text, adf=not isinstance(body, str)))
 
 
-def finalize(candidates: Plan, client: Any, max_writes: int) -> Plan:
+def finalize(candidates: Plan, client: Any, max_writes: int, parallel: int = 1) -> Plan:
     """The plan a run performs: comments found by marker dropped, then at most ``max_writes``.
 
     Marker searches are reads, so a dry run makes them too, and its plan is
     the plan the real run performs. Writes past the bound are deferred (most
-    severe go first); they are not searched, to keep a bounded run cheap. A
+    severe go first); they are not searched, to keep a bounded run cheap. The
+    searches go out ``parallel`` at a time. A
     comment whose issue refuses the search (deleted, not visible) goes to
     ``plan.unreadable``: it cannot be posted safely, the rest of the plan can.
     """
     finder = MarkerFinder(client)
     plan = Plan(skipped=list(candidates.skipped))
-    for write in candidates.writes:
+    searched_to = 0  # candidates before this one have had their issues' comments read
+    for position, write in enumerate(candidates.writes):
         if len(plan.writes) >= max_writes:
             plan.deferred.append(write)
             continue
+        if position >= searched_to:
+            # Read ahead, in parallel, the comments of the issues the next writes up to the
+            # bound will search: exactly those, so a bounded run reads no more than before.
+            searched_to = position + max_writes - len(plan.writes)
+            finder.prefetch([w.issue_id for w in candidates.writes[position:searched_to]
+                             if isinstance(w, CommentWrite) and w.needs_marker_search],
+                            parallel)
         if isinstance(write, CommentWrite) and write.needs_marker_search:
             try:
                 found = finder.find_comment(write.issue_id, write.rule_id, write.fingerprint)

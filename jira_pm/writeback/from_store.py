@@ -56,7 +56,8 @@ def build_plan(conn: sqlite3.Connection, client: Any, settings: Any, findings: S
     resolved = resolved_findings(conn, {fp for fp, _ in records if fp not in open_prints})
     issues = issues_in_scope(conn, settings.scope.projects)
     candidates = plan_candidates(issues, findings, records, policy, resolved)
-    return finalize(candidates, client, settings.writeback.max_writes)
+    return finalize(candidates, client, settings.writeback.max_writes,
+                    settings.jira.max_parallel)
 
 
 def apply_from_store(
