@@ -117,10 +117,13 @@ def writeback_lines(result: WritebackResult | None, dry_run: bool = False,
         return []
     plan, outcome = result.plan, result.outcome
     lines: list[str] = []
-    planned = plan.lines()
+    planned = plan.lines_by_issue()
     if dry_run or outcome is None:
-        lines.append(f"plan (dry run, nothing written): {plural(len(plan.writes), 'write')}, "
-                     f"{len(plan.deferred):,} deferred to later runs")
+        now = len(plan.lines())
+        issues = len({write.issue_key for write in plan.writes})
+        lines.append(f"plan (dry run, nothing written): {plural(now, 'change')} to "
+                     f"{plural(issues, 'issue')} now, {plural(len(planned) - now, 'change')} "
+                     "deferred to later runs (max_writes)")
     else:
         lines.append(f"writes: {len(outcome.done)} done, {len(outcome.failed)} failed, "
                      f"{outcome.deferred} deferred to the next run"

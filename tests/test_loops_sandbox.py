@@ -140,6 +140,9 @@ def test_log_after_a_killed_run_shows_its_unanswered_write_as_interrupted(tmp_pa
         document = json.loads(result.output)
         assert [r["outcome"] for r in document["runs"]] == ["interrupted"]
         statuses = [w["status"] for w in document["writes"]]
-        # The killed write reached Jira (after-request): every counted write is listed.
-        assert statuses == ["done"] * (writes(app) - 1) + ["interrupted"]
-        assert document["writes"][-1]["operation"] == "labels"
+        # Every write that reached Jira has its row (pending is committed before the request);
+        # the killed one and any others in flight with it (up to max_parallel) are interrupted.
+        assert len(statuses) >= writes(app) >= statuses.count("done")
+        assert set(statuses) == {"done", "interrupted"} and statuses.count("interrupted") <= 4
+        assert "labels" in {w["operation"] for w in document["writes"]
+                            if w["status"] == "interrupted"}

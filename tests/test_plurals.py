@@ -40,9 +40,10 @@ def test_plan_size_counts_one_label_change_and_one_comment():
 
 
 def test_dry_run_and_failure_lines_count_one_write():
-    """A dry run of one write says "1 write"; one refused write says "1 label write"."""
+    """A dry run's header counts with plurals; one refused write says "1 label write"."""
     [head] = writeback_lines(WritebackResult(Plan(), None), dry_run=True)[:1]
-    assert head == "plan (dry run, nothing written): 0 writes, 0 deferred to later runs"
+    assert head == ("plan (dry run, nothing written): 0 changes to 0 issues now, 0 changes "
+                    "deferred to later runs (max_writes)")
     failed = [Failure("ABC-1", "labels", "forbidden", http_status=403)]
     lines = failure_lines(failed, {"ABC": 1})
     assert lines[0].startswith("failed: ABC: 1 label write refused with 403")

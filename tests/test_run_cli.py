@@ -89,7 +89,8 @@ def test_apply_dry_run_prints_the_plan_then_apply_performs_it(tmp_path):
         conn.close()
         dry = invoke(config, "apply", "--dry-run")
         assert dry.exit_code == 0, dry.output
-        assert "plan (dry run, nothing written): 7 writes, 0 deferred to later runs" in dry.stdout
+        assert ("plan (dry run, nothing written): 7 changes to 4 issues now, 0 changes deferred "
+                "to later runs (max_writes)") in dry.stdout
         plan_line = [line.split() for line in dry.stdout.splitlines() if "ABC-1 " in line][0]
         assert plan_line[:4] == ["ABC-1", "add-label", "pm-overdue", "OD001"]
         assert sandbox.labels("ABC-1") == ["backend"]
@@ -114,7 +115,7 @@ def test_apply_after_sync_without_audit_writes_the_findings_not_removals(tmp_pat
         dry = invoke(config, "apply", "--dry-run")
         assert dry.exit_code == 0, dry.output
         assert "findings: 3 open (3 new, 0 resolved)" in dry.stdout
-        assert "plan (dry run, nothing written): 7 writes" in dry.stdout
+        assert "plan (dry run, nothing written): 7 changes to 4 issues now" in dry.stdout
         removals = [line for line in dry.stdout.splitlines() if "remove-label" in line]
         assert [line.split()[:3] for line in removals] == [["ABC-4", "remove-label",
                                                             "pm-at-risk"]]

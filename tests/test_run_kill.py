@@ -32,14 +32,14 @@ def _ledger_rows(store: Path, operation: str) -> int:
 
 @pytest.mark.parametrize("operation", ["labels", "comment"])
 def test_run_killed_during_apply_then_rerun_leaves_no_twin_and_no_gap(tmp_path, operation):
-    """Killed (SIGKILL, by pid) once apply has begun a write, a rerun completes with no twins."""
+    """Killed (SIGKILL, by pid) during concurrent writes, a rerun completes with no twins."""
     script = Path(sys.executable).with_name("jira-pm")
     if not script.exists():
         pytest.skip(f"no console script beside {sys.executable}")
     with Sandbox("server", scenario=scenario(), latency_ms=40) as sandbox:
         config = tmp_path / "jira-pm.toml"
         config.write_text(
-            f'[jira]\nurl = "{sandbox.url}"\ndeployment = "server"\n'
+            f'[jira]\nurl = "{sandbox.url}"\ndeployment = "server"\nmax_parallel = 4\n'
             f'pat = "{sandbox.credentials()["pat"]}"\n'
             '[scope]\nprojects = ["ABC"]\n[store]\npath = "store.sqlite"\n', encoding="utf-8")
         store = tmp_path / "store.sqlite"

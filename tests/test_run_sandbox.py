@@ -202,10 +202,13 @@ def test_a_crash_after_a_comment_post_never_duplicates_it(flavor, tmp_path):
         with pytest.raises(Crash):
             run(settings, fault=crash_at("after-request", "comment", 1))
         conn = connect(settings.store_path)
-        assert [e.status for e in ledger.entries(conn) if e.operation == "comment"] == ["pending"]
+        # Comments posted alongside it (max_parallel) were cut short by the same kill.
+        statuses = [e.status for e in ledger.entries(conn) if e.operation == "comment"]
         conn.close()
+        assert statuses[0] == "pending" and set(statuses) <= {"pending", "done"}
         report = run(settings)
-        assert report.exit_code == 0 and report.writeback.outcome.adopted == 1
+        assert report.exit_code == 0
+        assert report.writeback.outcome.adopted == statuses.count("pending")
         assert labels(app) == EXPECTED_LABELS and markers(app) == EXPECTED_COMMENTS
 
 

@@ -152,7 +152,7 @@ def test_plan_lines_say_issue_operation_rule_and_why():
     assert plan.lines() == [
         ("ABC-1", "add-label pm-overdue", "OD001", "version 1.4 is 3 days late"),
         ("ABC-1", "remove-label pm-old", "-", "no open finding wants this label"),
-        ("ABC-1", "comment", "OD001", "new finding: version 1.4 is 3 days late"),
+        ("ABC-1", "comment", "OD001", "not commented on yet: version 1.4 is 3 days late"),
     ]
 
 

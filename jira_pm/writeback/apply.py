@@ -20,7 +20,10 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -43,7 +46,13 @@ from jira_pm.jira.format import (
     render,
 )
 from jira_pm.store import ledger
-from jira_pm.writeback.failures import Failure, ProjectGate
+from jira_pm.writeback.failures import (
+    DENIED_ANSWER,
+    OTHER_ANSWER,
+    WENT_THROUGH,
+    Failure,
+    ProjectGate,
+)
 from jira_pm.writeback.plan import (
     POLICY_ON_CHANGE,
     CommentWrite,
@@ -51,6 +60,7 @@ from jira_pm.writeback.plan import (
     Plan,
     Write,
 )
+from jira_pm.writeback.workers import LedgerDesk, Progress, SharedPause, perform_all
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +142,25 @@ class MarkerFinder:
                     return comment
         return None
 
+    def prefetch(self, issue_ids: list[int], parallel: int) -> None:
+        """Read these issues' comments, ``parallel`` at a time; errors wait for ``find_comment``."""
+        wanted = [i for i in dict.fromkeys(issue_ids)
+                  if i not in self._cache and i not in self._refused]
+        if parallel < 2 or len(wanted) < 2:
+            return
+
+        def read(issue_id: int) -> None:
+            try:
+                self._cache[issue_id] = list(self._client.comments(issue_id))
+            except REFUSED as exc:
+                self._refused[issue_id] = exc
+            except JiraError:
+                pass  # asked again, and raised, when the plan gets to it
+
+        with ThreadPoolExecutor(min(parallel, len(wanted)),
+                                thread_name_prefix="jira-pm-search") as pool:
+            list(pool.map(read, wanted))
+
 
 def _normalized(body: Any) -> str:
     """A comment body's words: ADF or wiki text, escapes and whitespace runs ignored."""
@@ -150,21 +179,30 @@ def says(body: Any, text: CommentText) -> bool:
     return _normalized(body) == _normalized(render(text, adf=not isinstance(body, str)))
 
 
-def finalize(candidates: Plan, client: Any, max_writes: int) -> Plan:
+def finalize(candidates: Plan, client: Any, max_writes: int, parallel: int = 1) -> Plan:
     """The plan a run performs: comments found by marker dropped, then at most ``max_writes``.
 
     Marker searches are reads, so a dry run makes them too, and its plan is
     the plan the real run performs. Writes past the bound are deferred (most
-    severe go first); they are not searched, to keep a bounded run cheap. A
+    severe go first); they are not searched, to keep a bounded run cheap. The
+    searches go out ``parallel`` at a time. A
     comment whose issue refuses the search (deleted, not visible) goes to
     ``plan.unreadable``: it cannot be posted safely, the rest of the plan can.
     """
     finder = MarkerFinder(client)
     plan = Plan(skipped=list(candidates.skipped))
-    for write in candidates.writes:
+    searched_to = 0  # candidates before this one have had their issues' comments read
+    for position, write in enumerate(candidates.writes):
         if len(plan.writes) >= max_writes:
             plan.deferred.append(write)
             continue
+        if position >= searched_to:
+            # Read ahead, in parallel, the comments of the issues the next writes up to the
+            # bound will search: exactly those, so a bounded run reads no more than before.
+            searched_to = position + max_writes - len(plan.writes)
+            finder.prefetch([w.issue_id for w in candidates.writes[position:searched_to]
+                             if isinstance(w, CommentWrite) and w.needs_marker_search],
+                            parallel)
         if isinstance(write, CommentWrite) and write.needs_marker_search:
             try:
                 found = finder.find_comment(write.issue_id, write.rule_id, write.fingerprint)
@@ -203,6 +241,9 @@ class Applier:
         notify_users: bool = True,
         fault: FaultHook | None = None,
         on_labels_written: Callable[[int, tuple[str, ...], tuple[str, ...]], None] | None = None,
+        parallel: int = 1,
+        progress: Progress | None = None,
+        pause: SharedPause | None = None,
     ):
         self.conn = conn
         self.client = client
@@ -212,15 +253,24 @@ class Applier:
         self.fault = fault or (lambda point, write: None)
         self.on_labels_written = on_labels_written
         self.finder = MarkerFinder(client)
-        self.gate = ProjectGate()
+        self.parallel = max(1, parallel)
+        self.progress = progress
+        self.pause = pause or SharedPause()
+        self.desk = LedgerDesk()
+        self._notices: list[str] = []
+        self._notice_lock = threading.Lock()
         self._properties_refused = False  # no comment properties here: stop asking this run
+        # Until Jira first answers a comment property PUT, one at a time: a refusal is
+        # then tried once, not once per worker.
+        self._properties_answered = False
+        self._property_probe = threading.Lock()
 
     def apply(self, plan: Plan) -> Outcome:
         """Perform every write of a finalized plan; refused writes are recorded, not raised."""
         outcome = Outcome(self.run_id, deferred=len(plan.deferred), adopted=len(plan.adopted))
         for issue_id, issue_key, rule_id, fingerprint, comment_id, believed in plan.adopted:
-            ledger.record_done(
-                self.conn, run_id=self.run_id, issue_id=issue_id, issue_key=issue_key,
+            self._record(
+                ledger.record_done, run_id=self.run_id, issue_id=issue_id, issue_key=issue_key,
                 operation=ledger.OP_COMMENT, rule_id=rule_id, fingerprint=fingerprint,
                 comment_id=comment_id, content_hash=believed,
                 detail="found on the issue by its marker; not posted again",
@@ -230,20 +280,65 @@ class Applier:
                                   believed, outcome)
         for write, status, message in plan.unreadable:
             self._unreadable(write, status, message, outcome)
-        for write in plan.writes:
-            if not self.gate.allows(write.issue_key):
-                continue
-            done = len(outcome.done)
-            if isinstance(write, LabelWrite):
-                self._labels(write, outcome)
-            elif write.operation == ledger.OP_COMMENT:
-                self._post_comment(write, outcome)
-            else:
-                self._edit_comment(write, outcome)
-            if len(outcome.done) > done:
-                self.gate.succeeded(write.issue_key)
-        outcome.given_up = dict(self.gate.skipped)
+        gate = ProjectGate([write.issue_key for write in plan.writes])
+        results = [Outcome(self.run_id) for _ in plan.writes]
+
+        def step(index: int) -> str:
+            return self._perform(plan.writes[index], results[index])
+
+        if self.progress is not None:
+            self.progress.start(len(plan.writes))
+        try:
+            with self._pauses_on_429():
+                perform_all([write.issue_id for write in plan.writes], gate, step,
+                            parallel=self.parallel, desk=self.desk,
+                            on_finished=self.progress.advance if self.progress else
+                            lambda count: None)
+        finally:
+            if self.progress is not None:
+                self.progress.finish()
+            # In plan order whatever order the answers came in: the summary reads the same.
+            for result in results:
+                outcome.done.extend(result.done)
+                outcome.failed.extend(result.failed)
+            outcome.notices.extend(self._notices)
+            outcome.given_up = dict(gate.skipped)
         return outcome
+
+    def _perform(self, write: Write, outcome: Outcome) -> str:
+        """One write (and, for a new comment, its property); its answer for the ProjectGate."""
+        if isinstance(write, LabelWrite):
+            self._labels(write, outcome)
+        elif write.operation == ledger.OP_COMMENT:
+            self._post_comment(write, outcome)
+        else:
+            self._edit_comment(write, outcome)
+        if outcome.done:
+            return WENT_THROUGH
+        return DENIED_ANSWER if any(f.denied for f in outcome.failed) else OTHER_ANSWER
+
+    @contextmanager
+    def _pauses_on_429(self) -> Iterator[None]:
+        """Feed the client's retry waits to the shared pause while the writes go out."""
+        http = getattr(self.client, "http", None)
+        if http is None or not hasattr(http, "add_wait_observer"):  # a test's fake client
+            yield
+            return
+        http.add_wait_observer(self.pause.observe)
+        try:
+            yield
+        finally:
+            http.remove_wait_observer(self.pause.observe)
+
+    def _notice(self, text: str, once: str | None = None) -> None:
+        """Say ``text`` in the summary; with ``once``, unless a notice starting so was said."""
+        with self._notice_lock:
+            if once is None or not any(n.startswith(once) for n in self._notices):
+                self._notices.append(text)
+
+    def _record(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """A ledger or store write, committed on the store's own thread before this returns."""
+        return self.desk.call(function, self.conn, *args, **kwargs)
 
     def _unreadable(self, write: Write, status: int | None, message: str,
                     outcome: Outcome) -> None:
@@ -251,12 +346,13 @@ class Applier:
         why = (f"could not search the issue's comments for jira-pm's marker ({message}); "
                "not posted, the next run searches again")
         # The hash of any earlier unknown POST is kept: the next adoption compares with it.
-        entry = ledger.record_pending(
-            self.conn, run_id=self.run_id, issue_id=write.issue_id, issue_key=write.issue_key,
+        entry = self._record(
+            ledger.record_pending, run_id=self.run_id, issue_id=write.issue_id,
+            issue_key=write.issue_key,
             operation=write.operation, rule_id=write.rule_id, fingerprint=write.fingerprint,
             content_hash=write.pending_hash, detail=write.why,
         )
-        ledger.record_result(self.conn, entry, ledger.FAILED, http_status=status, detail=why)
+        self._record(ledger.record_result, entry, ledger.FAILED, http_status=status, detail=why)
         outcome.failed.append(Failure(write.issue_key, write.operation, why, status,
                                       unsent=True))
 
@@ -268,17 +364,17 @@ class Applier:
         error is recorded and raised, since it means Jira as a whole is unusable.
         """
         self.fault("before-request", write)
+        self.pause.wait()
         try:
             answer = call()
         except WRITE_REFUSED as exc:
-            ledger.record_result(self.conn, entry, ledger.FAILED, http_status=exc.status,
+            self._record(ledger.record_result, entry, ledger.FAILED, http_status=exc.status,
                                  detail=exc.one_line())
             outcome.failed.append(Failure(write.issue_key, write.operation, exc.one_line(),
                                           exc.status))
-            self.gate.refused(write.issue_key, exc.status)
             return False, None
         except JiraError as exc:
-            ledger.record_result(self.conn, entry, ledger.FAILED, http_status=exc.status,
+            self._record(ledger.record_result, entry, ledger.FAILED, http_status=exc.status,
                                  detail=exc.one_line())
             raise
         self.fault("after-request", write)
@@ -288,8 +384,9 @@ class Applier:
 
     def _labels(self, write: LabelWrite, outcome: Outcome) -> None:
         first = write.reasons[0]
-        entry = ledger.record_pending(
-            self.conn, run_id=self.run_id, issue_id=write.issue_id, issue_key=write.issue_key,
+        entry = self._record(
+            ledger.record_pending, run_id=self.run_id, issue_id=write.issue_id,
+            issue_key=write.issue_key,
             operation=ledger.OP_LABELS, label=ledger.labels_text(write.add, write.remove),
             rule_id=first.rule_id, fingerprint=first.fingerprint,
             detail="; ".join(f"{r.action} {r.label}: {r.why}" for r in write.reasons),
@@ -297,17 +394,18 @@ class Applier:
         sent, _ = self._send(entry, write, lambda: self._edit_labels(write, outcome), outcome)
         if not sent:
             return
-        ledger.record_result(self.conn, entry, ledger.DONE)
+        self._record(ledger.record_result, entry, ledger.DONE)
         if self.on_labels_written:
-            self.on_labels_written(write.issue_id, write.add, write.remove)
+            self.desk.call(self.on_labels_written, write.issue_id, write.add, write.remove)
         outcome.done.append(write)
 
     def _edit_labels(self, write: LabelWrite, outcome: Outcome) -> None:
+        notify = self.notify_users  # another worker may turn it on meanwhile
         try:
             self.client.edit_labels(write.issue_id, list(write.add), list(write.remove),
-                                    notify_users=self.notify_users)
+                                    notify_users=notify)
         except (JiraPermissionError, JiraBadRequest) as exc:
-            if self.notify_users:
+            if notify:
                 raise
             # Only admins may silence notifications; Jira says so with a 400 or 403.
             # Try once with notifications on: if that works, keep them on and say so once.
@@ -318,18 +416,18 @@ class Applier:
     def _notifying_after_all(self, exc: JiraError, outcome: Outcome) -> None:
         """A write refused as silent went through notifying: keep notifying, say so once."""
         self.notify_users = True
-        outcome.notices.append(
+        self._notice(
             f"Jira refused notify_users = false ({exc.one_line()}); label changes and comment "
             "edits in this run notify watchers — give the jira-pm user admin rights or set "
-            "[writeback] notify_users = true"
-        )
+            "[writeback] notify_users = true", once="Jira refused notify_users = false")
 
     # ---- comments -----------------------------------------------------------------------
 
     def _post_comment(self, write: CommentWrite, outcome: Outcome) -> None:
         content_hash = write.text.content_hash()
-        entry = ledger.record_pending(
-            self.conn, run_id=self.run_id, issue_id=write.issue_id, issue_key=write.issue_key,
+        entry = self._record(
+            ledger.record_pending, run_id=self.run_id, issue_id=write.issue_id,
+            issue_key=write.issue_key,
             operation=ledger.OP_COMMENT, rule_id=write.rule_id, fingerprint=write.fingerprint,
             content_hash=content_hash, detail=write.why,
         )
@@ -339,10 +437,10 @@ class Applier:
         if comment_id is None:
             message = ("the comment POST's outcome is unknown and the comment is not on the "
                        "issue; the next run searches again before posting")
-            ledger.record_result(self.conn, entry, ledger.FAILED, detail=message)
+            self._record(ledger.record_result, entry, ledger.FAILED, detail=message)
             outcome.failed.append(Failure(write.issue_key, write.operation, message))
             return
-        ledger.record_result(self.conn, entry, ledger.DONE, comment_id=comment_id)
+        self._record(ledger.record_result, entry, ledger.DONE, comment_id=comment_id)
         outcome.done.append(write)
         self._set_property(write.issue_id, write.issue_key, write.rule_id, write.fingerprint,
                            comment_id, content_hash, outcome)
@@ -378,8 +476,9 @@ class Applier:
 
     def _edit_comment(self, write: CommentWrite, outcome: Outcome) -> None:
         content_hash = write.text.content_hash()
-        entry = ledger.record_pending(
-            self.conn, run_id=self.run_id, issue_id=write.issue_id, issue_key=write.issue_key,
+        entry = self._record(
+            ledger.record_pending, run_id=self.run_id, issue_id=write.issue_id,
+            issue_key=write.issue_key,
             operation=ledger.OP_EDIT_COMMENT, rule_id=write.rule_id,
             fingerprint=write.fingerprint, comment_id=write.comment_id,
             content_hash=content_hash, detail=write.why,
@@ -390,22 +489,23 @@ class Applier:
             return
         if answer is _DELETED:
             # A person deleted the comment: respect that, do not post it again.
-            ledger.record_result(self.conn, entry, ledger.FAILED, http_status=404,
+            self._record(ledger.record_result, entry, ledger.FAILED, http_status=404,
                                  detail="the comment no longer exists; not posted again")
-            outcome.notices.append(f"{write.issue_key}: jira-pm's comment {write.comment_id} "
-                                   "was deleted in Jira; it is not posted again")
+            self._notice(f"{write.issue_key}: jira-pm's comment {write.comment_id} "
+                         "was deleted in Jira; it is not posted again")
             return
-        ledger.record_result(self.conn, entry, ledger.DONE)
+        self._record(ledger.record_result, entry, ledger.DONE)
         outcome.done.append(write)
 
     def _update_comment(self, write: CommentWrite, outcome: Outcome) -> object:
         body = render(write.text, self.adf)
+        notify = self.notify_users  # another worker may turn it on meanwhile
         try:
             try:
                 return self.client.update_comment(write.issue_id, write.comment_id, body,
-                                                  notify_users=self.notify_users)
+                                                  notify_users=notify)
             except (JiraPermissionError, JiraBadRequest) as exc:
-                if self.notify_users:
+                if notify:
                     raise
                 # As for labels: Jira refuses silent edits to a non-admin; notify instead.
                 answer = self.client.update_comment(write.issue_id, write.comment_id, body,
@@ -436,23 +536,34 @@ class Applier:
         A refusal (no property endpoint behind some proxies and Data Center set-ups)
         is said once, and no more properties are sent in this run.
         """
+        if self._properties_answered:
+            self._send_property(issue_id, issue_key, rule_id, fingerprint, comment_id,
+                                content_hash)
+            return
+        with self._property_probe:
+            self._send_property(issue_id, issue_key, rule_id, fingerprint, comment_id,
+                                content_hash)
+            self._properties_answered = True
+
+    def _send_property(self, issue_id: int, issue_key: str, rule_id: str, fingerprint: str,
+                       comment_id: str, content_hash: str | None) -> None:
         if self._properties_refused:
             return
-        entry = ledger.record_pending(
-            self.conn, run_id=self.run_id, issue_id=issue_id, issue_key=issue_key,
+        entry = self._record(
+            ledger.record_pending, run_id=self.run_id, issue_id=issue_id, issue_key=issue_key,
             operation=ledger.OP_COMMENT_PROPERTY, rule_id=rule_id,
             fingerprint=fingerprint, comment_id=comment_id, content_hash=content_hash,
         )
         value = {"rule": rule_id, "fingerprint": fingerprint, "hash": content_hash}
+        self.pause.wait()
         try:
             self.client.set_comment_property(comment_id, COMMENT_PROPERTY_KEY, value)
         except JiraError as exc:
-            ledger.record_result(self.conn, entry, ledger.FAILED, http_status=exc.status,
-                                 detail=exc.one_line())
+            self._record(ledger.record_result, entry, ledger.FAILED, http_status=exc.status,
+                         detail=exc.one_line())
             if isinstance(exc, REFUSED):
                 self._properties_refused = True
-            if not any(n.startswith(PROPERTY_NOTICE) for n in outcome.notices):
-                outcome.notices.append(f"{PROPERTY_NOTICE} ({exc.one_line()}); their visible "
-                                       "markers suffice")
+            self._notice(f"{PROPERTY_NOTICE} ({exc.one_line()}); their visible markers suffice",
+                         once=PROPERTY_NOTICE)
             return
-        ledger.record_result(self.conn, entry, ledger.DONE)
+        self._record(ledger.record_result, entry, ledger.DONE)

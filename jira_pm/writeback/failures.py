@@ -10,8 +10,8 @@ permission that fixes it.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable
+from bisect import bisect_left
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from jira_pm.store.ledger import OP_COMMENT, OP_EDIT_COMMENT, OP_LABELS
@@ -58,32 +58,78 @@ class Failure:
         return self.http_status in DENIED and not self.unsent
 
 
-class ProjectGate:
-    """Lets writes through to a project until ``limit`` of them in a row were denied."""
+# What a write's answer means for its project's row of refusals (see ``ProjectGate``).
+WENT_THROUGH = "went-through"  # breaks the row
+DENIED_ANSWER = "denied"  # 401/403: extends the row
+OTHER_ANSWER = "other"  # 400/404, an unknown outcome: neither breaks nor extends it
 
-    def __init__(self, limit: int = GIVE_UP_AFTER):
+# What ``ProjectGate.decide`` says of one write.
+SEND, SKIP, WAIT = "send", "skip", "wait"
+
+
+class ProjectGate:
+    """Gives a project up once ``limit`` of its writes in a row, in plan order, were denied.
+
+    "In a row" means in plan order, whatever order the answers arrive in. A write
+    that went through breaks the row; a 400 or 404 says nothing about the
+    account's permissions and neither breaks nor extends it. Until one of a
+    project's writes has gone through, its writes go out as a one-at-a-time run
+    would send them: a write waits while the unanswered writes before it could
+    still make a row of ``limit`` (so a read-only account is refused exactly
+    ``limit`` times). After that, writes go out freely until refusals begin again.
+    """
+
+    def __init__(self, issue_keys: Sequence[str], limit: int = GIVE_UP_AFTER):
         self.limit = limit
-        self._streak: Counter[str] = Counter()
+        self._project = [project_of(key) for key in issue_keys]
+        self._answer: list[str | None] = [None] * len(self._project)
+        self._order: dict[str, list[int]] = {}  # project -> its writes, in plan order
+        for index, project in enumerate(self._project):
+            self._order.setdefault(project, []).append(index)
         self.skipped: dict[str, int] = {}  # given-up project -> writes not sent
 
-    def allows(self, issue_key: str) -> bool:
-        """Whether to send a write to this issue; a refused one is counted as skipped."""
-        project = project_of(issue_key)
+    def decide(self, index: int) -> str:
+        """SEND, SKIP (its project is given up; counted as skipped) or WAIT for answers."""
+        project = self._project[index]
         if project in self.skipped:
             self.skipped[project] += 1
-            return False
-        return True
+            return SKIP
+        writes = self._order[project]
+        denied = unknown = 0
+        for position in range(bisect_left(writes, index) - 1, -1, -1):
+            answer = self._answer[writes[position]]
+            if answer == WENT_THROUGH:
+                return SEND if not denied or denied + unknown < self.limit else WAIT
+            if answer == OTHER_ANSWER:
+                continue
+            if answer == DENIED_ANSWER:
+                denied += 1
+            else:  # in flight, or not sent yet
+                unknown += 1
+            if denied and denied + unknown >= self.limit:
+                if denied >= self.limit:
+                    self.skipped[project] = 1
+                    return SKIP
+                return WAIT
+        return SEND if denied + unknown < self.limit else WAIT
 
-    def succeeded(self, issue_key: str) -> None:
-        self._streak[project_of(issue_key)] = 0
-
-    def refused(self, issue_key: str, status: int | None) -> None:
-        """Count a refusal; the ``limit``-th denial in a row gives the project up."""
-        if status not in DENIED:
-            return  # a 400 or 404 says nothing about the account's permissions
-        project = project_of(issue_key)
-        self._streak[project] += 1
-        if self._streak[project] >= self.limit:
+    def answered(self, index: int, answer: str) -> None:
+        """Record an answer; a denial completing a row of ``limit`` gives its project up."""
+        self._answer[index] = answer
+        if answer != DENIED_ANSWER:
+            return
+        project = self._project[index]
+        writes = self._order[project]
+        here = bisect_left(writes, index)
+        denied = 0
+        for positions in (range(here, -1, -1), range(here + 1, len(writes))):
+            for position in positions:
+                answer = self._answer[writes[position]]
+                if answer == DENIED_ANSWER:
+                    denied += 1
+                elif answer != OTHER_ANSWER:
+                    break
+        if denied >= self.limit:
             self.skipped.setdefault(project, 0)
 
 

@@ -21,6 +21,7 @@ from jira_pm.writeback.store_io import (
     update_labels,
 )
 from jira_pm.writeback.store_io import owned_labels as owned_by_jira_pm
+from jira_pm.writeback.workers import Progress
 
 # Asked before the first write-back to a site (see ``apply_from_store``); raises to decline.
 ConfirmHook = Callable[[Plan], None]
@@ -74,7 +75,8 @@ def plan_with_loops(conn: sqlite3.Connection, client: Any, settings: Any,
     candidates = plan_candidates(issues, findings, records, policy, resolved, lookups)
     # Stuck changes go before the bound, so they take no place in max_writes.
     candidates, loops = check_loops(candidates, ledger.loop_records(conn), issues)
-    return finalize(candidates, client, settings.writeback.max_writes), loops
+    return finalize(candidates, client, settings.writeback.max_writes,
+                    settings.jira.max_parallel), loops
 
 
 def apply_from_store(
@@ -88,12 +90,15 @@ def apply_from_store(
     run_id: str | None = None,
     fault: FaultHook | None = None,
     confirm: ConfirmHook | None = None,
+    progress: Progress | None = None,
 ) -> WritebackResult:
     """Plan from the store's open findings and, unless ``dry_run``, perform the plan.
 
     ``confirm`` is called with the plan before the first write-back to a site (the
     ledger records no write yet) when the plan has writes; it raises to decline,
-    and then nothing is written, not even a ledger row.
+    and then nothing is written, not even a ledger row. Writes to different issues
+    go out concurrently, up to ``[jira] max_parallel`` at once (see ``workers``);
+    ``progress`` is advanced once per write.
     """
     if findings is None:
         from jira_pm.store.findings import open_findings
@@ -112,6 +117,7 @@ def apply_from_store(
         conn, client, run_id or new_run_id(), adf=uses_adf(settings, client),
         notify_users=settings.writeback.notify_users, fault=fault,
         on_labels_written=lambda issue_id, add, remove: update_labels(conn, issue_id, add, remove),
+        parallel=settings.jira.max_parallel, progress=progress,
     )
     run_id = applier.run_id
     outcome = applier.apply(plan)

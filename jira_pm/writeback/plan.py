@@ -33,6 +33,12 @@ POLICY_ONCE = "once"
 POLICY_NEVER = "never"
 POLICY_ON_CHANGE = "on-change"
 
+# A plan line's why for a write past max_writes.
+DEFERRED_WHY = "deferred to a later run (max_writes)"
+# A comment the finding has not had on this issue yet. Not "new finding": the finding
+# may be old (first seen by an earlier run whose comment was deferred or failed).
+NOT_COMMENTED_WHY = "not commented on yet"
+
 
 @dataclass(frozen=True)
 class IssueState:
@@ -173,6 +179,20 @@ class Plan:
         """Every planned write as (issue, operation, rule, why), in the order they run."""
         return [line for write in self.writes for line in write.describe()]
 
+    def lines_by_issue(self) -> list[tuple[str, str, str, str]]:
+        """The writes, then the deferred writes (their why says so), each issue's lines together.
+
+        Issues come in the order of their first write (most severe first).
+        """
+        grouped: dict[str, list[tuple[str, str, str, str]]] = {}
+        for write in self.writes:
+            grouped.setdefault(write.issue_key, []).extend(write.describe())
+        for write in self.deferred:
+            grouped.setdefault(write.issue_key, []).extend(
+                (issue, operation, rule, f"{DEFERRED_WHY}: {why}")
+                for issue, operation, rule, why in write.describe())
+        return [line for lines in grouped.values() for line in lines]
+
 
 def plan_candidates(
     issues: Mapping[int, IssueState],
@@ -285,7 +305,7 @@ def _comment_write(
     rank = severity_rank(finding.severity)
     if record is None or record.status != DONE or not record.comment_id:
         return CommentWrite(issue.id, issue.key, OP_COMMENT, finding.rule_id, finding.fingerprint,
-                            text, f"new finding: {finding.message}", rank,
+                            text, f"{NOT_COMMENTED_WHY}: {finding.message}", rank,
                             policy=finding.comment_policy,
                             pending_hash=record.content_hash if record else None)
     if finding.comment_policy == POLICY_ON_CHANGE and record.content_hash != text.content_hash():
