@@ -41,6 +41,7 @@ from jira_pm.writeback.from_store import (
     apply_from_store,
     new_run_id,
 )
+from jira_pm.writeback.workers import Progress
 
 SUMMARY_WRITE_LINES = 12
 
@@ -159,10 +160,12 @@ def run_pipeline(
     pack: Any = None,
     fault: FaultHook | None = None,
     confirm: ConfirmHook | None = None,
+    progress: Progress | None = None,
 ) -> RunReport:
     """Lock, sync, evaluate and apply; raises LockBusy when another run holds the lock.
 
-    ``confirm`` sees the plan before the first write-back to a site (see ``apply_from_store``).
+    ``confirm`` sees the plan before the first write-back to a site (see ``apply_from_store``);
+    ``progress`` is advanced once per write (the CLI's bar on a terminal).
     """
     run_id = new_run_id()
     log = JsonLog(log_json if log_json is not None else settings.log.json_path, run_id)
@@ -171,7 +174,7 @@ def run_pipeline(
         try:
             return _run_locked(conn, settings, client, run_id, log, dry_run=dry_run,
                                as_of=as_of, full_sync=full_sync, pack=pack, fault=fault,
-                               confirm=confirm)
+                               confirm=confirm, progress=progress)
         finally:
             conn.close()
 
@@ -256,6 +259,7 @@ def apply_pipeline(
     pack: Any = None,
     fault: FaultHook | None = None,
     confirm: ConfirmHook | None = None,
+    progress: Progress | None = None,
 ) -> ApplyReport:
     """`jira-pm apply`: under the run lock, evaluate the store now and write those findings.
 
@@ -288,7 +292,7 @@ def apply_pipeline(
                 result = apply_from_store(
                     conn, client, settings, findings=evaluation.findings,
                     owned_labels=pack.owned_labels(), run_id=run_id, fault=fault,
-                    confirm=confirm,
+                    confirm=confirm, progress=progress,
                 )
             except JiraPmError as exc:
                 ledger.finish_run(conn, run_id, "error", {"error": exc.one_line()})
@@ -311,7 +315,8 @@ def apply_pipeline(
 def _run_locked(conn: sqlite3.Connection, settings: Any, client: Any, run_id: str,
                 log: JsonLog, *, dry_run: bool, as_of: datetime | None, full_sync: bool,
                 pack: Any, fault: FaultHook | None,
-                confirm: ConfirmHook | None = None) -> RunReport:
+                confirm: ConfirmHook | None = None,
+                progress: Progress | None = None) -> RunReport:
     from jira_pm.engine import evaluate_store
     from jira_pm.rulepack import load_pack
     from jira_pm.sync import sync
@@ -346,7 +351,7 @@ def _run_locked(conn: sqlite3.Connection, settings: Any, client: Any, run_id: st
         report.writeback = apply_from_store(
             conn, client, settings, findings=evaluation.findings,
             owned_labels=pack.owned_labels(), dry_run=dry_run, run_id=run_id, fault=fault,
-            confirm=confirm,
+            confirm=confirm, progress=progress,
         )
         report.stages["apply"] = time.monotonic() - clock
         _log_writes(log, report.writeback, dry_run)

@@ -534,27 +534,6 @@ def test_known_deployment_prefers_the_config_then_what_the_last_sync_saw(tmp_pat
     assert known_deployment(conn, "cloud") == "cloud"
 
 
-def test_the_terminal_progress_bar_counts_issues_and_grows_past_a_low_estimate(monkeypatch):
-    """On a terminal the bar shows issues done of the total, growing if the estimate was low."""
-    import io
-
-    from jira_pm.cli.sync_cmd import BarProgress
-
-    class Terminal(io.StringIO):
-        def isatty(self):
-            return True
-
-    terminal = Terminal()
-    monkeypatch.setattr("sys.stderr", terminal)
-    assert BarProgress.wanted()
-    bar = BarProgress()
-    bar.start(5)
-    bar.advance(3)
-    bar.advance(4)
-    bar.finish()
-    assert "Syncing issues" in terminal.getvalue() and "7/7" in terminal.getvalue()
-
-
 def test_a_reconcile_rereads_the_users_time_zone_before_writing_jql_dates(tmp_path, jira):
     """If the Jira user's zone changes, the next reconciling sync writes dates in the new zone."""
     conn = connect(tmp_path / "s.sqlite")

@@ -9,7 +9,13 @@ from typing import Any
 
 import click
 
-from jira_pm.cli.common import is_terminal, load_settings_from_ctx, make_client, open_store
+from jira_pm.cli.common import (
+    BarProgress,
+    is_terminal,
+    load_settings_from_ctx,
+    make_client,
+    open_store,
+)
 from jira_pm.cli.main import main
 from jira_pm.errors import LockBusy, UsageError
 
@@ -66,6 +72,11 @@ def first_write_check(settings: Any, *, yes: bool, quiet: bool = False):
     return confirm
 
 
+def write_progress(quiet: bool) -> BarProgress | None:
+    """A bar counting the writes on a terminal; nothing for cron, pipes or --quiet."""
+    return BarProgress("Writing to Jira") if not quiet and BarProgress.wanted() else None
+
+
 def _as_of(settings: Any, text: str | None) -> datetime | None:
     """``--as-of`` as `audit` reads it: a date is the end of that day in [calendar] timezone."""
     from jira_pm.calendar import calendar_from_settings
@@ -95,7 +106,8 @@ def apply_command(ctx: click.Context, dry_run: bool, as_of: str | None, yes: boo
     client = _client(settings)
     try:
         report = apply_pipeline(settings, client, dry_run=dry_run, as_of=when,
-                                confirm=first_write_check(settings, yes=yes))
+                                confirm=first_write_check(settings, yes=yes),
+                                progress=write_progress(quiet=dry_run))
     except LockBusy as busy:
         # Only `run` (cron) treats an overlap as fine; a person who asked to apply and got
         # nothing must see a failure, and a script must not mistake it for success.
@@ -135,7 +147,8 @@ def run_command(ctx: click.Context, dry_run: bool, quiet: bool, log_json: Path |
     try:
         report = run_pipeline(settings, client, dry_run=dry_run, as_of=_as_of(settings, as_of),
                               full_sync=full, log_json=log_json,
-                              confirm=first_write_check(settings, yes=yes, quiet=quiet))
+                              confirm=first_write_check(settings, yes=yes, quiet=quiet),
+                              progress=write_progress(quiet=quiet or dry_run))
     except LockBusy as busy:
         if not quiet:
             click.echo(f"jira-pm: {busy.one_line()}", err=True)

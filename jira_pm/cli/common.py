@@ -96,3 +96,50 @@ def mark(ok: bool | None, stream: TextIO | None = None) -> str:
     except (UnicodeEncodeError, LookupError):
         symbol = {True: "OK", False: "FAIL", None: "WARN"}[ok]
     return symbol
+
+
+class BarProgress:
+    """Progress on stderr, only when stderr is a terminal (quiet in cron and pipes).
+
+    With a total it is click's bar with counts ("Writing to Jira [####    ] 120/500");
+    without one (Data Center does not say how many issues a search will return) it
+    is a running count ("Syncing issues: 500"), never a bar over a total of 0.
+    """
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self._bar: Any = None
+        self._count: int | None = None
+
+    @staticmethod
+    def wanted() -> bool:
+        return is_terminal(sys.stderr)
+
+    def start(self, total: int | None) -> None:
+        if not total:
+            self._count = 0
+            self._show_count()
+            return
+        self._bar = click.progressbar(length=total, label=self.label, file=sys.stderr,
+                                      show_pos=True)
+        self._bar.__enter__()
+
+    def advance(self, count: int) -> None:
+        if self._count is not None:
+            self._count += count
+            self._show_count()
+        elif self._bar is not None:
+            if self._bar.pos + count > self._bar.length:
+                self._bar.length = self._bar.pos + count  # an approximate total was low
+            self._bar.update(count)
+
+    def finish(self) -> None:
+        if self._count is not None:
+            click.echo("", err=True)
+            self._count = None
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+            self._bar = None
+
+    def _show_count(self) -> None:
+        click.echo(f"\r{self.label}: {self._count:,}", err=True, nl=False)

@@ -2,42 +2,16 @@
 
 from __future__ import annotations
 
-import sys
-from typing import Any
-
 import click
 
-from jira_pm.cli.common import is_terminal, load_settings_from_ctx, make_client, open_store
+from jira_pm.cli.common import (
+    BarProgress,
+    load_settings_from_ctx,
+    make_client,
+    open_store,
+)
 from jira_pm.cli.main import main
 from jira_pm.errors import LockBusy, UsageError
-
-
-class BarProgress:
-    """A click progress bar on stderr, only when stderr is a terminal (quiet in cron)."""
-
-    def __init__(self) -> None:
-        self._bar: Any = None
-
-    @staticmethod
-    def wanted() -> bool:
-        return is_terminal(sys.stderr)
-
-    def start(self, total: int | None) -> None:
-        self._bar = click.progressbar(
-            length=total or 0, label="Syncing issues", file=sys.stderr, show_pos=True,
-        )
-        self._bar.__enter__()
-
-    def advance(self, issues: int) -> None:
-        if self._bar is not None:
-            if self._bar.length and self._bar.pos + issues > self._bar.length:
-                self._bar.length = self._bar.pos + issues  # approximate count was low
-            self._bar.update(issues)
-
-    def finish(self) -> None:
-        if self._bar is not None:
-            self._bar.__exit__(None, None, None)
-            self._bar = None
 
 
 @main.command("sync")
@@ -53,7 +27,7 @@ def sync_command(ctx: click.Context, full: bool, reconcile: bool) -> None:
     conn = open_store(settings)
     try:
         client = make_client(settings, conn)
-        progress = BarProgress() if BarProgress.wanted() else None
+        progress = BarProgress("Syncing issues") if BarProgress.wanted() else None
         result = sync(settings, conn, client, full=full,
                       reconcile=True if reconcile else None, progress=progress)
     except LockBusy as busy:
