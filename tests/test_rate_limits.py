@@ -237,8 +237,8 @@ def test_rate_limit_waits_and_pacing_are_told_once_with_their_reason(mock, make_
     assert [w.describe() for w in waits] == [
         "waiting 1.2 s: Jira answered 429: Jira's write limit for one issue "
         "(jira-per-issue-on-write); other issues go on (attempt 1)",
-        "slowing down: Jira's write limit for one issue (jira-per-issue-on-write); other "
-        "issues go on is nearly spent; writes to an issue now go at least 0.50 s apart"]
+        "slowing down: Jira's write budget for one issue (jira-per-issue-on-write) is nearly "
+        "spent; writes to an issue now go at least 0.50 s apart"]
     assert (waits[0].scope, waits[0].limit_reason) == ("issue 1", "jira-per-issue-on-write")
     assert http.rate_limited == 1
 

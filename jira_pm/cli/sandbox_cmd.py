@@ -79,7 +79,8 @@ def sandbox() -> None:
 @click.option("--tls-key", type=click.Path(exists=True, dir_okay=False), default=None,
               help="The PEM private key of --tls-cert.")
 def serve(flavor, host, port, issues, seed, data_file, latency_ms, rate_limit, burst_limit,
-          issue_write_limit, quota_limit, near_limit_at, error_rate, drop_rate, max_results_cap, retry_after, search_lag_ms, tls_cert, tls_key) -> None:
+          issue_write_limit, quota_limit, near_limit_at, error_rate, drop_rate, max_results_cap,
+          retry_after, search_lag_ms, tls_cert, tls_key) -> None:
     """Serve a sandbox Jira until Ctrl-C; prints the URL and the credentials to use."""
     from jira_pm.sandbox import Sandbox
 

@@ -63,6 +63,7 @@ from jira_pm.errors import (
 from jira_pm.jira.pacing import (
     Gate,
     Scope,
+    budget_words,
     issue_of,
     parse_reset,
     reason_words,
@@ -659,7 +660,7 @@ class JiraHttp:
         else:
             what = f"requests now go at least {pace:.2f} s apart"
         notice = RetryWait(method, _path(url), pace, 0,
-                           f"{reason_words(reason, scope)} is nearly spent; {what}",
+                           f"{budget_words(reason, scope)} is nearly spent; {what}",
                            response.status_code, str(scope), reason or "")
         log.info("pacing %s %s: %s", method, notice.path, notice.describe())
         for observer in list(self._wait_observers):

@@ -113,6 +113,18 @@ def reason_words(reason: str | None, scope: Scope) -> str:
     return "Jira's rate limit, for every request"
 
 
+def budget_words(reason: str | None, scope: Scope) -> str:
+    """'Jira's write budget for one issue (jira-per-issue-on-write)', for near-limit notices."""
+    reason = (reason or "").strip()
+    if reason.lower() == BURST:
+        return f"Jira's burst budget for {scope.words()} ({reason})"
+    if reason.lower() == PER_ISSUE:
+        return f"Jira's write budget for one issue ({reason})"
+    if reason:
+        return f"Jira's {reason} budget"
+    return "one of Jira's rate-limit budgets"
+
+
 def parse_reset(value: str | None, now: float) -> float | None:
     """Seconds until an ``X-RateLimit-Reset`` instant (``2026-03-26T16:00Z``, any ISO 8601
     with a zone, or epoch seconds); None when unusable or already past."""
