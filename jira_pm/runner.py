@@ -189,7 +189,8 @@ def _waits_logged(client: Any, log: JsonLog) -> Iterator[None]:
 
     def observer(wait: Any) -> None:
         log.event("wait", method=wait.method, path=wait.path, seconds=round(wait.seconds, 3),
-                  attempt=wait.attempt, reason=wait.reason, status=wait.status)
+                  attempt=wait.attempt, reason=wait.reason, status=wait.status,
+                  scope=wait.scope, limit_reason=wait.limit_reason)
 
     http.add_wait_observer(observer)
     try:

@@ -11,6 +11,7 @@ import click
 
 from jira_pm.cli.main import main
 from jira_pm.errors import UsageError
+from jira_pm.sandbox.limits import parse_limit
 
 
 def _rate(value: str | None) -> float | None:
@@ -21,6 +22,19 @@ def _rate(value: str | None) -> float | None:
         raise UsageError(f"--rate-limit {value!r} is not a rate",
                          hint="give requests per second, e.g. --rate-limit 10/s")
     return float(match.group(1))
+
+
+def _limit(option: str, value: str | None, windows: tuple[str, ...] = ("s",)):
+    """A Cloud limit option's value as (count, window seconds), or None when not given."""
+    if value is None:
+        return None
+    try:
+        return parse_limit(value, windows=windows)
+    except ValueError:
+        example = "1500/min" if "min" in windows else "10/s"
+        raise UsageError(f"{option} {value!r} is not a limit",
+                         hint=f"give a count per {' or '.join(windows)}, e.g. "
+                              f"{option} {example}") from None
 
 
 @main.group("sandbox")
@@ -41,6 +55,16 @@ def sandbox() -> None:
 @click.option("--latency-ms", type=float, default=0, show_default=True,
               help="Every answer takes at least this long (building it counts toward it).")
 @click.option("--rate-limit", default=None, help="Requests per second before 429s, e.g. 10/s.")
+@click.option("--burst-limit", default=None,
+              help="Cloud: requests per second to each endpoint and method, e.g. 10/s.")
+@click.option("--issue-write-limit", default=None,
+              help="Cloud: writes per second to one issue, e.g. 2/s.")
+@click.option("--quota-limit", default=None,
+              help="Cloud: requests per minute or hour for the whole site, e.g. 1500/min.")
+@click.option("--near-limit-at", type=click.FloatRange(0, 1, max_open=True), default=0.2,
+              show_default=True,
+              help="Cloud: send X-RateLimit-NearLimit when less than this share of a "
+                   "budget remains.")
 @click.option("--error-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Share of requests answered with a 5xx.")
 @click.option("--drop-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True,
@@ -55,20 +79,31 @@ def sandbox() -> None:
               help="Serve https with this PEM certificate (needs --tls-key).")
 @click.option("--tls-key", type=click.Path(exists=True, dir_okay=False), default=None,
               help="The PEM private key of --tls-cert.")
-def serve(flavor, host, port, issues, seed, data_file, latency_ms, rate_limit, error_rate,
-          drop_rate, max_results_cap, retry_after, search_lag_ms, tls_cert, tls_key) -> None:
+def serve(flavor, host, port, issues, seed, data_file, latency_ms, rate_limit, burst_limit,
+          issue_write_limit, quota_limit, near_limit_at, error_rate, drop_rate, max_results_cap,
+          retry_after, search_lag_ms, tls_cert, tls_key) -> None:
     """Serve a sandbox Jira until Ctrl-C; prints the URL and the credentials to use."""
     from jira_pm.sandbox import Sandbox
 
     if bool(tls_cert) != bool(tls_key):
         raise UsageError("--tls-cert and --tls-key go together",
                          hint="give both PEM files, or neither for plain http")
+    burst = _limit("--burst-limit", burst_limit)
+    issue_write = _limit("--issue-write-limit", issue_write_limit)
+    quota = _limit("--quota-limit", quota_limit, ("min", "h"))
+    if flavor == "server" and (burst or issue_write or quota):
+        raise UsageError("--burst-limit, --issue-write-limit and --quota-limit are Jira "
+                         "Cloud's limits",
+                         hint="use --flavor cloud, or --rate-limit for Data Center's limiter")
     started = time.perf_counter()
     site = Sandbox(flavor=flavor, issues=issues, seed=seed, scenario=data_file,
                    latency_ms=latency_ms, rate_limit=_rate(rate_limit), error_rate=error_rate,
                    drop_rate=drop_rate, max_results_cap=max_results_cap,
                    retry_after=retry_after, host=host, port=port,
-                   tls=(tls_cert, tls_key) if tls_cert else None, search_lag_ms=search_lag_ms)
+                   tls=(tls_cert, tls_key) if tls_cert else None, search_lag_ms=search_lag_ms,
+                   burst_limit=burst[0] if burst else None,
+                   issue_write_limit=issue_write[0] if issue_write else None,
+                   quota_limit=quota, near_limit_at=near_limit_at)
     try:
         site.start()
     except OSError as exc:

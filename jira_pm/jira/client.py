@@ -70,6 +70,9 @@ class JiraClient:
         self._deployment: str | None = None
         self._site: str | None = None  # what serverInfo said, once read
         self._probing = threading.local()
+        # comment id -> its issue, from the comments this client posted or read: a comment
+        # property's path names no issue, but Jira counts it against the issue's write limit.
+        self._comment_issue: dict[str, str] = {}
         if deployment and deployment.lower() != "auto":
             if deployment.lower() not in ("cloud", "server"):
                 raise UsageError(f"unknown Jira deployment {deployment!r}",
@@ -326,13 +329,21 @@ class JiraClient:
 
     def comments(self, issue_id: Any) -> list[dict]:
         """Every comment of one issue, oldest first (ADF bodies on Cloud, wiki on Server)."""
-        return list(self._offset_pages(f"{self._api}/issue/{_seg(issue_id)}/comment", "comments",
-                                       page_size=100, params={"orderBy": "created"}))
+        found = list(self._offset_pages(f"{self._api}/issue/{_seg(issue_id)}/comment",
+                                        "comments", page_size=100,
+                                        params={"orderBy": "created"}))
+        for comment in found:
+            if isinstance(comment, dict) and comment.get("id") is not None:
+                self._comment_issue[str(comment["id"])] = str(issue_id)
+        return found
 
     def add_comment(self, issue_id: Any, body: str | dict) -> dict:
         """POST a comment (never retried once it may have reached Jira)."""
-        return self.http.post(f"{self._comment_api(body)}/issue/{_seg(issue_id)}/comment",
-                              {"body": body})
+        created = self.http.post(f"{self._comment_api(body)}/issue/{_seg(issue_id)}/comment",
+                                 {"body": body})
+        if isinstance(created, dict) and created.get("id") is not None:
+            self._comment_issue[str(created["id"])] = str(issue_id)
+        return created
 
     def update_comment(self, issue_id: Any, comment_id: Any, body: str | dict,
                        notify_users: bool = True) -> dict:
@@ -346,7 +357,12 @@ class JiraClient:
         self.http.delete(f"{V2}/issue/{_seg(issue_id)}/comment/{_seg(comment_id)}")
 
     def set_comment_property(self, comment_id: Any, key: str, value: dict) -> None:
-        self.http.put(f"{V2}/comment/{_seg(comment_id)}/properties/{_seg(key)}", value)
+        path = f"{V2}/comment/{_seg(comment_id)}/properties/{_seg(key)}"
+        issue = self._comment_issue.get(str(comment_id))
+        if issue is None:
+            self.http.put(path, value)
+        else:  # paced with the issue's other writes (Jira's per-issue write limit)
+            self.http.put(path, value, issue=issue)
 
     def get_comment_property(self, comment_id: Any, key: str) -> dict | None:
         """The property's value, or None when the comment has no such property."""

@@ -60,6 +60,15 @@ from jira_pm.errors import (
     JiraUnexpectedResponse,
     JiraUnreachable,
 )
+from jira_pm.jira.pacing import (
+    Gate,
+    Scope,
+    budget_words,
+    issue_of,
+    parse_reset,
+    reason_words,
+    scope_of_reason,
+)
 from jira_pm.redaction import REDACTING_FILTER, redact, register_basic, register_secret
 
 if TYPE_CHECKING:
@@ -204,11 +213,14 @@ class _Retryable(Exception):
     """One failed attempt that the policy may retry."""
 
     def __init__(self, *, response: requests.Response | None = None,
-                 error: Exception | None = None, retry_after: float | None = None):
+                 error: Exception | None = None, retry_after: float | None = None,
+                 scope: Scope | None = None, limit_reason: str | None = None):
         super().__init__(str(error) if error else f"HTTP {response.status_code}")
         self.response = response
         self.error = error
         self.retry_after = retry_after
+        self.scope = scope  # what a 429 holds back (pacing.py); None for other failures
+        self.limit_reason = limit_reason  # its RateLimit-Reason, as Jira sent it
 
 
 def parse_retry_after(value: str | None, now: float) -> float | None:
@@ -339,9 +351,16 @@ class RetryWait:
     attempt: int  # the attempt that failed, from 1
     reason: str  # "Jira answered 503", "connection refused at host:port"
     status: int | None = None
+    # What the wait holds back (pacing.Scope as text: "everything", "endpoint GET /x",
+    # "issue 10042") and Jira's RateLimit-Reason, for rate limits; empty otherwise.
+    scope: str = ""
+    limit_reason: str = ""
 
     def describe(self) -> str:
-        """'waiting 30 s: Jira answered 503 (attempt 4)'."""
+        """'waiting 30 s: Jira answered 503 (attempt 4)'; attempt 0 is a pacing notice:
+        'slowing down: …'."""
+        if self.attempt == 0:
+            return f"slowing down: {self.reason}"
         shown = f"{self.seconds:.1f}" if self.seconds < 10 else f"{self.seconds:.0f}"
         return f"waiting {shown} s: {self.reason} (attempt {self.attempt})"
 
@@ -402,6 +421,11 @@ class JiraHttp:
         self._jitter = jitter
         self._count_lock = threading.Lock()
         self.requests_sent = 0
+        self.rate_limited = 0  # 429 answers received
+        # Per-scope turns shared by every thread (pacing.py): a refusal or a nearly spent
+        # budget holds back only the endpoint, the issue or everything Jira names.
+        self.gate = Gate(clock=clock, sleep=sleep)
+        self._paces_told: set[tuple[str, str]] = set()
         if session is None:
             session = requests.Session()
             # Room for max_parallel (<= 16) threads; urllib3's own retries stay off: ours rule.
@@ -442,26 +466,34 @@ class JiraHttp:
         return self.request("GET", path, params=params)
 
     def post(self, path: str, json_body: Any = None, *, params: Mapping[str, Any] | None = None,
-             idempotent: bool = False) -> Any:
+             idempotent: bool = False, issue: str | None = None) -> Any:
         """POST; ``idempotent=True`` only for reads (search/jql, bulkfetch, worklog/list)."""
         return self.request("POST", path, params=params, json_body=json_body,
-                            idempotent=idempotent)
+                            idempotent=idempotent, issue=issue)
 
     def put(self, path: str, json_body: Any = None, *,
-            params: Mapping[str, Any] | None = None, idempotent: bool = True) -> Any:
+            params: Mapping[str, Any] | None = None, idempotent: bool = True,
+            issue: str | None = None) -> Any:
         return self.request("PUT", path, params=params, json_body=json_body,
-                            idempotent=idempotent)
+                            idempotent=idempotent, issue=issue)
 
-    def delete(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
-        return self.request("DELETE", path, params=params)
+    def delete(self, path: str, params: Mapping[str, Any] | None = None,
+               issue: str | None = None) -> Any:
+        return self.request("DELETE", path, params=params, issue=issue)
 
     def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
-                json_body: Any = None, idempotent: bool | None = None) -> Any:
-        """Send with the retry policy; decoded JSON, or None for an empty answer."""
+                json_body: Any = None, idempotent: bool | None = None,
+                issue: str | None = None) -> Any:
+        """Send with the retry policy; decoded JSON, or None for an empty answer.
+
+        ``issue`` names the issue a write changes when its path does not (a comment
+        property), for Jira's per-issue write limit.
+        """
         method = method.upper()
         if idempotent is None:
             idempotent = method != "POST"
         url = self.url(path)
+        issue = str(issue) if issue is not None else issue_of(url)
         start = self._clock()
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception_type(_Retryable),
@@ -473,7 +505,8 @@ class JiraHttp:
             before_sleep=lambda state: self._report_wait(state, method, url),
         )
         try:
-            response = retrying(self._attempt, method, url, params, json_body, idempotent)
+            response = retrying(self._attempt, method, url, params, json_body, idempotent,
+                                issue)
         except _Retryable as failure:
             raise self._gave_up(failure, method, url, self._clock() - start) from None
         return self._decode(response, method, url)
@@ -495,7 +528,11 @@ class JiraHttp:
         failure = state.outcome.exception() if state.outcome else None
         response = getattr(failure, "response", None)
         error = getattr(failure, "error", None)
-        if response is not None:
+        scope = getattr(failure, "scope", None)
+        if response is not None and scope is not None:
+            reason = f"Jira answered {response.status_code}: " + reason_words(
+                failure.limit_reason, scope)
+        elif response is not None:
             reason = f"Jira answered {response.status_code}"
         elif error is not None:
             reason = describe_connection_error(error, url)
@@ -503,7 +540,9 @@ class JiraHttp:
             reason = str(failure)
         wait = RetryWait(method, _path(url), float(state.upcoming_sleep or 0),
                          state.attempt_number, reason,
-                         response.status_code if response is not None else None)
+                         response.status_code if response is not None else None,
+                         str(scope) if scope is not None else "",
+                         getattr(failure, "limit_reason", None) or "")
         log.info("retrying %s %s: %s", method, wait.path, wait.describe())
         for observer in list(self._wait_observers):
             observer(wait)
@@ -519,7 +558,9 @@ class JiraHttp:
     # -- one attempt --------------------------------------------------------------------
 
     def _attempt(self, method: str, url: str, params: Any, json_body: Any,
-                 idempotent: bool) -> requests.Response:
+                 idempotent: bool, issue: str | None = None) -> requests.Response:
+        scopes = self.gate.scopes(method, url, issue)
+        self.gate.wait_turn(scopes)
         with self._count_lock:
             self.requests_sent += 1
         began = self._clock()
@@ -558,13 +599,15 @@ class JiraHttp:
                   (self._clock() - began) * 1000)
         self.answered = True
         status = response.status_code
+        if status == 429:
+            raise self._refused(response, method, url, issue)
+        self._read_budget(response, method, url, issue, scopes)
         if status < 400:
             return response
-        if status == 429 or (status >= 500 and idempotent):
+        if status >= 500 and idempotent:
             retry_after = None
-            if status in (429, 503):
-                retry_after = parse_retry_after(response.headers.get("Retry-After"),
-                                                self._wall_clock())
+            if status == 503:  # a resource limit: it may say when, as a 429 does
+                retry_after = self._server_wait(response)
             raise _Retryable(response=response, retry_after=retry_after)
         if status >= 500:
             raise AmbiguousWriteError(
@@ -573,6 +616,55 @@ class JiraHttp:
                 hint="check the issue in Jira; the next run reconciles from the ledger",
                 status=status, method=method, url=url)
         raise self._client_error(response, method, url)
+
+    # -- rate limits (pacing.py) ---------------------------------------------------------
+
+    def _server_wait(self, response: requests.Response) -> float | None:
+        """``Retry-After`` (seconds or HTTP date), else ``X-RateLimit-Reset``; None: back off."""
+        now = self._wall_clock()
+        wait = parse_retry_after(response.headers.get("Retry-After"), now)
+        if wait is None:
+            wait = parse_reset(response.headers.get("X-RateLimit-Reset"), now)
+        return wait
+
+    def _refused(self, response: requests.Response, method: str, url: str,
+                 issue: str | None) -> _Retryable:
+        """A 429: hold back the scope its RateLimit-Reason names, for as long as Jira says."""
+        with self._count_lock:
+            self.rate_limited += 1
+        reason = response.headers.get("RateLimit-Reason")
+        scope = scope_of_reason(reason, method, url, issue)
+        wait = self._server_wait(response)
+        self.gate.refused(scope, wait if wait is not None else self.backoff_base,
+                          _number(response.headers.get("X-RateLimit-Limit")))
+        return _Retryable(response=response, retry_after=wait, scope=scope,
+                          limit_reason=reason)
+
+    def _read_budget(self, response: requests.Response, method: str, url: str,
+                     issue: str | None, scopes: list[Scope]) -> None:
+        """Pace the scope whose budget Jira says is nearly spent; else stop pacing these."""
+        if response.headers.get("X-RateLimit-NearLimit", "").strip().lower() != "true":
+            self.gate.clear(scopes)
+            return
+        reason = response.headers.get("RateLimit-Reason")
+        scope = scope_of_reason(reason, method, url, issue)
+        pace = self.gate.near_limit(scope, _number(response.headers.get("X-RateLimit-Limit")))
+        told = (scope.kind, scope.key if scope.kind == "endpoint" else "")
+        if pace is None or told in self._paces_told:
+            return
+        self._paces_told.add(told)
+        if scope.kind == "issue":
+            what = f"writes to an issue now go at least {pace:.2f} s apart"
+        elif scope.kind == "endpoint":
+            what = f"requests to {scope.key} now go at least {pace:.2f} s apart"
+        else:
+            what = f"requests now go at least {pace:.2f} s apart"
+        notice = RetryWait(method, _path(url), pace, 0,
+                           f"{budget_words(reason, scope)} is nearly spent; {what}",
+                           response.status_code, str(scope), reason or "")
+        log.info("pacing %s %s: %s", method, notice.path, notice.describe())
+        for observer in list(self._wait_observers):
+            observer(notice)
 
     def _wait(self, state: tenacity.RetryCallState) -> float:
         failure = state.outcome.exception()
@@ -727,6 +819,14 @@ def _is_json(response: requests.Response) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _number(value: str | None) -> float | None:
+    """A header's number (X-RateLimit-Limit), or None."""
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None
 
 
 def _path(url: str) -> str:

@@ -17,7 +17,7 @@ import orjson
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.wrappers import Request, Response
 
-from jira_pm.sandbox.faults import Faults
+from jira_pm.sandbox.faults import Decision, Faults
 from jira_pm.sandbox.handlers.admin import AdminHandlers
 from jira_pm.sandbox.handlers.comments import CommentHandlers
 from jira_pm.sandbox.handlers.issues import IssueHandlers
@@ -25,6 +25,7 @@ from jira_pm.sandbox.handlers.search import SearchHandlers
 from jira_pm.sandbox.handlers.site import SiteHandlers
 from jira_pm.sandbox.handlers.worklogs import WorklogHandlers
 from jira_pm.sandbox.jql import parse
+from jira_pm.sandbox.limits import CloudLimits
 from jira_pm.sandbox.render import Renderer
 from jira_pm.sandbox.responses import flag_arg, int_arg, json_response
 from jira_pm.sandbox.routes import CLOUD_ONLY, URLS, route_name
@@ -53,14 +54,21 @@ def injected_error(status: int) -> Response:
                                             "sandbox)."], "errors": {}}, status, headers)
 
 
+# The endpoints whose writes change one issue (counted by the per-issue write limit).
+ISSUE_WRITES = {"issue", "comments", "comment", "comment_property", "worklogs", "worklog",
+                "issue_property"}
+
+
 class SandboxApp(SiteHandlers, SearchHandlers, IssueHandlers, WorklogHandlers,
                  CommentHandlers, AdminHandlers):
     """The WSGI callable for one site."""
 
     def __init__(self, state: SiteState, faults: Faults | None = None,
-                 max_results_cap: int = 1000):
+                 max_results_cap: int = 1000, limits: CloudLimits | None = None):
         self.state = state
         self.faults = faults or Faults()
+        # Cloud's burst, per-issue write and quota limits (limits.py); never on Data Center.
+        self.limits = limits if limits is not None and state.flavor == "cloud" else None
         self.stats = Stats()
         self.max_results_cap = max_results_cap
         self.searches = SearchCache()
@@ -93,19 +101,39 @@ class SandboxApp(SiteHandlers, SearchHandlers, IssueHandlers, WorklogHandlers,
         if endpoint.startswith("admin_"):
             return self.handle(endpoint, request, args, None)
         started = time.perf_counter()
-        self.stats.count(request.method, route_name(rule, args.get("api")))
+        route = route_name(rule, args.get("api"))
+        self.stats.count(request.method, route)
         decision = self.faults.decide()
         if decision.kind == "drop":
             time.sleep(decision.delay)
             self._drop(environ)
             return None
+        limit_headers: dict = {}
+        if decision.kind == "ok" and self.limits is not None and self.limits.enabled:
+            verdict = self.limits.check(request.method, route,
+                                        self._issue_written(request.method, endpoint, args))
+            limit_headers = verdict.headers
+            if verdict.refused:
+                decision = Decision("throttle", 429, decision.delay, limit_headers)
         response = self._answer(request, endpoint, args, decision)
+        for name, value in limit_headers.items():
+            response.headers.setdefault(name, value)
         # The latency is what the answer takes in all: the time spent building it counts
         # toward it, so a client sees the configured latency whatever the page's size.
         remaining = decision.delay - (time.perf_counter() - started)
         if remaining > 0:
             time.sleep(remaining)
         return response
+
+    def _issue_written(self, method: str, endpoint: str, args: dict) -> int | None:
+        """The id of the issue a request changes (for the per-issue write limit), else None."""
+        if method not in ("PUT", "POST", "DELETE") or endpoint not in ISSUE_WRITES:
+            return None
+        if "comment_id" in args and "id_or_key" not in args:
+            comment = self.state.comment_index.get(args["comment_id"])
+            return comment.issue_id if comment is not None else None
+        issue = self.state.find_issue(args.get("id_or_key"))
+        return issue.id if issue is not None else None
 
     def _answer(self, request: Request, endpoint: str, args: dict, decision) -> Response:
         if decision.kind == "throttle":

@@ -13,6 +13,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from jira_pm.sandbox.app import SandboxApp
 from jira_pm.sandbox.faults import Faults
 from jira_pm.sandbox.generator import generate
+from jira_pm.sandbox.limits import CloudLimits
 from jira_pm.sandbox.render import FieldSelection, Renderer
 from jira_pm.sandbox.scenario import load_scenario
 from jira_pm.sandbox.state import SiteState
@@ -84,7 +85,9 @@ class Sandbox:
                  drop_rate: float = 0.0, max_results_cap: int = 1000,
                  retry_after: str = "seconds", host: str = "127.0.0.1", port: int = 0,
                  clock=None, fault_clock=None, tls: tuple[str, str] | None = None,
-                 search_lag_ms: int = 0):
+                 search_lag_ms: int = 0, burst_limit: float | None = None,
+                 issue_write_limit: float | None = None,
+                 quota_limit: tuple[float, int] | None = None, near_limit_at: float = 0.2):
         if flavor not in ("cloud", "server"):
             raise ValueError(f"flavor must be 'cloud' or 'server', not {flavor!r}")
         self.flavor = flavor
@@ -97,7 +100,14 @@ class Sandbox:
                              error_rate=error_rate, drop_rate=drop_rate,
                              retry_after=retry_after, search_lag_ms=search_lag_ms,
                              **fault_args)
-        self.app = SandboxApp(self.state, self.faults, max_results_cap)
+        if flavor == "server" and (burst_limit or issue_write_limit or quota_limit):
+            raise ValueError("the burst, per-issue write and quota limits are Jira Cloud's: "
+                             "for Data Center use rate_limit")
+        # Cloud's three limits (limits.py): burst per endpoint, writes per issue, a quota.
+        self.limits = CloudLimits(burst=burst_limit, issue_write=issue_write_limit,
+                                  quota=quota_limit, near_limit_at=near_limit_at,
+                                  retry_after=retry_after, **fault_args)
+        self.app = SandboxApp(self.state, self.faults, max_results_cap, self.limits)
         self._host, self._port = host, port
         # (certfile, keyfile): serve https, for clients that insist on it (tap-jira does).
         self._tls = tuple(str(part) for part in tls) if tls else None
