@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from bisect import bisect_right
 from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -19,9 +20,10 @@ from jira_pm.checks.context import CheckContext, SiteIndex
 from jira_pm.checks.history import FieldIds
 from jira_pm.model import SEVERITIES, Finding, Site, severity_rank
 from jira_pm.statusreport import series
-from jira_pm.statusreport.evidence import evidence_lines, people_names
 from jira_pm.statusreport.health import project_health
+from jira_pm.statusreport.lookups import site_lookups
 from jira_pm.words import day_text, moment_text, plural
+from jira_pm.writeback.comments import finding_sentences
 
 RECENT_DAYS = 30  # released versions and resolved findings of the last 30 days
 TREND_DAYS = 90
@@ -86,7 +88,7 @@ class _Builder:
         self.today = calendar.local_date(as_of)
         self.stored = stored
         self.by_fingerprint = {row["fingerprint"]: row for row in stored}
-        self.names = people_names(site)
+        self.lookups = site_lookups(site, settings, calendar.zone)
         self.url = settings.jira.url.rstrip("/")
         self.forecast_params = {"window_days": mc.DEFAULT_WINDOW, "trials": mc.DEFAULT_TRIALS,
                                 "seed": mc.DEFAULT_SEED, "percentile": 85}
@@ -99,6 +101,7 @@ class _Builder:
                                 eligible=lambda issue: not exempt(issue))
         self.budgets = [b for b in budget_statuses(self.ctx) if b is not None]
         self.resolved_by_project: dict[str, list] = defaultdict(list)
+        self.throughputs: dict[str, mc.Throughput] = {}
         for issue in site.issues.values():
             if issue.resolved_at is not None:
                 self.resolved_by_project[issue.project_key].append(issue)
@@ -150,8 +153,11 @@ class _Builder:
 
     def _forecast(self, key: str, remaining: int) -> dict[str, Any]:
         params = self.forecast_params
-        sampled = mc.throughput(self.resolved_by_project.get(key, ()), self.calendar,
-                                self.as_of, int(params["window_days"]))
+        if key not in self.throughputs:  # one window per project, shared by its versions
+            self.throughputs[key] = mc.throughput(self.resolved_by_project.get(key, ()),
+                                                  self.calendar, self.as_of,
+                                                  int(params["window_days"]))
+        sampled = self.throughputs[key]
         result = mc.forecast(remaining, sampled, self.calendar, self.today,
                              trials=int(params["trials"]), seed=int(params["seed"]))
         if not result.available:
@@ -236,7 +242,8 @@ class _Builder:
             "first_seen": first_seen.isoformat(timespec="seconds"),
             "first_seen_text": moment_text(first_seen, self.calendar.zone),
             "age_days": age, "age_text": plural(age, "day"),
-            "evidence": evidence_lines(finding.evidence, self.calendar.zone, self.names),
+            # The finding in its Jira comment's words (about its subject, not one issue).
+            "evidence": finding_sentences(finding, self.lookups),
             "fingerprint": finding.fingerprint,
         }
 
@@ -260,22 +267,34 @@ class _Builder:
 
     def _trend(self, key: str) -> list[dict[str, Any]]:
         """Open findings after each recorded run of the last 90 days (from the findings table)."""
-        since = self.as_of - timedelta(days=TREND_DAYS)
-        rows = [r for r in self.stored if r["project_key"] == key]
-        spans = [(datetime.fromisoformat(r["first_seen"]),
-                  datetime.fromisoformat(r["resolved_at"]) if r["resolved_at"] else None)
-                 for r in rows]
-        moments = set()
-        for r in rows:
-            for column in ("first_seen", "last_seen", "resolved_at"):
-                if r[column]:
-                    moments.add(datetime.fromisoformat(r[column]))
-        trend = []
-        for moment in sorted(m for m in moments if since <= m <= self.as_of):
-            count = sum(1 for first, gone in spans
-                        if first <= moment and (gone is None or gone > moment))
-            trend.append({"at": moment.isoformat(timespec="seconds"), "open": count})
-        return trend
+        return open_trend([r for r in self.stored if r["project_key"] == key],
+                          self.as_of - timedelta(days=TREND_DAYS), self.as_of)
+
+
+def open_trend(rows: list[dict[str, Any]], since: datetime, until: datetime
+               ) -> list[dict[str, Any]]:
+    """How many of the stored findings ``rows`` were open at each recorded moment in range.
+
+    A finding is open from its first sighting until it is resolved; the
+    moments are every first seen, last seen and resolved instant. Counting
+    per moment over every finding is moments x findings (quadratic on a store
+    of many runs); instead openings and closings are sorted once and each
+    moment's count is two binary searches.
+    """
+    opened, closed, moments = [], [], set()
+    for row in rows:
+        first = datetime.fromisoformat(row["first_seen"])
+        opened.append(first)
+        moments.update((first, datetime.fromisoformat(row["last_seen"])))
+        if row["resolved_at"]:
+            gone = datetime.fromisoformat(row["resolved_at"])
+            moments.add(gone)
+            closed.append(max(gone, first))  # resolved before first seen: never open
+    opened.sort()
+    closed.sort()
+    return [{"at": moment.isoformat(timespec="seconds"),
+             "open": bisect_right(opened, moment) - bisect_right(closed, moment)}
+            for moment in sorted(m for m in moments if since <= m <= until)]
 
 
 def _jsonable(value: Any) -> Any:
