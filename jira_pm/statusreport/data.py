@@ -6,6 +6,7 @@ shows is in report.json too.
 
 from __future__ import annotations
 
+import gc
 import json
 import sqlite3
 from bisect import bisect_right
@@ -52,16 +53,24 @@ def build_report(conn: sqlite3.Connection, settings: Any, *, projects: tuple[str
     keys = sorted(projects or settings.scope.projects
                   or {i.project_key for i in site.issues.values()})
     builder = _Builder(site, settings, pack, calendar, as_of, stored)
+    series_of = {key: builder.series(key) for key in keys}
+    synced_at = site.synced_at
+    # The rest needs only keys and names (in builder.lookups): let the site go
+    # before the finding rows are built, so the two never take memory together.
+    del site
+    builder.release_site()
+    gc.collect()
     return {
         "title": "jira-pm status report",
         "site_url": settings.jira.url,
         "as_of": as_of.isoformat(timespec="seconds"),
         "as_of_text": moment_text(as_of, calendar.zone),
         "timezone": calendar.timezone,
-        "synced_at": site.synced_at.isoformat(timespec="seconds") if site.synced_at else None,
-        "synced_text": moment_text(site.synced_at, calendar.zone) if site.synced_at else "never",
+        "synced_at": synced_at.isoformat(timespec="seconds") if synced_at else None,
+        "synced_text": moment_text(synced_at, calendar.zone) if synced_at else "never",
         "severities": list(reversed(SEVERITIES)),
-        "projects": [builder.project(key, [f for f in findings if f.project_key == key])
+        "projects": [builder.project(key, [f for f in findings if f.project_key == key],
+                                     series_of.pop(key))
                      for key in keys],
     }
 
@@ -106,7 +115,18 @@ class _Builder:
             if issue.resolved_at is not None:
                 self.resolved_by_project[issue.project_key].append(issue)
 
-    def project(self, key: str, findings: list[Finding]) -> dict[str, Any]:
+    def series(self, key: str) -> dict[str, Any]:
+        """The project's charted numbers: the part of its section that needs the site."""
+        return {"versions": self._versions(key), "sprints": self._sprints(key),
+                "budgets": self._budgets(key)}
+
+    def release_site(self) -> None:
+        """Drop every reference to the site (the finding rows need only ``lookups``)."""
+        self.site = self.ctx = self.budgets = None
+        self.resolved_by_project = self.throughputs = None
+
+    def project(self, key: str, findings: list[Finding], series_part: dict[str, Any]
+                ) -> dict[str, Any]:
         counts = Counter(f.severity for f in findings)
         return {
             "key": key,
@@ -114,9 +134,7 @@ class _Builder:
             "health": project_health(findings, self.calendar),
             "open_by_severity": {s: counts.get(s, 0) for s in reversed(SEVERITIES)},
             "open_findings": len(findings),
-            "versions": self._versions(key),
-            "sprints": self._sprints(key),
-            "budgets": self._budgets(key),
+            **series_part,
             "findings": [self._finding_row(f) for f in findings],
             "resolved": self._resolved(key),
             "trend": self._trend(key),
@@ -220,9 +238,9 @@ class _Builder:
     def _issue_links(self, issue_ids) -> list[dict[str, str]]:
         links = []
         for issue_id in issue_ids:
-            issue = self.site.issues.get(int(issue_id))
-            if issue is not None:
-                links.append({"key": issue.key, "url": f"{self.url}/browse/{issue.key}"})
+            key = self.lookups.keys.get(int(issue_id))
+            if key is not None:
+                links.append({"key": key, "url": f"{self.url}/browse/{key}"})
         return links
 
     def _finding_row(self, finding: Finding) -> dict[str, Any]:
