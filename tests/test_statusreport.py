@@ -111,14 +111,59 @@ def test_report_writes_pages_and_json_with_jira_links(workdir):  # noqa: F811
     assert (out / "index.html").exists() and (out / "project-OPS.html").exists()
 
 
+def test_report_details_say_what_the_jira_comment_says(workdir):  # noqa: F811
+    """A finding's details in the report are its comment's sentences about its subject."""
+    assert run("report", "--out", "out", "--as-of", "2026-04-13").exit_code == 0
+    data = json.loads((workdir / "out" / "report.json").read_text())
+    shown = [f["evidence"] for p in data["projects"] for f in p["findings"]
+             if f["rule_id"] == "BU004"]
+    assert shown and shown == _comment_sentences(workdir)
+    page = (workdir / "out" / "project-ABC.html").read_text()
+    assert f"<p>{shown[0][0]}</p>" in page.replace("&#39;", "'")
+
+
 def test_explain_prints_the_findings_of_one_issue_in_words(workdir):  # noqa: F811
     """`explain KEY` lists each open finding touching the issue with its evidence."""
     result = run("explain", "ABC-3", "--as-of", "2026-04-13")
     assert result.exit_code == 0, result.output
-    assert "BU004" in result.output and "time spent hours: 2" in result.output
+    assert "BU004" in result.output
     assert "jira-pm has written no label or comment on it." in result.output
     missing = CliRunner().invoke(main, ["explain", "ABC-99"])
     assert missing.exit_code == 2 and "no issue ABC-99" in missing.output
+
+
+def _comment_sentences(workdir, key=None, rule_id="BU004"):  # noqa: F811
+    """The sentences the comment builder gives for the rule's open finding in the store."""
+    from jira_pm.calendar import calendar_from_settings
+    from jira_pm.config import load_settings
+    from jira_pm.engine import evaluate
+    from jira_pm.rulepack import load_pack
+    from jira_pm.statusreport.lookups import site_lookups
+    from jira_pm.store import connect
+    from jira_pm.store.site import load_site
+    from jira_pm.writeback.comments import finding_sentences
+
+    settings = load_settings(workdir / "jira-pm.toml")
+    conn = connect(settings.store_path, readonly=True)
+    the_site = load_site(conn)
+    conn.close()
+    cal = calendar_from_settings(settings, years=range(2023, 2029))
+    as_of = cal.parse_as_of("2026-04-13")
+    found = [f for f in evaluate(the_site, load_pack(settings), settings, as_of, calendar=cal)
+             if f.rule_id == rule_id and (key is None or f.subject_name == key)]
+    lookups = site_lookups(the_site, settings, cal.zone)
+    return [finding_sentences(f, lookups, key, settings.writeback.exempt_label) for f in found]
+
+
+def test_explain_says_what_the_jira_comment_says(workdir):  # noqa: F811
+    """`explain KEY` shows each finding in the sentences of its Jira comment on that issue."""
+    result = run("explain", "ABC-3", "--as-of", "2026-04-13")
+    assert result.exit_code == 0, result.output
+    (sentences,) = _comment_sentences(workdir, "ABC-3")
+    assert sentences[-1].endswith("to exempt this issue.")  # spoken to this issue
+    printed = [line.strip() for line in result.output.splitlines()]
+    start = printed.index(sentences[0])
+    assert printed[start:start + len(sentences)] == sentences
 
 
 def test_run_with_report_regenerates_the_report_after_the_run(tmp_path):
@@ -131,3 +176,47 @@ def test_run_with_report_regenerates_the_report_after_the_run(tmp_path):
         assert f"report: {tmp_path / 'site' / 'index.html'}" in result.output
         data = json.loads((tmp_path / "site" / "report.json").read_text())
         assert [p["key"] for p in data["projects"]] == ["ABC"]
+
+
+def test_findings_trend_counts_what_is_open_at_each_recorded_moment():
+    """The trend's count at each run is the findings first seen by then and not yet resolved."""
+    import random
+
+    from jira_pm.statusreport.data import open_trend
+
+    rnd = random.Random(5)
+    start = at("2026-03-01T00:00")
+    runs = [start + timedelta(hours=6 * n) for n in range(60)]
+    rows = []
+    for _ in range(80):
+        first, last = sorted(rnd.sample(runs, 2))
+        gone = rnd.choice([None, last, rnd.choice(runs)])  # some resolved before first seen
+        rows.append({"first_seen": first.isoformat(), "last_seen": last.isoformat(),
+                     "resolved_at": gone.isoformat() if gone else None})
+    since, until = runs[10], runs[50]
+    trend = open_trend(rows, since, until)
+    moments = sorted({m for r in rows for m in (r["first_seen"], r["last_seen"],
+                                                 r["resolved_at"]) if m})
+    expected = []
+    for text in moments:
+        moment = at(text[:16])
+        if since <= moment <= until:
+            expected.append(sum(1 for r in rows if at(r["first_seen"][:16]) <= moment and (
+                r["resolved_at"] is None or at(r["resolved_at"][:16]) > moment)))
+    assert [p["open"] for p in trend] == expected and len(expected) > 20
+
+
+def test_burn_up_chart_is_plain_svg_that_steps_at_each_change():
+    """A burn-up chart is one inline <svg> (no script, escaped text), the same for the same
+    data, with a corner only where the total changes."""
+    from jira_pm.statusreport import charts
+
+    version = {"name": "2.0 <beta>", "unit": "points", "release_date": "2026-03-20",
+               "days": ["2026-03-02", "2026-03-03", "2026-03-04", "2026-03-05"],
+               "total": [5.0, 5.0, 8.0, 8.0], "done": [0.0, 0.0, 3.0, 3.0],
+               "forecast": {"50": "2026-03-10", "85": "2026-03-12", "95": "2026-03-16"}}
+    svg = charts.burn_up(version)
+    assert svg.startswith("<svg") and svg.endswith("</svg>") and svg == charts.burn_up(version)
+    assert "<script" not in svg and "2.0 &lt;beta&gt;" in svg and "total scope (points)" in svg
+    total_path = svg.split('stroke="#5b6b7f" stroke-width="1.5"')[0].rsplit('d="', 1)[1]
+    assert total_path.count(" L") == 3  # start, step up, step end, the last day's end

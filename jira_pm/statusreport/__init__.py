@@ -1,7 +1,7 @@
 """`jira-pm report`: a self-contained static status site (HTML pages + report.json).
 
 ``data.build_report`` gathers every number from the store; ``render.write_site``
-draws the charts (matplotlib, SVG inline) and fills the jinja2 templates. The
+draws the charts (``svgplot``: SVG written directly, inline) and fills the jinja2 templates. The
 pages need no network and no JavaScript: CSS and charts are inline, and a
 Content-Security-Policy forbids anything else.
 """

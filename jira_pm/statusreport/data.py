@@ -6,8 +6,10 @@ shows is in report.json too.
 
 from __future__ import annotations
 
+import gc
 import json
 import sqlite3
+from bisect import bisect_right
 from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -19,9 +21,10 @@ from jira_pm.checks.context import CheckContext, SiteIndex
 from jira_pm.checks.history import FieldIds
 from jira_pm.model import SEVERITIES, Finding, Site, severity_rank
 from jira_pm.statusreport import series
-from jira_pm.statusreport.evidence import evidence_lines, people_names
 from jira_pm.statusreport.health import project_health
+from jira_pm.statusreport.lookups import site_lookups
 from jira_pm.words import day_text, moment_text, plural
+from jira_pm.writeback.comments import finding_sentences
 
 RECENT_DAYS = 30  # released versions and resolved findings of the last 30 days
 TREND_DAYS = 90
@@ -50,16 +53,24 @@ def build_report(conn: sqlite3.Connection, settings: Any, *, projects: tuple[str
     keys = sorted(projects or settings.scope.projects
                   or {i.project_key for i in site.issues.values()})
     builder = _Builder(site, settings, pack, calendar, as_of, stored)
+    series_of = {key: builder.series(key) for key in keys}
+    synced_at = site.synced_at
+    # The rest needs only keys and names (in builder.lookups): let the site go
+    # before the finding rows are built, so the two never take memory together.
+    del site
+    builder.release_site()
+    gc.collect()
     return {
         "title": "jira-pm status report",
         "site_url": settings.jira.url,
         "as_of": as_of.isoformat(timespec="seconds"),
         "as_of_text": moment_text(as_of, calendar.zone),
         "timezone": calendar.timezone,
-        "synced_at": site.synced_at.isoformat(timespec="seconds") if site.synced_at else None,
-        "synced_text": moment_text(site.synced_at, calendar.zone) if site.synced_at else "never",
+        "synced_at": synced_at.isoformat(timespec="seconds") if synced_at else None,
+        "synced_text": moment_text(synced_at, calendar.zone) if synced_at else "never",
         "severities": list(reversed(SEVERITIES)),
-        "projects": [builder.project(key, [f for f in findings if f.project_key == key])
+        "projects": [builder.project(key, [f for f in findings if f.project_key == key],
+                                     series_of.pop(key))
                      for key in keys],
     }
 
@@ -86,7 +97,7 @@ class _Builder:
         self.today = calendar.local_date(as_of)
         self.stored = stored
         self.by_fingerprint = {row["fingerprint"]: row for row in stored}
-        self.names = people_names(site)
+        self.lookups = site_lookups(site, settings, calendar.zone)
         self.url = settings.jira.url.rstrip("/")
         self.forecast_params = {"window_days": mc.DEFAULT_WINDOW, "trials": mc.DEFAULT_TRIALS,
                                 "seed": mc.DEFAULT_SEED, "percentile": 85}
@@ -99,11 +110,23 @@ class _Builder:
                                 eligible=lambda issue: not exempt(issue))
         self.budgets = [b for b in budget_statuses(self.ctx) if b is not None]
         self.resolved_by_project: dict[str, list] = defaultdict(list)
+        self.throughputs: dict[str, mc.Throughput] = {}
         for issue in site.issues.values():
             if issue.resolved_at is not None:
                 self.resolved_by_project[issue.project_key].append(issue)
 
-    def project(self, key: str, findings: list[Finding]) -> dict[str, Any]:
+    def series(self, key: str) -> dict[str, Any]:
+        """The project's charted numbers: the part of its section that needs the site."""
+        return {"versions": self._versions(key), "sprints": self._sprints(key),
+                "budgets": self._budgets(key)}
+
+    def release_site(self) -> None:
+        """Drop every reference to the site (the finding rows need only ``lookups``)."""
+        self.site = self.ctx = self.budgets = None
+        self.resolved_by_project = self.throughputs = None
+
+    def project(self, key: str, findings: list[Finding], series_part: dict[str, Any]
+                ) -> dict[str, Any]:
         counts = Counter(f.severity for f in findings)
         return {
             "key": key,
@@ -111,9 +134,7 @@ class _Builder:
             "health": project_health(findings, self.calendar),
             "open_by_severity": {s: counts.get(s, 0) for s in reversed(SEVERITIES)},
             "open_findings": len(findings),
-            "versions": self._versions(key),
-            "sprints": self._sprints(key),
-            "budgets": self._budgets(key),
+            **series_part,
             "findings": [self._finding_row(f) for f in findings],
             "resolved": self._resolved(key),
             "trend": self._trend(key),
@@ -150,8 +171,11 @@ class _Builder:
 
     def _forecast(self, key: str, remaining: int) -> dict[str, Any]:
         params = self.forecast_params
-        sampled = mc.throughput(self.resolved_by_project.get(key, ()), self.calendar,
-                                self.as_of, int(params["window_days"]))
+        if key not in self.throughputs:  # one window per project, shared by its versions
+            self.throughputs[key] = mc.throughput(self.resolved_by_project.get(key, ()),
+                                                  self.calendar, self.as_of,
+                                                  int(params["window_days"]))
+        sampled = self.throughputs[key]
         result = mc.forecast(remaining, sampled, self.calendar, self.today,
                              trials=int(params["trials"]), seed=int(params["seed"]))
         if not result.available:
@@ -214,9 +238,9 @@ class _Builder:
     def _issue_links(self, issue_ids) -> list[dict[str, str]]:
         links = []
         for issue_id in issue_ids:
-            issue = self.site.issues.get(int(issue_id))
-            if issue is not None:
-                links.append({"key": issue.key, "url": f"{self.url}/browse/{issue.key}"})
+            key = self.lookups.keys.get(int(issue_id))
+            if key is not None:
+                links.append({"key": key, "url": f"{self.url}/browse/{key}"})
         return links
 
     def _finding_row(self, finding: Finding) -> dict[str, Any]:
@@ -236,7 +260,8 @@ class _Builder:
             "first_seen": first_seen.isoformat(timespec="seconds"),
             "first_seen_text": moment_text(first_seen, self.calendar.zone),
             "age_days": age, "age_text": plural(age, "day"),
-            "evidence": evidence_lines(finding.evidence, self.calendar.zone, self.names),
+            # The finding in its Jira comment's words (about its subject, not one issue).
+            "evidence": finding_sentences(finding, self.lookups),
             "fingerprint": finding.fingerprint,
         }
 
@@ -260,22 +285,34 @@ class _Builder:
 
     def _trend(self, key: str) -> list[dict[str, Any]]:
         """Open findings after each recorded run of the last 90 days (from the findings table)."""
-        since = self.as_of - timedelta(days=TREND_DAYS)
-        rows = [r for r in self.stored if r["project_key"] == key]
-        spans = [(datetime.fromisoformat(r["first_seen"]),
-                  datetime.fromisoformat(r["resolved_at"]) if r["resolved_at"] else None)
-                 for r in rows]
-        moments = set()
-        for r in rows:
-            for column in ("first_seen", "last_seen", "resolved_at"):
-                if r[column]:
-                    moments.add(datetime.fromisoformat(r[column]))
-        trend = []
-        for moment in sorted(m for m in moments if since <= m <= self.as_of):
-            count = sum(1 for first, gone in spans
-                        if first <= moment and (gone is None or gone > moment))
-            trend.append({"at": moment.isoformat(timespec="seconds"), "open": count})
-        return trend
+        return open_trend([r for r in self.stored if r["project_key"] == key],
+                          self.as_of - timedelta(days=TREND_DAYS), self.as_of)
+
+
+def open_trend(rows: list[dict[str, Any]], since: datetime, until: datetime
+               ) -> list[dict[str, Any]]:
+    """How many of the stored findings ``rows`` were open at each recorded moment in range.
+
+    A finding is open from its first sighting until it is resolved; the
+    moments are every first seen, last seen and resolved instant. Counting
+    per moment over every finding is moments x findings (quadratic on a store
+    of many runs); instead openings and closings are sorted once and each
+    moment's count is two binary searches.
+    """
+    opened, closed, moments = [], [], set()
+    for row in rows:
+        first = datetime.fromisoformat(row["first_seen"])
+        opened.append(first)
+        moments.update((first, datetime.fromisoformat(row["last_seen"])))
+        if row["resolved_at"]:
+            gone = datetime.fromisoformat(row["resolved_at"])
+            moments.add(gone)
+            closed.append(max(gone, first))  # resolved before first seen: never open
+    opened.sort()
+    closed.sort()
+    return [{"at": moment.isoformat(timespec="seconds"),
+             "open": bisect_right(opened, moment) - bisect_right(closed, moment)}
+            for moment in sorted(m for m in moments if since <= m <= until)]
 
 
 def _jsonable(value: Any) -> Any:

@@ -9,10 +9,11 @@ from typing import Any
 from jira_pm.calendar import calendar_from_settings
 from jira_pm.errors import UsageError
 from jira_pm.model import Finding, Issue
-from jira_pm.statusreport.evidence import evidence_lines, people_names
+from jira_pm.statusreport.lookups import site_lookups
 from jira_pm.store.findings import finding_times
 from jira_pm.store.ledger import entries
 from jira_pm.words import day_text, moment_text, plural
+from jira_pm.writeback.comments import finding_sentences
 
 
 def touches(finding: Finding, issue: Issue) -> bool:
@@ -36,7 +37,7 @@ def explain_lines(conn: sqlite3.Connection, settings: Any, key: str,
                          hint="check the key; `jira-pm sync` fetches issues in [scope]")
     calendar = calendar_from_settings(settings, years=range(as_of.year - 3, as_of.year + 3))
     zone = calendar.zone
-    names = people_names(site)
+    lookups = site_lookups(site, settings, zone)
     findings = [f for f in evaluate(site, load_pack(settings), settings, as_of,
                                     calendar=calendar) if touches(f, issue)]
     lines = [f"{issue.key} {issue.summary!r} ({issue.issue_type}, {issue.status}) "
@@ -54,8 +55,10 @@ def explain_lines(conn: sqlite3.Connection, settings: Any, key: str,
             lines.append(f"    first seen {moment_text(seen, zone)} ({plural(age, 'day')} ago)")
         else:
             lines.append("    new: not recorded by a run yet")
-        for what, value in evidence_lines(finding.evidence, zone, names):
-            lines.append(f"    {what}: {value}")
+        # What the finding's Jira comment on this issue says, sentence by sentence.
+        for sentence in finding_sentences(finding, lookups, issue.key,
+                                          settings.writeback.exempt_label):
+            lines.append(f"    {sentence}")
     lines.append("")
     written = [e for e in entries(conn) if e.issue_id == issue.id]
     if not written:

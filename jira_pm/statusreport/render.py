@@ -21,41 +21,40 @@ def _environment():
     )
 
 
-def _with_charts(data: dict[str, Any]) -> dict[str, Any]:
-    """Chart SVGs for every version, sprint, budget and trend (not written to report.json)."""
+def _charts(project: dict[str, Any]) -> dict[str, str]:
+    """Chart SVGs for one project's versions, sprints, budgets and trend (not in report.json)."""
     from jira_pm.statusreport import charts
 
     svgs: dict[str, str] = {}
-    for project in data["projects"]:
-        key = project["key"]
-        for version in project["versions"]:
-            if version["days"]:
-                svgs[f"version-{version['id']}"] = charts.burn_up(version)
-        for sprint in project["sprints"]:
-            svgs[f"sprint-{sprint['id']}"] = charts.sprint_scope(sprint)
-        for budget in project["budgets"]:
-            svgs[f"budget-{budget['subject_type']}-{budget['subject_id']}"] = charts.budget(budget)
-        if len(project["trend"]) > 1:
-            svgs[f"trend-{key}"] = charts.trend(project["trend"])
+    for version in project["versions"]:
+        if version["days"]:
+            svgs[f"version-{version['id']}"] = charts.burn_up(version)
+    for sprint in project["sprints"]:
+        svgs[f"sprint-{sprint['id']}"] = charts.sprint_scope(sprint)
+    for budget in project["budgets"]:
+        svgs[f"budget-{budget['subject_type']}-{budget['subject_id']}"] = charts.budget(budget)
+    if len(project["trend"]) > 1:
+        svgs[f"trend-{project['key']}"] = charts.trend(project["trend"])
     return svgs
 
 
 def write_site(data: dict[str, Any], out: Path) -> Path:
-    """Write the site into ``out`` (created if needed); returns the index page's path."""
+    """Write the site into ``out`` (created if needed); returns the index page's path.
+
+    One page at a time, each with its own charts: a large site's pages are
+    never all in memory at once.
+    """
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(f"cannot create the report folder {out}: {exc.strerror}",
                          hint="pass --out a folder this user may write") from exc
     env = _environment()
-    svgs = _with_charts(data)
-    pages = {"index.html": env.get_template("index.html.j2").render(report=data, svgs=svgs)}
     for project in data["projects"]:
-        pages[project["page"]] = env.get_template("project.html.j2").render(
-            report=data, project=project, svgs=svgs)
-    pages["report.json"] = json.dumps(data, indent=2, sort_keys=True, default=str) + "\n"
-    for name, text in pages.items():
-        _write(out / name, text)
+        _write(out / project["page"], env.get_template("project.html.j2").render(
+            report=data, project=project, svgs=_charts(project)))
+    _write(out / "report.json", json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+    _write(out / "index.html", env.get_template("index.html.j2").render(report=data))
     return out / "index.html"
 
 
