@@ -88,7 +88,7 @@ def record_pending(
         cursor = conn.execute(
             "INSERT INTO ledger (run_id, at, issue_id, issue_key, operation, label, rule_id,"
             " fingerprint, comment_id, content_hash, status, detail)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 run_id,
                 _now(),
@@ -104,7 +104,7 @@ def record_pending(
                 detail,
             ),
         )
-    return int(cursor.lastrowid)
+        return int(cursor.fetchone()[0])
 
 
 def record_result(
@@ -360,8 +360,9 @@ def record_label_sends(conn: sqlite3.Connection, run_id: str,
                 "INSERT INTO label_loops (issue_id, change, issue_key, rule_id, runs, first_sent,"
                 " last_sent, last_run_id) VALUES (?, ?, ?, ?, 1, ?, ?, ?)"
                 " ON CONFLICT(issue_id, change) DO UPDATE SET issue_key = excluded.issue_key,"
-                " rule_id = COALESCE(excluded.rule_id, rule_id), last_sent = excluded.last_sent,"
-                " runs = runs + (last_run_id != excluded.last_run_id),"
+                " rule_id = COALESCE(excluded.rule_id, label_loops.rule_id),"
+                " last_sent = excluded.last_sent, runs = label_loops.runs"
+                " + CASE WHEN label_loops.last_run_id != excluded.last_run_id THEN 1 ELSE 0 END,"
                 " last_run_id = excluded.last_run_id",
                 (issue_id, change, issue_key, rule_id, now, now, run_id),
             )
