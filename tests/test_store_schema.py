@@ -5,9 +5,8 @@ import pytest
 
 from jira_pm.errors import StoreError
 from jira_pm.model import Person
-from jira_pm.store import SCHEMA_VERSION, connect
+from jira_pm.store import SCHEMA_VERSION, connect, postgres
 from jira_pm.store.issues import FULL_SYNC_DUE, get_meta, get_sync_state, load_site
-from jira_pm.store import postgres
 from jira_pm.store.schema import _version, is_postgres, migration
 
 SQLITE_ONLY = "about SQLite's own files and error codes"

@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from jira_pm.store.schema import transaction
+from jira_pm.store.schema import is_postgres, transaction
 
 PENDING = "pending"
 DONE = "done"
@@ -276,7 +276,14 @@ def _entry(row: sqlite3.Row) -> LedgerEntry:
 
 
 def start_run(conn: sqlite3.Connection, run_id: str, kind: str) -> None:
-    """Record that a run (sync, audit, apply, run) has started."""
+    """Record that a run (sync, audit, apply, run) has started.
+
+    On PostgreSQL the run also takes an advisory lock named after it, held by
+    ``conn`` until it closes (or its process dies): runners of other scopes
+    see the run alive through it (see ``close_interrupted``).
+    """
+    if is_postgres(conn):
+        conn.try_lock(_alive_lock(run_id))
     with transaction(conn):
         conn.execute("INSERT INTO runs (id, kind, started) VALUES (?, ?, ?)",
                      (run_id, kind, _now()))
@@ -295,20 +302,41 @@ def close_interrupted(conn: sqlite3.Connection, current_run_id: str) -> tuple[in
     """Close the runs and pending writes of runs that died; returns (runs, rows) closed.
 
     Only call this while holding the run lock: a run without an end is then
-    certainly not running any more.
+    certainly not running any more. On PostgreSQL the run lock is per scope, so
+    runs of other scopes may be at work: a run counts as dead there only when
+    its own advisory lock (taken by ``start_run``) is free.
     """
+    alive = _alive_runs(conn, current_run_id) if is_postgres(conn) else []
+    others = "".join(" AND run_id != ?" for _ in alive)
     with transaction(conn):
         rows = conn.execute(
             "UPDATE ledger SET status = ?, at = ?, detail = COALESCE(detail || '; ', '') || ?"
-            " WHERE status = ? AND run_id != ?",
+            " WHERE status = ? AND run_id != ?" + others,
             (INTERRUPTED, _now(), "its run was killed before Jira's answer was recorded",
-             PENDING, current_run_id),
+             PENDING, current_run_id, *alive),
         ).rowcount
         runs = conn.execute(
-            "UPDATE runs SET finished = ?, outcome = ? WHERE finished IS NULL AND id != ?",
-            (_now(), INTERRUPTED, current_run_id),
+            "UPDATE runs SET finished = ?, outcome = ? WHERE finished IS NULL AND id != ?"
+            + others.replace("run_id", "id"),
+            (_now(), INTERRUPTED, current_run_id, *alive),
         ).rowcount
     return runs, rows
+
+
+def _alive_lock(run_id: str) -> str:
+    return f"run-alive:{run_id}"
+
+
+def _alive_runs(conn, current_run_id: str) -> list[str]:
+    """The unfinished runs whose process still holds their advisory lock (PostgreSQL)."""
+    alive = []
+    for (run_id,) in conn.execute("SELECT id FROM runs WHERE finished IS NULL AND id != ?",
+                                  (current_run_id,)).fetchall():
+        if conn.try_lock(_alive_lock(run_id)):
+            conn.unlock(_alive_lock(run_id))
+        else:
+            alive.append(run_id)
+    return alive
 
 
 def labels_text(add: Iterable[str], remove: Iterable[str]) -> str:

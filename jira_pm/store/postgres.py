@@ -189,7 +189,7 @@ class PgConnection:
         Keyed by schema as well as name, so two stores in one database (two
         schemas) lock independently.
         """
-        return "hashtextextended(current_schema() || '/' || ?, 0)"
+        return "hashtextextended(COALESCE(current_schema(), '') || '/' || ?, 0)"
 
     def try_lock(self, name: str) -> bool:
         """Take the session-level advisory lock ``name`` if free; held until released or closed."""

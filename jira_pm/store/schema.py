@@ -2,9 +2,10 @@
 
 A store target is a path (SQLite, the default) or a ``postgresql://`` URL; one
 set of store functions serves both (see ``store.postgres`` for how). The schema
-version lives in ``PRAGMA user_version`` (PostgreSQL: the ``schema_version`` table); ``MIGRATIONS[n]`` takes a
-store from version n to n+1 inside one transaction, so a store is never left
-half-migrated. A store newer than this jira-pm is refused rather than guessed at.
+version lives in ``PRAGMA user_version`` (PostgreSQL: the ``schema_version``
+table); ``MIGRATIONS[n]`` takes a store from version n to n+1 inside one
+transaction, so a store is never left half-migrated. A store newer than this
+jira-pm is refused rather than guessed at.
 
 Conventions: datetimes are ISO-8601 UTC text (``2026-11-21T10:00:00+00:00``),
 dates are ``YYYY-MM-DD``, JSON columns hold compact JSON, booleans are 0/1.
