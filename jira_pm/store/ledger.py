@@ -245,7 +245,9 @@ def runs(conn: sqlite3.Connection, run_id: str | None = None,
         where.append(f"kind IN ({','.join('?' * len(kinds))})")
         params += kinds
     sql = "SELECT * FROM runs" + (" WHERE " + " AND ".join(where) if where else "")
-    rows = conn.execute(sql + " ORDER BY started, rowid", params).fetchall()
+    # Runs started in one instant: SQLite's insertion order; PostgreSQL has no rowid.
+    tie = "id" if is_postgres(conn) else "rowid"
+    rows = conn.execute(sql + f" ORDER BY started, {tie}", params).fetchall()
     return [RunRecord(row["id"], row["kind"], row["started"], row["finished"], row["outcome"],
                       json.loads(row["summary"]) if row["summary"] else {}) for row in rows]
 

@@ -522,12 +522,31 @@ def migrate(conn: sqlite3.Connection, path: str | Path = "<store>") -> None:
     if _version(conn, path) == SCHEMA_VERSION:
         return  # up to date: no write lock needed
     dialect = "postgresql" if is_postgres(conn) else "sqlite"
-    with transaction(conn):
+    with _migration_lock(conn), transaction(conn):
         version = _version(conn, path)
         for target in range(version, SCHEMA_VERSION):
             for statement in migration(target, dialect):
                 conn.execute(statement)
             _set_version(conn, target + 1)
+
+
+@contextmanager
+def _migration_lock(conn: Any) -> Iterator[None]:
+    """On PostgreSQL, wait for another process's migration before the transaction begins.
+
+    A transaction that began before the other's commit may still see the old
+    catalog (no tables yet) and migrate again; waiting first, outside it, means
+    the version is read in a transaction that sees the finished schema.
+    """
+    if not is_postgres(conn):
+        yield
+        return
+    key = conn.lock_key_sql()
+    conn.execute(f"SELECT pg_advisory_lock({key})", ("migrate",))
+    try:
+        yield
+    finally:
+        conn.execute(f"SELECT pg_advisory_unlock({key})", ("migrate",))
 
 
 def _set_version(conn: Any, version: int) -> None:
