@@ -24,7 +24,6 @@ import dataclasses
 import os
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from jira_pm.config import Settings, load_settings
@@ -67,7 +66,7 @@ class JiraPm:
         from jira_pm.store.schema import connect
         from jira_pm.sync import sync
 
-        conn = connect(self.settings.store_path)
+        conn = connect(self.settings.store)
         try:
             return sync(self.settings, conn, self.client, full=full, reconcile=reconcile)
         finally:
@@ -77,11 +76,11 @@ class JiraPm:
         """The open findings from the store (``jira-pm audit``); recorded only with ``record``."""
         from jira_pm.engine import evaluate_store
         from jira_pm.runner import never_synced_error, require_synced
-        from jira_pm.store.schema import connect
+        from jira_pm.store.schema import connect, store_exists
 
-        if not Path(self.settings.store_path).exists():
+        if not store_exists(self.settings.store):
             raise never_synced_error(self.settings, "audit")
-        conn = connect(self.settings.store_path, readonly=not record)
+        conn = connect(self.settings.store, readonly=not record)
         try:
             require_synced(conn, self.settings, "audit")
             return list(evaluate_store(conn, self.settings, None, as_of, record=record).findings)

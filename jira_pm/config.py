@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jira_pm.errors import ConfigError
+from jira_pm.redaction import POSTGRES_URL_SCHEMES, register_url_secret, shown_url
 
 DEFAULT_CONFIG_NAME = "jira-pm.toml"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -150,6 +151,17 @@ class Settings:
     rates: RatesSettings
     writeback: WritebackSettings
     log: LogSettings
+    store_url: str | None = None  # a postgresql:// store; None: the SQLite file store_path
+
+    @property
+    def store(self) -> Path | str:
+        """Where the store is: the PostgreSQL URL when one is set, else the SQLite file."""
+        return self.store_url or self.store_path
+
+    @property
+    def store_name(self) -> str:
+        """The store as messages name it (a URL without its password)."""
+        return shown_url(self.store_url) if self.store_url else str(self.store_path)
 
     @classmethod
     def for_tests(
@@ -168,7 +180,10 @@ class Settings:
         raw.setdefault("scope", {})
         raw["scope"].setdefault("projects", list(projects))
         raw.setdefault("store", {})
-        raw["store"].setdefault("path", str(store_path))
+        if str(store_path).startswith(POSTGRES_URL_SCHEMES):
+            raw["store"].setdefault("url", str(store_path))
+        else:
+            raw["store"].setdefault("path", str(store_path))
         return _Parser(raw, source=None, base_dir=Path.cwd(), env={}).settings()
 
 
@@ -298,7 +313,7 @@ class _Parser:
             if name not in known:
                 raise self.fail(f"[{name}]", "unknown section",
                                 f"remove it or use one of: {', '.join(sorted(known))}")
-        store = self.section("store", {"path"})
+        store = self.section("store", {"path", "url"})
         return Settings(
             source=self.source,
             jira=self.jira(),
@@ -312,7 +327,28 @@ class _Parser:
             rates=self.rates(),
             writeback=self.writeback(),
             log=self.log(),
+            store_url=self.store_url(store),
         )
+
+    def store_url(self, store: dict[str, Any]) -> str | None:
+        """``$JIRA_PM_STORE_URL``, else ``[store] url``: a PostgreSQL store instead of the file.
+
+        The password in it is registered for redaction, like Jira's credentials.
+        """
+        key = "$JIRA_PM_STORE_URL" if self.env.get("JIRA_PM_STORE_URL") else "[store] url"
+        url = (self.env.get("JIRA_PM_STORE_URL") or "").strip() or store.get("url")
+        if url is None:
+            return None
+        url = self.string(url, key).strip()
+        register_url_secret(url)
+        if not url.startswith(POSTGRES_URL_SCHEMES):
+            raise self.fail(key, f"{shown_url(url)!r} is not a PostgreSQL URL",
+                            'write it as "postgresql://USER:PASSWORD@HOST:PORT/DATABASE", or '
+                            "remove it to use the SQLite file of [store] path")
+        if key == "[store] url" and "path" in store:
+            raise self.fail("[store]", "sets both path and url",
+                            "keep url for a PostgreSQL store or path for a SQLite file")
+        return url
 
     def jira(self) -> JiraSettings:
         s = self.section("jira", {"url", "deployment", "email", "api_token", "pat",

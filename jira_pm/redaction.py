@@ -19,7 +19,7 @@ import base64
 import logging
 import re
 import threading
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
 
 MASK = "***"
 MIN_SECRET_LENGTH = 4  # shorter values would mask ordinary words
@@ -48,6 +48,25 @@ def register_secret(value: str | None) -> None:
     if value and len(value.strip()) >= MIN_SECRET_LENGTH:
         with _lock:
             _known.update(_forms(value))
+
+
+POSTGRES_URL_SCHEMES = ("postgresql://", "postgres://")
+
+
+def shown_url(url: str) -> str:
+    """A database URL as jira-pm prints it: its password replaced by ``***``."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:{MASK}@{host}"))
+
+
+def register_url_secret(url: str) -> None:
+    """Remember the password of a database URL so that ``redact`` masks it."""
+    register_secret(urlsplit(url).password)
 
 
 def register_basic(user: str | None, password: str | None) -> None:

@@ -28,7 +28,8 @@ from jira_pm.errors import (
 )
 from jira_pm.redaction import redact
 from jira_pm.store import ledger
-from jira_pm.store.locks import hold, run_lock_path
+from jira_pm.store.locks import run_lock, run_lock_path
+from jira_pm.store.postgres import is_postgres_url
 from jira_pm.store.schema import connect
 from jira_pm.store.sync_state import unsynced_reason
 from jira_pm.sync.query import scope_key
@@ -170,7 +171,7 @@ def run_pipeline(
     run_id = new_run_id()
     log = JsonLog(log_json if log_json is not None else settings.log.json_path, run_id)
     with store_lock(settings, log), _waits_logged(client, log):
-        conn = connect(settings.store_path)
+        conn = connect(settings.store)
         try:
             return _run_locked(conn, settings, client, run_id, log, dry_run=dry_run,
                                as_of=as_of, full_sync=full_sync, pack=pack, fault=fault,
@@ -202,11 +203,14 @@ def _waits_logged(client: Any, log: JsonLog) -> Iterator[None]:
 @contextmanager
 def store_lock(settings: Any, log: JsonLog | None = None) -> Iterator[None]:
     """Hold the store's run lock (``run`` and ``apply`` share it); LockBusy when it is held."""
-    path = lock_path(Path(settings.store_path))
+    if is_postgres_url(settings.store):
+        held_by = f"another jira-pm run of this scope holds its lock in {settings.store_name}"
+    else:
+        held_by = f"another jira-pm run holds the lock {lock_path(Path(settings.store_path))}"
     try:
-        with hold(path, f"another jira-pm run holds the lock {path}; this run did nothing",
-                  "nothing to fix if runs overlap now and then; if it persists, "
-                  "run less often or check for a hung run"):
+        with run_lock(settings.store, scope_key(settings), f"{held_by}; this run did nothing",
+                      "nothing to fix if runs overlap now and then; if it persists, "
+                      "run less often or check for a hung run"):
             yield
     except LockBusy:
         if log is not None:
@@ -220,10 +224,10 @@ def never_synced_error(settings: Any, what: str = "apply", reason: str = "never"
     ``reason`` is ``store.sync_state.unsynced_reason``'s: "never" or "interrupted".
     """
     if reason == "interrupted":
-        return UsageError(f"the store at {settings.store_path} holds only part of the site: its "
+        return UsageError(f"the store at {settings.store_name} holds only part of the site: its "
                           f"first full sync was interrupted, so there is nothing to {what} yet",
                           hint="run `jira-pm sync` to resume it")
-    return UsageError(f"the store at {settings.store_path} has never been synced, so there is "
+    return UsageError(f"the store at {settings.store_name} has never been synced, so there is "
                       f"nothing to {what}", hint="run `jira-pm sync` first, or check [store] path "
                       "in the config")
 
@@ -271,12 +275,13 @@ def apply_pipeline(
     """
     from jira_pm.engine import evaluate_store
     from jira_pm.rulepack import load_pack
+    from jira_pm.store.schema import store_exists
 
-    if not Path(settings.store_path).exists():
+    if not store_exists(settings.store):
         raise never_synced_error(settings)
     run_id = new_run_id()
     with store_lock(settings):
-        conn = connect(settings.store_path)
+        conn = connect(settings.store)
         try:
             require_synced(conn, settings)
             pack = pack or load_pack(settings)

@@ -21,7 +21,7 @@ STATUS_JSON_VERSION = 1
 def empty_status(settings: Any) -> dict[str, Any]:
     """The document where there is no store yet."""
     return {
-        "version": STATUS_JSON_VERSION, "store": str(settings.store_path), "store_exists": False,
+        "version": STATUS_JSON_VERSION, "store": settings.store_name, "store_exists": False,
         "site": settings.jira.url, "deployment": None, "last_sync": None, "sync_cursor": None,
         "last_full_sync": None, "last_reconcile": None, "interrupted_sync": None,
         "full_sync_pending": True, "full_sync_reason": "never synced",

@@ -44,6 +44,7 @@ def _read_only_opens(monkeypatch) -> None:
     monkeypatch.setattr(schema, "_open", read_only_open)
 
 
+@pytest.mark.sqlite_only("sqlite's error codes; tests/test_store_postgres.py has PostgreSQL's")
 def test_a_refused_write_mid_command_is_cannot_write_not_damaged(store_path):
     """A sqlite "readonly database" error escaping a command is a permissions line, exit 2."""
     connect(store_path).close()
@@ -64,6 +65,7 @@ def test_a_refused_write_mid_command_is_cannot_write_not_damaged(store_path):
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.sqlite_only("sqlite's error codes; tests/test_store_postgres.py has PostgreSQL's")
 def test_store_error_calls_a_store_damaged_only_when_sqlite_says_so(store_path):
     """CORRUPT/NOTADB read "damaged" (copy it first); read-only and busy say what they are."""
     connect(store_path).close()

@@ -591,6 +591,8 @@ def test_after_the_creator_migration_one_full_sync_fetches_every_creator(tmp_pat
     sync(settings(tmp_path), connect(store), jira, now=lambda: NOW)
     # Turn the store back into a schema-1 store, as an older jira-pm left it.
     old = sqlite3.connect(store)
+    for view in ("jira_pm_findings", "jira_pm_issues", "jira_pm_budgets"):  # schema 4
+        old.execute(f"DROP VIEW {view}")
     old.execute("ALTER TABLE issues DROP COLUMN creator_id")
     old.execute("ALTER TABLE issues DROP COLUMN creator_name")
     old.execute("DROP TABLE label_loops")  # added by schema 3

@@ -29,7 +29,9 @@ def _client(settings: Any) -> Any:
     The store is only read here (and a missing one not created): it is created,
     migrated and written only under the run lock.
     """
-    if not Path(settings.store_path).exists():
+    from jira_pm.store.schema import store_exists
+
+    if not store_exists(settings.store):
         return make_client(settings)
     conn = open_store(settings, readonly=True)
     try:
@@ -101,7 +103,9 @@ def apply_command(ctx: click.Context, dry_run: bool, as_of: str | None, yes: boo
 
     settings = load_settings_from_ctx(ctx)
     when = _as_of(settings, as_of)
-    if not Path(settings.store_path).exists():
+    from jira_pm.store.schema import store_exists
+
+    if not store_exists(settings.store):
         raise never_synced_error(settings)  # and create no empty store at a wrong path
     client = _client(settings)
     try:

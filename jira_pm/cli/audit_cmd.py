@@ -55,14 +55,16 @@ def audit(ctx, projects, rule_ids, severity, as_of_text, rules_dirs, no_record, 
     as_of = calendar_from_settings(settings).parse_as_of(as_of_text) if as_of_text else None
     # An audit of a store that was never synced would say "No findings" and pass a
     # CI gate; a wrong [store] path must fail loudly instead (and create no file).
-    if not Path(settings.store_path).exists():
+    from jira_pm.store.schema import store_exists
+
+    if not store_exists(settings.store):
         raise never_synced_error(settings, "audit")
     record = as_of is None and not rules_dirs and not no_record
     conn, record = _open_for_audit(settings, record)
     try:
         require_synced(conn, settings, "audit")
         if conn.execute("SELECT COUNT(*) FROM issues").fetchone()[0] == 0:
-            note(f"the store {settings.store_path} holds no issues: the scope matched none")
+            note(f"the store {settings.store_name} holds no issues: the scope matched none")
         evaluation = evaluate_store(conn, settings, pack, as_of, record=record)
         lookup = lookup_from_store(conn, settings)
     finally:
@@ -148,7 +150,7 @@ def _open_for_audit(settings, record: bool):
             raise
         if writable:
             return conn, True
-    echo(f"jira-pm: notice: the store {settings.store_path} is read-only, so these findings "
+    echo(f"jira-pm: notice: the store {settings.store_name} is read-only, so these findings "
          "are not recorded (pass --no-record to say that is meant)", err=True)
     return conn, False
 

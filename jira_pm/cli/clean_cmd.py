@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from jira_pm.cli.common import load_settings_from_ctx, make_client
@@ -34,13 +32,15 @@ def clean_command(ctx: click.Context, dry_run: bool, comments: bool) -> None:
     from jira_pm.writeback.from_store import new_run_id
 
     settings = load_settings_from_ctx(ctx)
-    if not Path(settings.store_path).exists():
+    from jira_pm.store.schema import store_exists
+
+    if not store_exists(settings.store):
         raise never_synced_error(settings, "clean")
     pack_labels = load_pack(settings).owned_labels()
     run_id = new_run_id()
     try:
         with store_lock(settings):
-            conn = connect(settings.store_path)
+            conn = connect(settings.store)
             try:
                 if never_synced(conn):
                     raise never_synced_error(settings, "clean")

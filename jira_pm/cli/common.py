@@ -21,7 +21,7 @@ def load_settings_from_ctx(ctx: click.Context) -> Settings:
     path = (root.obj or {}).get("config_path")
     settings = load_settings(path)
     if isinstance(root.obj, dict):  # lets the error handler name the store a sqlite error is about
-        root.obj["store_path"] = settings.store_path
+        root.obj["store_path"] = settings.store
     return settings
 
 
@@ -33,7 +33,7 @@ def open_store(settings: Settings, *, readonly: bool = False) -> sqlite3.Connect
     """
     from jira_pm.store import connect
 
-    return connect(settings.store_path, readonly=readonly)
+    return connect(settings.store, readonly=readonly)
 
 
 def make_client(settings: Settings, conn: Any = None, *, credentials_notice: bool = True,
@@ -60,7 +60,7 @@ def make_client(settings: Settings, conn: Any = None, *, credentials_notice: boo
         from jira_pm.sync import known_deployment
         from jira_pm.sync.identity import check_site
 
-        check_site(conn, settings.jira.url, settings.store_path)
+        check_site(conn, settings.jira.url, settings.store_name)
         deployment = known_deployment(conn, deployment)
     http = JiraHttp.from_settings(settings.jira, **http_options)
     http.add_wait_observer(lambda wait: note(wait.describe()))  # a terminal sees long waits

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import click
 
@@ -28,7 +27,9 @@ def explain(ctx, key, as_of_text):
     settings = load_settings_from_ctx(ctx)
     calendar = calendar_from_settings(settings)
     as_of = calendar.parse_as_of(as_of_text) if as_of_text else datetime.now(UTC)
-    if not Path(settings.store_path).exists():
+    from jira_pm.store.schema import store_exists
+
+    if not store_exists(settings.store):
         raise never_synced_error(settings, "explain")
     conn = open_store(settings, readonly=True)
     try:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import shutil
 from datetime import UTC, datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
@@ -36,8 +35,10 @@ def log_command(ctx: click.Context, run_id: str | None, issue_key: str | None,
     settings = load_settings_from_ctx(ctx)
     zone = ZoneInfo(settings.calendar.timezone)
     since = parse_since(since_text, zone, datetime.now(UTC)) if since_text else None
-    if not Path(settings.store_path).exists():  # create nothing at a wrong path
-        raise UsageError(f"there is no store at {settings.store_path}, so no ledger",
+    from jira_pm.store.schema import store_exists
+
+    if not store_exists(settings.store):  # create nothing at a wrong path
+        raise UsageError(f"there is no store at {settings.store_name}, so no ledger",
                          hint="run `jira-pm run` or `jira-pm apply` first, or check [store] "
                               "path in jira-pm.toml")
     conn = open_store(settings, readonly=True)
@@ -55,17 +56,10 @@ def log_command(ctx: click.Context, run_id: str | None, issue_key: str | None,
 
 def _none_running(settings) -> bool:
     """Whether no run holds the store's run lock now (False when that cannot be told)."""
-    from filelock import FileLock, Timeout
+    from jira_pm.store.locks import run_lock_free
+    from jira_pm.sync import scope_key
 
-    from jira_pm.runner import lock_path
-
-    lock = FileLock(str(lock_path(Path(settings.store_path))))
-    try:
-        lock.acquire(timeout=0)
-    except (Timeout, OSError):  # held, or a folder this user may not write: cannot tell
-        return False
-    lock.release()
-    return True
+    return run_lock_free(settings.store, scope_key(settings))
 
 
 @main.command("unstick")
@@ -84,8 +78,10 @@ def unstick_command(ctx: click.Context, issue_keys: tuple[str, ...], everything:
         raise UsageError("give the issue keys to unstick, or --all",
                          hint="`jira-pm status` lists the stuck label changes")
     settings = load_settings_from_ctx(ctx)
-    if not Path(settings.store_path).exists():
-        raise UsageError(f"there is no store at {settings.store_path}",
+    from jira_pm.store.schema import store_exists
+
+    if not store_exists(settings.store):
+        raise UsageError(f"there is no store at {settings.store_name}",
                          hint="check [store] path in jira-pm.toml")
     conn = open_store(settings)
     try:

@@ -416,11 +416,13 @@ class Doctor:
         from jira_pm.writeback.store_io import issues_in_scope, owned_labels
 
         s = self.settings
-        if not Path(s.store_path).exists():
+        from jira_pm.store.schema import store_exists
+
+        if not store_exists(s.store):
             self.line(None, "labels: the store is not synced yet, so the labels in scope are "
                       "unknown", "run `jira-pm sync`, then doctor again")
             return
-        conn = connect(s.store_path)
+        conn = connect(s.store)
         try:
             policy = Policy.from_settings(s.writeback,
                                           owned_labels(conn, load_pack(s).owned_labels()))

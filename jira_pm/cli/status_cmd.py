@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import shutil
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,7 +24,9 @@ def status_command(ctx: click.Context, fmt: str) -> None:
     from jira_pm.status import empty_status, status_document
 
     settings = load_settings_from_ctx(ctx)
-    if not Path(settings.store_path).exists():  # say so, and create nothing at a wrong path
+    from jira_pm.store.schema import store_exists
+
+    if not store_exists(settings.store):  # say so, and create nothing at a wrong path
         document = empty_status(settings)
     else:
         conn = open_store(settings, readonly=True)

@@ -24,10 +24,11 @@ def generate(settings: Any, out: Path, *, projects: tuple[str, ...] = (),
     from jira_pm.statusreport.data import build_report
     from jira_pm.statusreport.render import write_site
     from jira_pm.store import connect
+    from jira_pm.store.schema import store_exists
 
-    if not Path(settings.store_path).exists():
+    if not store_exists(settings.store):
         raise never_synced_error(settings, "report")
-    conn = connect(settings.store_path, readonly=True)
+    conn = connect(settings.store, readonly=True)
     try:
         require_synced(conn, settings, "report")
         data = build_report(conn, settings, projects=projects, as_of=as_of, pack=pack)

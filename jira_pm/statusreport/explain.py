@@ -33,7 +33,7 @@ def explain_lines(conn: sqlite3.Connection, settings: Any, key: str,
     site = load_site(conn)
     issue = site.issue_by_key(key) or site.issue_by_key(key.upper())
     if issue is None:
-        raise UsageError(f"no issue {key} in the store at {settings.store_path}",
+        raise UsageError(f"no issue {key} in the store at {settings.store_name}",
                          hint="check the key; `jira-pm sync` fetches issues in [scope]")
     calendar = calendar_from_settings(settings, years=range(as_of.year - 3, as_of.year + 3))
     zone = calendar.zone

@@ -48,6 +48,15 @@ __all__ = [
 # SQLite's default limit on host parameters is 32766 (3.32+); stay well below.
 _CHUNK = 900
 
+# The upsert SQLite and PostgreSQL share (sqlite's INSERT OR REPLACE has no PostgreSQL twin).
+UPSERT_CHANGE = (
+    "INSERT INTO changes VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
+    " ON CONFLICT(issue_id, history_id, item_index) DO UPDATE SET at=excluded.at,"
+    " author_id=excluded.author_id, author_name=excluded.author_name, field=excluded.field,"
+    " field_id=excluded.field_id, from_value=excluded.from_value,"
+    " from_string=excluded.from_string, to_value=excluded.to_value, to_string=excluded.to_string"
+)
+
 
 def _iso(value: datetime | date | None) -> str | None:
     return value.isoformat() if value is not None else None
@@ -138,12 +147,12 @@ def save_issues(
                 for i in issues
             ],
         )
+        conn.executemany(UPSERT_CHANGE, [_change_row(c) for i in issues for c in i.changes])
         conn.executemany(
-            "INSERT OR REPLACE INTO changes VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            [_change_row(c) for i in issues for c in i.changes],
-        )
-        conn.executemany(
-            "INSERT OR REPLACE INTO worklogs VALUES (?,?,?,?,?,?,?)",
+            "INSERT INTO worklogs VALUES (?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET"
+            " issue_id=excluded.issue_id, author_id=excluded.author_id,"
+            " author_name=excluded.author_name, started=excluded.started,"
+            " seconds=excluded.seconds, updated=excluded.updated",
             [
                 (
                     w.id, i.id,
@@ -156,11 +165,11 @@ def save_issues(
             ],
         )
         conn.executemany(
-            "INSERT OR IGNORE INTO issue_versions VALUES (?, ?)",
+            "INSERT INTO issue_versions VALUES (?, ?) ON CONFLICT DO NOTHING",
             [(i.id, v) for i in issues for v in i.fix_version_ids],
         )
         conn.executemany(
-            "INSERT OR IGNORE INTO issue_sprints VALUES (?, ?)",
+            "INSERT INTO issue_sprints VALUES (?, ?) ON CONFLICT DO NOTHING",
             [(i.id, s) for i in issues for s in i.sprint_ids],
         )
         # A moved epic keeps its id but not its key; DC children name it by key in
@@ -192,10 +201,8 @@ def replace_changes(conn: sqlite3.Connection, changes: dict[int, list[Change]]) 
             removed += conn.execute(
                 f"DELETE FROM changes WHERE issue_id IN ({marks})", chunk
             ).rowcount
-        conn.executemany(
-            "INSERT OR REPLACE INTO changes VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            [_change_row(c) for items in changes.values() for c in items],
-        )
+        conn.executemany(UPSERT_CHANGE,
+                         [_change_row(c) for items in changes.values() for c in items])
     return removed
 
 
@@ -247,10 +254,10 @@ def save_sprints(conn: sqlite3.Connection, sprints: Iterable[Sprint]) -> None:
     unique = {s.id: s for s in sprints}
     with transaction(conn):
         conn.executemany(
-            """INSERT INTO sprints(id, name, state, start, end, complete, board_id, first_seen)
+            """INSERT INTO sprints(id, name, state, start, "end", complete, board_id, first_seen)
                VALUES (?,?,?,?,?,?,?,?)
                ON CONFLICT(id) DO UPDATE SET name=excluded.name, state=excluded.state,
-                   start=excluded.start, end=excluded.end, complete=excluded.complete,
+                   start=excluded.start, "end"=excluded."end", complete=excluded.complete,
                    board_id=COALESCE(excluded.board_id, sprints.board_id)""",
             [
                 (s.id, s.name, s.state, _iso(s.start), _iso(s.end), _iso(s.complete),

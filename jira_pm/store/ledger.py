@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from jira_pm.store.schema import transaction
+from jira_pm.store.schema import is_postgres, transaction
 
 PENDING = "pending"
 DONE = "done"
@@ -88,7 +88,7 @@ def record_pending(
         cursor = conn.execute(
             "INSERT INTO ledger (run_id, at, issue_id, issue_key, operation, label, rule_id,"
             " fingerprint, comment_id, content_hash, status, detail)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 run_id,
                 _now(),
@@ -104,7 +104,7 @@ def record_pending(
                 detail,
             ),
         )
-    return int(cursor.lastrowid)
+        return int(cursor.fetchone()[0])
 
 
 def record_result(
@@ -245,7 +245,9 @@ def runs(conn: sqlite3.Connection, run_id: str | None = None,
         where.append(f"kind IN ({','.join('?' * len(kinds))})")
         params += kinds
     sql = "SELECT * FROM runs" + (" WHERE " + " AND ".join(where) if where else "")
-    rows = conn.execute(sql + " ORDER BY started, rowid", params).fetchall()
+    # Runs started in one instant: SQLite's insertion order; PostgreSQL has no rowid.
+    tie = "id" if is_postgres(conn) else "rowid"
+    rows = conn.execute(sql + f" ORDER BY started, {tie}", params).fetchall()
     return [RunRecord(row["id"], row["kind"], row["started"], row["finished"], row["outcome"],
                       json.loads(row["summary"]) if row["summary"] else {}) for row in rows]
 
@@ -276,7 +278,14 @@ def _entry(row: sqlite3.Row) -> LedgerEntry:
 
 
 def start_run(conn: sqlite3.Connection, run_id: str, kind: str) -> None:
-    """Record that a run (sync, audit, apply, run) has started."""
+    """Record that a run (sync, audit, apply, run) has started.
+
+    On PostgreSQL the run also takes an advisory lock named after it, held by
+    ``conn`` until it closes (or its process dies): runners of other scopes
+    see the run alive through it (see ``close_interrupted``).
+    """
+    if is_postgres(conn):
+        conn.try_lock(_alive_lock(run_id))
     with transaction(conn):
         conn.execute("INSERT INTO runs (id, kind, started) VALUES (?, ?, ?)",
                      (run_id, kind, _now()))
@@ -295,20 +304,41 @@ def close_interrupted(conn: sqlite3.Connection, current_run_id: str) -> tuple[in
     """Close the runs and pending writes of runs that died; returns (runs, rows) closed.
 
     Only call this while holding the run lock: a run without an end is then
-    certainly not running any more.
+    certainly not running any more. On PostgreSQL the run lock is per scope, so
+    runs of other scopes may be at work: a run counts as dead there only when
+    its own advisory lock (taken by ``start_run``) is free.
     """
+    alive = _alive_runs(conn, current_run_id) if is_postgres(conn) else []
+    others = "".join(" AND run_id != ?" for _ in alive)
     with transaction(conn):
         rows = conn.execute(
             "UPDATE ledger SET status = ?, at = ?, detail = COALESCE(detail || '; ', '') || ?"
-            " WHERE status = ? AND run_id != ?",
+            " WHERE status = ? AND run_id != ?" + others,
             (INTERRUPTED, _now(), "its run was killed before Jira's answer was recorded",
-             PENDING, current_run_id),
+             PENDING, current_run_id, *alive),
         ).rowcount
         runs = conn.execute(
-            "UPDATE runs SET finished = ?, outcome = ? WHERE finished IS NULL AND id != ?",
-            (_now(), INTERRUPTED, current_run_id),
+            "UPDATE runs SET finished = ?, outcome = ? WHERE finished IS NULL AND id != ?"
+            + others.replace("run_id", "id"),
+            (_now(), INTERRUPTED, current_run_id, *alive),
         ).rowcount
     return runs, rows
+
+
+def _alive_lock(run_id: str) -> str:
+    return f"run-alive:{run_id}"
+
+
+def _alive_runs(conn, current_run_id: str) -> list[str]:
+    """The unfinished runs whose process still holds their advisory lock (PostgreSQL)."""
+    alive = []
+    for (run_id,) in conn.execute("SELECT id FROM runs WHERE finished IS NULL AND id != ?",
+                                  (current_run_id,)).fetchall():
+        if conn.try_lock(_alive_lock(run_id)):
+            conn.unlock(_alive_lock(run_id))
+        else:
+            alive.append(run_id)
+    return alive
 
 
 def labels_text(add: Iterable[str], remove: Iterable[str]) -> str:
@@ -360,8 +390,9 @@ def record_label_sends(conn: sqlite3.Connection, run_id: str,
                 "INSERT INTO label_loops (issue_id, change, issue_key, rule_id, runs, first_sent,"
                 " last_sent, last_run_id) VALUES (?, ?, ?, ?, 1, ?, ?, ?)"
                 " ON CONFLICT(issue_id, change) DO UPDATE SET issue_key = excluded.issue_key,"
-                " rule_id = COALESCE(excluded.rule_id, rule_id), last_sent = excluded.last_sent,"
-                " runs = runs + (last_run_id != excluded.last_run_id),"
+                " rule_id = COALESCE(excluded.rule_id, label_loops.rule_id),"
+                " last_sent = excluded.last_sent, runs = label_loops.runs"
+                " + CASE WHEN label_loops.last_run_id != excluded.last_run_id THEN 1 ELSE 0 END,"
                 " last_run_id = excluded.last_run_id",
                 (issue_id, change, issue_key, rule_id, now, now, run_id),
             )

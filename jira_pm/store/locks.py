@@ -1,11 +1,18 @@
-"""File locks beside the store: one holder at a time, and a clear word for the one that waits.
+"""Run and sync locks: one holder at a time, and a clear word for the one that waits.
 
-Two locks exist. The run lock (``<store>.lock``) is held by ``run``, ``apply``
-and ``clean``: one write-back at a time. The sync lock
-(``<store>.sync-<scope>.lock``) is held by every sync of one scope, whether
+Two locks exist. The run lock is held by ``run``, ``apply`` and ``clean``: one
+write-back at a time. The sync lock is held by every sync of one scope, whether
 ``jira-pm sync`` or the sync inside ``run``: two syncs of the same scope would
 interleave their checkpoints. Neither waits: the second process is told at
 once (``LockBusy``) and decides what that means (cron's ``run`` exits 0).
+
+On SQLite they are files beside the store (``<store>.lock``,
+``<store>.sync-<scope>.lock``), and the run lock covers the whole store. On
+PostgreSQL they are session advisory locks in the database, held on a
+connection of their own, so runners on several hosts share them and the
+database releases a killed runner's lock when its connection goes; there the
+run lock is per scope, so runners of different scopes work at once (their
+store writes still queue one transaction at a time, see ``store.postgres``).
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from jira_pm.errors import LockBusy, StoreReadOnly
+from jira_pm.store.postgres import is_postgres_url
 
 IN_MEMORY = ":memory:"
 
@@ -49,10 +57,61 @@ def hold(path: Path, busy: str, hint: str) -> Iterator[None]:
 
 
 @contextmanager
+def hold_in_database(url: str, name: str, busy: str, hint: str) -> Iterator[None]:
+    """Hold the advisory lock ``name`` of the PostgreSQL store at ``url``; LockBusy when held.
+
+    The lock lives on a connection of its own, open while it is held: when the
+    process dies, the database ends the session and the lock with it.
+    """
+    from jira_pm.store.postgres import open_connection
+
+    conn = open_connection(url)
+    try:
+        if not conn.try_lock(name):
+            raise LockBusy(busy, hint=hint)
+        try:
+            yield
+        finally:
+            conn.unlock(name)
+    finally:
+        conn.close()
+
+
+@contextmanager
+def run_lock(store: str | Path, scope: str, busy: str, hint: str) -> Iterator[None]:
+    """Hold the run lock: of the whole SQLite store, or of ``scope`` in a PostgreSQL store."""
+    if is_postgres_url(store):
+        with hold_in_database(str(store), f"run:{scope}", busy, hint):
+            yield
+        return
+    with hold(run_lock_path(store), busy, hint):
+        yield
+
+
+def run_lock_free(store: str | Path, scope: str) -> bool:
+    """Whether no run holds the run lock now (False when that cannot be told)."""
+    try:
+        with run_lock(store, scope, "busy", ""):
+            return True
+    except (LockBusy, StoreReadOnly):
+        return False
+
+
+@contextmanager
 def sync_lock(store_path: str | Path, scope: str) -> Iterator[None]:
     """Hold the sync lock of ``scope`` (nothing to hold for an in-memory store)."""
     if str(store_path) == IN_MEMORY:
         yield
+        return
+    if is_postgres_url(store_path):
+        from jira_pm.store.postgres import shown_url
+
+        with hold_in_database(
+                str(store_path), f"sync:{scope}",
+                f"another jira-pm sync of this scope is running on {shown_url(str(store_path))}; "
+                "this one did nothing",
+                "let it finish; a killed sync's lock is released by the database"):
+            yield
         return
     path = sync_lock_path(store_path, scope)
     with hold(path, f"another jira-pm sync of this scope is running on {store_path} "

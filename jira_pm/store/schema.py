@@ -1,8 +1,11 @@
-"""The SQLite store: opening it, and its schema migrations.
+"""The store: opening it (a SQLite file, or a PostgreSQL database), and its schema migrations.
 
-The schema version lives in ``PRAGMA user_version``; ``MIGRATIONS[n]`` takes a
-store from version n to n+1 inside one transaction, so a store is never left
-half-migrated. A store newer than this jira-pm is refused rather than guessed at.
+A store target is a path (SQLite, the default) or a ``postgresql://`` URL; one
+set of store functions serves both (see ``store.postgres`` for how). The schema
+version lives in ``PRAGMA user_version`` (PostgreSQL: the ``schema_version``
+table); ``MIGRATIONS[n]`` takes a store from version n to n+1 inside one
+transaction, so a store is never left half-migrated. A store newer than this
+jira-pm is refused rather than guessed at.
 
 Conventions: datetimes are ISO-8601 UTC text (``2026-11-21T10:00:00+00:00``),
 dates are ``YYYY-MM-DD``, JSON columns hold compact JSON, booleans are 0/1.
@@ -17,8 +20,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from jira_pm.errors import StoreError, StoreReadOnly
+from jira_pm.store.postgres import is_postgres_url
 
 # How long a command waits for another process's write transaction before giving up.
 BUSY_TIMEOUT = 30.0
@@ -120,7 +125,7 @@ CREATE TABLE sprints (
     name        TEXT NOT NULL,
     state       TEXT NOT NULL,
     start       TEXT,
-    end         TEXT,
+    "end"       TEXT,                 -- quoted: a reserved word in PostgreSQL
     complete    TEXT,
     board_id    INTEGER,
     first_seen  TEXT NOT NULL
@@ -203,9 +208,10 @@ FULL_SYNC_DUE = "full_sync_due"
 SCHEMA_V2 = f"""
 ALTER TABLE issues ADD COLUMN creator_id TEXT;
 ALTER TABLE issues ADD COLUMN creator_name TEXT;
-INSERT OR REPLACE INTO meta(key, value)
+INSERT INTO meta(key, value)
     SELECT '{FULL_SYNC_DUE}', '"schema 2 stores the creator of each issue"'
-    WHERE EXISTS (SELECT 1 FROM issues);
+    WHERE EXISTS (SELECT 1 FROM issues)
+    ON CONFLICT(key) DO UPDATE SET value = excluded.value;
 UPDATE sync_state SET checkpoint = NULL;
 """
 
@@ -227,9 +233,63 @@ CREATE TABLE label_loops (
 );
 """
 
-# MIGRATIONS[n] upgrades a store at user_version n to n + 1.
-MIGRATIONS: list[str] = [SCHEMA_V1, SCHEMA_V2, SCHEMA_V3]
+# Read-only views for dashboards (Metabase, Grafana, Superset): their columns are a
+# documented interface (docs/deploy.md), the tables behind them are not. A column
+# may be added; none is renamed or removed without a new view name. ``{number}``
+# is filled per dialect: a number read out of the JSON evidence.
+SCHEMA_V4 = """
+CREATE VIEW jira_pm_findings AS
+    SELECT fingerprint, rule_id, check_name, severity, subject_type, subject_id, subject_name,
+           project_key, message, label, evidence, issue_ids, first_seen, last_seen, resolved_at,
+           CASE WHEN resolved_at IS NULL THEN 1 ELSE 0 END AS is_open
+    FROM findings;
+CREATE VIEW jira_pm_issues AS
+    SELECT id, key, project_key, issue_type, summary, status, status_category, resolution,
+           resolved_at, created, updated, due_date, labels, parent_id, epic_key, story_points,
+           original_estimate AS original_estimate_seconds,
+           remaining_estimate AS remaining_estimate_seconds,
+           time_spent AS time_spent_seconds, budget, assignee_name, creator_name, synced_at
+    FROM issues;
+CREATE VIEW jira_pm_budgets AS
+    SELECT fingerprint, rule_id, check_name, severity, subject_type, subject_id, subject_name,
+           project_key, {number_budget} AS budget, {number_actual} AS actual,
+           {number_spent_fraction} AS spent_fraction, {number_forecast} AS forecast,
+           {text_unit} AS unit, first_seen, last_seen, resolved_at,
+           CASE WHEN resolved_at IS NULL THEN 1 ELSE 0 END AS is_open
+    FROM findings WHERE check_name IN ('budget_warning', 'budget_breach', 'budget_risk');
+"""
+
+_JSON_READS = {
+    "sqlite": ("json_extract(evidence, '$.{key}')", "json_extract(evidence, '$.{key}')"),
+    "postgresql": ("((evidence::jsonb) ->> '{key}')::double precision",
+                   "((evidence::jsonb) ->> '{key}')"),
+}
+
+
+def _views(dialect: str) -> str:
+    number, text = _JSON_READS[dialect]
+    return SCHEMA_V4.format(
+        **{f"number_{key}": number.format(key=key)
+           for key in ("budget", "actual", "spent_fraction", "forecast")},
+        text_unit=text.format(key="unit"),
+    )
+
+
+# MIGRATIONS[n] upgrades a store at version n to n + 1 (SQLite's text; ``migration``
+# gives each dialect's).
+MIGRATIONS: list[str] = [SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, _views("sqlite")]
 SCHEMA_VERSION = len(MIGRATIONS)
+VIEWS_MIGRATION = 3
+
+
+def migration(index: int, dialect: str = "sqlite") -> list[str]:
+    """The statements of MIGRATIONS[index] for ``dialect`` ("sqlite" or "postgresql")."""
+    if dialect == "sqlite":
+        return _statements(MIGRATIONS[index])
+    from jira_pm.store import postgres
+
+    script = _views(dialect) if index == VIEWS_MIGRATION else MIGRATIONS[index]
+    return [postgres.ddl(statement) for statement in _statements(script)]
 
 
 @contextmanager
@@ -267,6 +327,8 @@ def connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
     store whose file or folder this user may not write. Every failure is a
     StoreError that names its cause (see ``store_error``).
     """
+    if is_postgres_url(path):
+        return _connect_postgres(str(path), readonly=readonly)
     path = Path(path)
     if readonly:
         return _connect_readonly(path)
@@ -286,6 +348,56 @@ def connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
             conn.close()
         raise store_error(exc, path) from exc
     return conn
+
+
+def _connect_postgres(url: str, *, readonly: bool) -> Any:
+    """The PostgreSQL store at ``url``, migrated (a read-only connection migrates first too)."""
+    from jira_pm.store import postgres
+
+    conn = postgres.open_connection(url)
+    try:
+        if readonly and postgres.schema_version(conn) == 0:
+            raise StoreError(f"there is no jira-pm store in {postgres.shown_url(url)}",
+                             hint="run `jira-pm sync` first, or check [store] url "
+                                  "(or $JIRA_PM_STORE_URL)")
+        migrate(conn, postgres.shown_url(url))
+        if readonly:
+            conn.execute("SET default_transaction_read_only = on")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def store_exists(target: str | Path) -> bool:
+    """Whether a store is there: the SQLite file exists, or the database holds jira-pm's schema.
+
+    Commands that only read say "no store" instead of creating one at a wrong
+    path; for PostgreSQL an unreachable database is a StoreError, not "no store".
+    """
+    if not is_postgres_url(target):
+        return Path(target).exists()
+    from jira_pm.store import postgres
+
+    conn = postgres.open_connection(str(target))
+    try:
+        return postgres.schema_version(conn) > 0
+    finally:
+        conn.close()
+
+
+def store_name(target: str | Path) -> str:
+    """The store as messages name it: the file's path, or the URL without its password."""
+    if is_postgres_url(target):
+        from jira_pm.store.postgres import shown_url
+
+        return shown_url(str(target))
+    return str(target)
+
+
+def is_postgres(conn: Any) -> bool:
+    """Whether ``conn`` is a PostgreSQL store connection (else sqlite3)."""
+    return getattr(conn, "is_postgres", False)
 
 
 def _use_wal(conn: sqlite3.Connection) -> None:
@@ -376,6 +488,8 @@ def is_writable(conn: sqlite3.Connection) -> bool:
     refuses the first write, so this tries one: rewriting the schema version
     with its own value, rolled back.
     """
+    if is_postgres(conn):
+        return _pg_is_writable(conn)
     try:
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -390,6 +504,14 @@ def is_writable(conn: sqlite3.Connection) -> bool:
     return True
 
 
+def _pg_is_writable(conn: Any) -> bool:
+    """Whether this database user may write the findings (a read-only server or role: no)."""
+    row = conn.execute(
+        "SELECT has_table_privilege('findings', 'INSERT,UPDATE'),"
+        " current_setting('transaction_read_only') = 'off'").fetchone()
+    return bool(row[0] and row[1])
+
+
 def migrate(conn: sqlite3.Connection, path: str | Path = "<store>") -> None:
     """Apply every migration the store lacks, in one write transaction.
 
@@ -399,17 +521,51 @@ def migrate(conn: sqlite3.Connection, path: str | Path = "<store>") -> None:
     """
     if _version(conn, path) == SCHEMA_VERSION:
         return  # up to date: no write lock needed
-    with transaction(conn):
+    dialect = "postgresql" if is_postgres(conn) else "sqlite"
+    with _migration_lock(conn), transaction(conn):
         version = _version(conn, path)
         for target in range(version, SCHEMA_VERSION):
-            for statement in _statements(MIGRATIONS[target]):
+            for statement in migration(target, dialect):
                 conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {target + 1}")
+            _set_version(conn, target + 1)
+
+
+@contextmanager
+def _migration_lock(conn: Any) -> Iterator[None]:
+    """On PostgreSQL, wait for another process's migration before the transaction begins.
+
+    A transaction that began before the other's commit may still see the old
+    catalog (no tables yet) and migrate again; waiting first, outside it, means
+    the version is read in a transaction that sees the finished schema.
+    """
+    if not is_postgres(conn):
+        yield
+        return
+    key = conn.lock_key_sql()
+    conn.execute(f"SELECT pg_advisory_lock({key})", ("migrate",))
+    try:
+        yield
+    finally:
+        conn.execute(f"SELECT pg_advisory_unlock({key})", ("migrate",))
+
+
+def _set_version(conn: Any, version: int) -> None:
+    if is_postgres(conn):
+        from jira_pm.store.postgres import set_schema_version
+
+        set_schema_version(conn, version)
+    else:
+        conn.execute(f"PRAGMA user_version = {int(version)}")
 
 
 def _version(conn: sqlite3.Connection, path: str | Path) -> int:
     """The store's schema version; StoreError when it is newer than this jira-pm."""
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if is_postgres(conn):
+        from jira_pm.store.postgres import schema_version
+
+        version = schema_version(conn)
+    else:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
         raise StoreError(
             f"the store {path} has schema version {version}, newer than this jira-pm "
@@ -438,6 +594,10 @@ def store_error(exc: BaseException, path: str | Path | None = None) -> StoreErro
     such, because the usual cure for damage (rebuild from Jira) throws away the
     write ledger and the findings history.
     """
+    if type(exc).__module__.startswith("psycopg") or is_postgres_url(path):
+        from jira_pm.store import postgres
+
+        return postgres.store_error(exc, str(path) if is_postgres_url(path) else None)
     where = f"the store {path}" if path else "the store"
     name = Path(path).name if path else "the store file"
     detail = str(exc)

@@ -13,6 +13,7 @@ from collections.abc import Collection, Sequence
 from datetime import date, datetime
 
 from jira_pm.model import Change, Issue, Person, Site, Sprint, Version, Worklog
+from jira_pm.store.schema import is_postgres
 from jira_pm.store.sync_state import get_meta
 
 
@@ -25,6 +26,16 @@ def _d(text: str | None) -> date | None:
     return date.fromisoformat(text) if text else None
 
 
+
+
+def _key_order(conn: sqlite3.Connection, key: str) -> str:
+    """``ORDER BY key`` on PostgreSQL; nothing on SQLite, which reads its tables in key order.
+
+    The readers rely on that order (a change's items arrive together, in history
+    order); PostgreSQL returns rows in no promised order, and an ORDER BY would
+    only cost SQLite's hot loop a plan it does not need.
+    """
+    return f" ORDER BY {key}" if is_postgres(conn) else ""
 
 
 def load_site(
@@ -73,7 +84,7 @@ def load_site(
                       due_date, labels, parent_id, epic_key, story_points, original_estimate,
                       remaining_estimate, time_spent, budget, assignee_id, assignee_name,
                       creator_id, creator_name
-               FROM issues""" + where, params
+               FROM issues""" + where + _key_order(conn, "id"), params
         ):
             labels = r[15]
             issues[r[0]] = Issue(
@@ -104,7 +115,7 @@ def load_site(
                 )
         site.versions = load_versions(conn, versions_where, params)
         for r in conn.execute(
-            "SELECT id, name, state, start, end, complete, board_id FROM sprints"
+            'SELECT id, name, state, start, "end", complete, board_id FROM sprints ORDER BY id'
         ):
             if sprint_ids is not None and r[0] not in sprint_ids:
                 continue
@@ -130,7 +141,7 @@ def load_versions(conn: sqlite3.Connection, where: str = "", params: Sequence = 
         r[0]: Version(r[0], r[1], r[2], _d(r[3]), _d(r[4]), bool(r[5]), bool(r[6]), _dt(r[7]))
         for r in conn.execute(
             "SELECT id, project_key, name, start_date, release_date, released, archived, "
-            "first_seen FROM versions" + where, params)
+            "first_seen FROM versions" + where + _key_order(conn, "id"), params)
     }
 
 
@@ -156,7 +167,8 @@ def _load_changes(
     last_text, last_at = None, None
     for (issue_id, history_id, item_index, at_text, author_id, author_name, field, field_id,
          from_value, from_string, to_value, to_string) in conn.execute(
-            "SELECT * FROM changes" + of_part[0], of_part[1]):
+            "SELECT * FROM changes" + of_part[0]
+            + _key_order(conn, "issue_id, history_id, item_index"), of_part[1]):
         # Primary-key order (or, for a part, the issues' ids one by one, each issue's rows in
         # primary-key order): every issue's items come together and in history order.
         if issue_id != current_id:
@@ -183,8 +195,8 @@ def _load_links(
     of_part: tuple[str, list] = ("", []),
 ) -> None:
     grouped: dict[int, list[int]] = {}
-    for issue_id, other in conn.execute(f"SELECT issue_id, {column} FROM {table}{of_part[0]}",
-                                        of_part[1]):
+    for issue_id, other in conn.execute(f"SELECT issue_id, {column} FROM {table}{of_part[0]}"
+                                        + _key_order(conn, f"issue_id, {column}"), of_part[1]):
         grouped.setdefault(issue_id, []).append(other)
     for issue_id, others in grouped.items():
         issue = issues.get(issue_id)

@@ -54,7 +54,7 @@ def set_sync_state(
 ) -> None:
     """Update the given columns of ``scope``'s row (others keep their values)."""
     with transaction(conn):
-        conn.execute("INSERT OR IGNORE INTO sync_state(scope) VALUES (?)", (scope,))
+        conn.execute("INSERT INTO sync_state(scope) VALUES (?) ON CONFLICT DO NOTHING", (scope,))
         updates: dict[str, Any] = {}
         for name, value in (
             ("cursor", cursor),

@@ -161,7 +161,7 @@ class Syncer:
         requests_before = self._requests()
         # A store belongs to one site: ids collide across sites (see sync.identity).
         url = self.settings.jira.url
-        check_site(self.conn, url, self.settings.store_path)
+        check_site(self.conn, url, self.settings.store_name)
         state = get_sync_state(self.conn, self.scope)
         checkpoint = state.checkpoint
         cached = get_meta(self.conn, "field_map")
@@ -607,7 +607,7 @@ def sync(
     its checkpoints with the first.
     """
     kwargs = {"now": now} if now is not None else {}
-    with sync_lock(settings.store_path, scope_key(settings)):
+    with sync_lock(settings.store, scope_key(settings)):
         return Syncer(settings, conn, client, progress=progress, **kwargs).run(
             full=full, reconcile=reconcile
         )
