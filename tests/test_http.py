@@ -14,6 +14,7 @@ import pytest
 import requests
 import responses
 import urllib3.exceptions
+from fake_time import BASE, NOW, FakeTime, http_factory
 
 from jira_pm.config import Settings
 from jira_pm.errors import (
@@ -39,7 +40,6 @@ from jira_pm.jira.http import (
     register_secret,
 )
 
-BASE = "https://jira.example.test"
 # Not imported from conftest: a second conftest (tests/sandbox/) can shadow that module name.
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 
@@ -51,22 +51,6 @@ def shared_path(*parts: str) -> Path:
         pytest.skip(f"{path} is absent: these tests need ../shared/ beside the checkout")
     return path
 
-NOW = 1_800_000_000.0  # the fake wall clock, for HTTP-date Retry-After values
-
-
-class FakeTime:
-    """A monotonic clock that only moves when the injected sleep is called."""
-
-    def __init__(self):
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    def clock(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -76,11 +60,7 @@ def fake_time() -> FakeTime:
 
 @pytest.fixture
 def make_http(fake_time):
-    def make(**kwargs) -> JiraHttp:
-        kwargs.setdefault("max_retry_seconds", 60)
-        return JiraHttp(BASE, sleep=fake_time.sleep, clock=fake_time.clock,
-                        wall_clock=lambda: NOW, jitter=lambda: 0.25, **kwargs)
-    return make
+    return http_factory(fake_time, wall_clock=lambda: NOW)
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import time
 
 import pytest
 import responses
+from fake_time import BASE, NOW, FakeTime, http_factory
 
 from jira_pm.errors import JiraRateLimited
 from jira_pm.jira.http import JiraHttp
@@ -19,24 +20,7 @@ from jira_pm.jira.pacing import (
     parse_reset,
 )
 
-BASE = "https://jira.example.test"
-NOW = 1_800_000_000.0  # the fake wall clock: 2027-01-15T08:00:00Z
 RESET_IN_90 = time.strftime("%Y-%m-%dT%H:%MZ", time.gmtime(NOW + 60))  # minute resolution
-
-
-class FakeTime:
-    """A monotonic clock that only moves when the injected sleep is called."""
-
-    def __init__(self):
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    def clock(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -46,11 +30,7 @@ def fake_time() -> FakeTime:
 
 @pytest.fixture
 def make_http(fake_time):
-    def make(**kwargs) -> JiraHttp:
-        kwargs.setdefault("max_retry_seconds", 60)
-        return JiraHttp(BASE, sleep=fake_time.sleep, clock=fake_time.clock,
-                        wall_clock=lambda: NOW + fake_time.now, jitter=lambda: 0.25, **kwargs)
-    return make
+    return http_factory(fake_time, wall_clock=lambda: NOW + fake_time.now)
 
 
 @pytest.fixture

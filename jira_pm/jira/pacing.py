@@ -101,28 +101,29 @@ def scope_of_reason(reason: str | None, method: str, url: str,
     return EVERYTHING
 
 
+def _named(reason: str, scope: Scope, noun: str) -> str:
+    """The limit or budget a reason names, in words ('' for no reason)."""
+    if reason.lower() == BURST:
+        return f"Jira's burst {noun} for {scope.words()} ({reason})"
+    if reason.lower() == PER_ISSUE:
+        return f"Jira's write {noun} for one issue ({reason})"
+    return f"Jira's {reason} {noun}" if reason else ""
+
+
 def reason_words(reason: str | None, scope: Scope) -> str:
     """'Jira's burst limit for GET /rest/api/3/search/jql (jira-burst-based)'."""
     reason = (reason or "").strip()
+    named = _named(reason, scope, "limit")
     if reason.lower() == BURST:
-        return f"Jira's burst limit for {scope.words()} ({reason})"
+        return named
     if reason.lower() == PER_ISSUE:
-        return f"Jira's write limit for one issue ({reason}); other issues go on"
-    if reason:
-        return f"Jira's {reason} limit, for every request"
-    return "Jira's rate limit, for every request"
+        return f"{named}; other issues go on"
+    return (named or "Jira's rate limit") + ", for every request"
 
 
 def budget_words(reason: str | None, scope: Scope) -> str:
     """'Jira's write budget for one issue (jira-per-issue-on-write)', for near-limit notices."""
-    reason = (reason or "").strip()
-    if reason.lower() == BURST:
-        return f"Jira's burst budget for {scope.words()} ({reason})"
-    if reason.lower() == PER_ISSUE:
-        return f"Jira's write budget for one issue ({reason})"
-    if reason:
-        return f"Jira's {reason} budget"
-    return "one of Jira's rate-limit budgets"
+    return _named((reason or "").strip(), scope, "budget") or "one of Jira's rate-limit budgets"
 
 
 def parse_reset(value: str | None, now: float) -> float | None:
