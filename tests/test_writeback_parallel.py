@@ -143,6 +143,27 @@ def test_a_429_pauses_every_worker_for_its_wait():
     assert slept == [5.0]
 
 
+def test_a_429_scoped_to_one_issue_or_endpoint_pauses_no_other_worker():
+    """Cloud's per-issue and burst refusals hold back their own scope only, not every worker."""
+    now = [100.0]
+    slept: list[float] = []
+
+    def sleep(seconds):
+        slept.append(seconds)
+        now[0] += seconds
+
+    pause = SharedPause(clock=lambda: now[0], sleep=sleep)
+    for scope in ("issue 10001", "endpoint PUT /rest/api/3/issue/{id}"):
+        pause.observe(RetryWait("PUT", "/rest/api/3/issue/10001", 30.0, 1, "Jira answered 429",
+                                429, scope, "jira-per-issue-on-write"))
+    pause.wait()
+    assert slept == []
+    pause.observe(RetryWait("PUT", "/rest/api/3/issue/10001", 30.0, 1, "Jira answered 429",
+                            429, "everything", "jira-quota-tenant-based"))
+    pause.wait()
+    assert slept == [30.0]
+
+
 def test_a_429_on_one_write_delays_the_next_writes_of_every_issue(store_path, monkeypatch):
     """The Applier feeds the client's retry waits to the pause: after a 429, others wait too."""
     conn, ids = many(store_path, 3)

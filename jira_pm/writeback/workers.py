@@ -114,8 +114,15 @@ class SharedPause:
         self._until = 0.0
 
     def observe(self, wait: Any) -> None:
-        """A retry wait reported by the HTTP layer; a 429's wait pauses everyone as long."""
+        """A retry wait reported by the HTTP layer; a 429's wait pauses everyone as long.
+
+        Only a limit on everything does: a refusal scoped to one issue or one endpoint
+        (Cloud's ``RateLimit-Reason``) is held back by the HTTP layer's gate for that
+        scope alone, so the other issues' writes go on.
+        """
         if getattr(wait, "status", None) != RATE_LIMITED:
+            return
+        if getattr(wait, "scope", "") not in ("", "everything"):
             return
         with self._lock:
             self._until = max(self._until, self._clock() + float(wait.seconds))
