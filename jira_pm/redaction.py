@@ -19,7 +19,7 @@ import base64
 import logging
 import re
 import threading
-from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
+from urllib.parse import quote, quote_plus, unquote_plus, urlsplit, urlunsplit
 
 MASK = "***"
 MIN_SECRET_LENGTH = 4  # shorter values would mask ordinary words
@@ -53,20 +53,36 @@ def register_secret(value: str | None) -> None:
 POSTGRES_URL_SCHEMES = ("postgresql://", "postgres://")
 
 
+# libpq takes a password in the URL's userinfo or as a query parameter.
+_SECRET_PARAMETERS = ("password", "sslpassword")
+
+
+def _is_secret_parameter(piece: str) -> bool:
+    return unquote_plus(piece.partition("=")[0]).lower() in _SECRET_PARAMETERS
+
+
 def shown_url(url: str) -> str:
-    """A database URL as jira-pm prints it: its password replaced by ``***``."""
+    """A database URL as jira-pm prints it: its passwords (userinfo, ``?password=``) as ``***``."""
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:{MASK}@{host}"))
+    netloc = parts.netloc
+    if parts.password is not None:
+        host = parts.hostname or ""
+        if parts.port:
+            host = f"{host}:{parts.port}"
+        netloc = f"{parts.username or ''}:{MASK}@{host}"
+    query = "&".join(f"{piece.partition('=')[0]}={MASK}" if _is_secret_parameter(piece) else piece
+                     for piece in parts.query.split("&")) if parts.query else ""
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
 
 
 def register_url_secret(url: str) -> None:
-    """Remember the password of a database URL so that ``redact`` masks it."""
-    register_secret(urlsplit(url).password)
+    """Remember the passwords of a database URL (userinfo and query) so ``redact`` masks them."""
+    parts = urlsplit(url)
+    register_secret(parts.password)
+    for piece in parts.query.split("&"):
+        if _is_secret_parameter(piece):
+            register_secret(unquote_plus(piece.partition("=")[2]))
+            register_secret(piece.partition("=")[2])
 
 
 def register_basic(user: str | None, password: str | None) -> None:

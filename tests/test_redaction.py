@@ -103,3 +103,19 @@ def test_auth_refuses_a_credential_with_a_control_character(field):
         auth_from_settings(jira)
     assert "1402" not in info.value.one_line() and "line break" in info.value.one_line()
 
+
+
+@pytest.mark.parametrize("url", [
+    "postgresql://jpm:S3cret-pw-9141@db.example.test:5432/jira_pm",
+    "postgresql://jpm@db.example.test/jira_pm?password=S3cret-pw-9141&sslmode=require",
+    "postgres://jpm@db.example.test/jira_pm?sslmode=require&PASSWORD=S3cret-pw-9141",
+    "postgresql://jpm@db.example.test/jira_pm?sslpassword=S3cret-pw-9141",
+])
+def test_a_database_password_is_masked_wherever_the_url_carries_it(url):
+    """Userinfo or libpq's ?password= / ?sslpassword=: shown as *** and masked in any text."""
+    from jira_pm.redaction import register_url_secret, shown_url
+
+    shown = shown_url(url)
+    assert "S3cret-pw-9141" not in shown and "***" in shown and "db.example.test" in shown
+    register_url_secret(url)
+    assert "S3cret-pw-9141" not in redact(f"the store at {url} cannot be opened")
