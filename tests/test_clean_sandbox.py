@@ -152,3 +152,17 @@ def test_clean_cli_dry_run_lists_and_writes_nothing_then_cleans(tmp_path):
         real = cli.invoke(main, ["--config", str(config), "clean"])
         assert real.exit_code == 0 and "writes: 3 done, 0 failed" in real.stdout, real.output
         assert labels(app) == PEOPLE_LABELS and markers(app) == EXPECTED_COMMENTS
+
+
+@pytest.mark.parametrize("flavor", FLAVORS)
+def test_an_issue_deleted_since_the_sync_does_not_stop_clean_comments(flavor, tmp_path):
+    """--comments skips an issue Jira no longer shows and still cleans every other one."""
+    with Sandbox(flavor, scenario=people_labelled()) as app:
+        settings = settings_for(app, tmp_path / "store.sqlite")
+        assert run(settings).exit_code == 0
+        app.delete_issue("ABC-8")  # deleted in Jira after the last sync
+        result = clean(settings, comments=True)
+        assert [key for key, _ in result.plan.skipped] == ["ABC-8"]
+        assert "cannot be read" in result.plan.skipped[0][1]
+        assert labels(app) == {k: v for k, v in PEOPLE_LABELS.items() if k != "ABC-8"}
+        assert set(markers(app)) <= {"ABC-8"}  # every other comment of jira-pm's is gone

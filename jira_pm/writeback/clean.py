@@ -27,7 +27,7 @@ from typing import Any
 from jira_pm.errors import JiraNotFound
 from jira_pm.jira.format import find_markers
 from jira_pm.store import ledger
-from jira_pm.writeback.apply import Applier, Outcome
+from jira_pm.writeback.apply import REFUSED, Applier, Outcome
 from jira_pm.writeback.from_store import WritebackResult, uses_adf
 from jira_pm.writeback.plan import IssueState, LabelWrite, Plan, Policy, Reason, _key_order
 from jira_pm.writeback.store_io import issues_in_scope, owned_labels, update_labels
@@ -78,13 +78,17 @@ def plan_clean(conn: sqlite3.Connection, client: Any, settings: Any,
             reasons = tuple(Reason(label, "remove", None, None, WHY) for label in owned)
             plan.writes.append(LabelWrite(issue.id, issue.key, (), owned, reasons, -1))
     if comments:
-        plan.writes.extend(_comment_deletions(conn, client, writable))
+        plan.writes.extend(_comment_deletions(conn, client, writable, plan.skipped))
     return plan
 
 
-def _comment_deletions(conn: sqlite3.Connection, client: Any,
-                       issues: Iterable[IssueState]) -> list[CommentDeletion]:
-    """jira-pm's comments still on these issues: by ledger id, or by marker and author."""
+def _comment_deletions(conn: sqlite3.Connection, client: Any, issues: Iterable[IssueState],
+                       skipped: list[tuple[str, str]]) -> list[CommentDeletion]:
+    """jira-pm's comments still on these issues: by ledger id, or by marker and author.
+
+    An issue whose comments Jira will not show (deleted or hidden since the last
+    sync) is added to ``skipped`` and the others are cleaned.
+    """
     gone = ledger.deleted_comment_ids(conn)
     recorded = {
         record.comment_id: fingerprint
@@ -94,7 +98,13 @@ def _comment_deletions(conn: sqlite3.Connection, client: Any,
     me = client.myself()
     deletions: list[CommentDeletion] = []
     for issue in issues:
-        for comment in client.comments(issue.id):
+        try:
+            found = client.comments(issue.id)
+        except REFUSED as exc:
+            skipped.append((issue.key, f"its comments cannot be read ({exc.one_line()}); "
+                            "they are left as they are"))
+            continue
+        for comment in found:
             comment_id = str(comment.get("id"))
             markers = find_markers(comment.get("body"))
             if comment_id in recorded:
