@@ -91,7 +91,7 @@ class StoreReadOnly(StoreError):
 class LockBusy(JiraPmError):
     """Another `jira-pm run` holds the lock; overlapping cron runs are not an error.
 
-    Only for `run`: an interactive `apply` reports the busy lock as a UsageError (exit 2).
+    Only for `run`: an interactive `apply`, `clean` or `sync` reports it as a UsageError (exit 2).
     """
 
     exit_code = EXIT_OK

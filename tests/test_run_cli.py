@@ -181,6 +181,20 @@ def test_apply_while_a_run_holds_the_lock_says_so_and_exits_2(tmp_path):
         assert sandbox.labels("ABC-1") == ["backend", "pm-overdue"]
 
 
+def test_clean_while_a_run_holds_the_lock_says_so_and_exits_2(tmp_path):
+    """`clean` takes the run lock too: held by a run, the undo does nothing and exits 2, not 0."""
+    with configured(tmp_path) as (sandbox, config):
+        assert invoke(config, "run").exit_code == 0
+        sandbox.reset_stats()
+        with FileLock(str(tmp_path / "store.sqlite.lock")):
+            result = invoke(config, "clean")
+        assert result.exit_code == 2
+        assert result.stderr.startswith("jira-pm: error: another jira-pm run holds the lock")
+        assert "clean again" in result.stderr
+        assert sandbox.stats()["total"] == 0
+        assert sandbox.labels("ABC-1") == ["backend", "pm-overdue"]
+
+
 def test_run_reports_a_budget_config_problem_once_and_in_the_json_log(tmp_path):
     """A [[budget]] on a missing epic is one summary notice and one JSON event; --quiet hides it."""
     with configured(tmp_path) as (_, config):

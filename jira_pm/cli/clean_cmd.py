@@ -6,7 +6,7 @@ import click
 
 from jira_pm.cli.common import load_settings_from_ctx, make_client
 from jira_pm.cli.main import main
-from jira_pm.errors import JiraPmError, LockBusy
+from jira_pm.errors import JiraPmError, LockBusy, UsageError
 
 UNDO_NOTE = ("note: clean is an undo, not a stop — while the rule pack still flags these "
              "issues, the next `jira-pm run` or `apply` writes their labels{comments} again; "
@@ -64,9 +64,10 @@ def clean_command(ctx: click.Context, dry_run: bool, comments: bool) -> None:
             finally:
                 conn.close()
     except LockBusy as busy:
-        click.echo(f"jira-pm: {busy.one_line()}", err=True)
-        ctx.exit(busy.exit_code)
-        return
+        # As for `apply`: a person (or a decommissioning script) who asked for the undo
+        # and got nothing must see a failure, not exit 0.
+        raise UsageError(busy.message, hint="wait for that run to finish, then clean again "
+                         "(or check for a hung run)") from None
     for line in writeback_lines(result, dry_run, limit=10_000):
         click.echo(line)
     click.echo(UNDO_NOTE.format(comments=" and comments" if comments else ""))
