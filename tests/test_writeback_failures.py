@@ -195,3 +195,12 @@ def test_a_refused_marker_search_is_listed_apart_from_the_refused_writes():
     assert lines[0].startswith("failed: PAY: 5 label writes refused with 403")
     assert "comment posts" not in "\n".join(lines)
     assert lines[-1] == "failed: PAY-9 comment: could not search the issue's comments"
+
+
+def test_a_read_only_account_with_a_small_plan_exits_3_not_4(store_path):
+    """Fewer than five writes, every one refused 403: nothing went through, so exit 3, not 4."""
+    conn, jira, ids, cfg = read_only(store_path, 2, projects=("PAY",))
+    result = apply(conn, jira, [finding(issues=ids)], cfg=cfg)
+    assert result.outcome.done == [] and result.outcome.given_up == {}
+    assert {f.http_status for f in result.outcome.failed} == {403}
+    assert result.exit_code == 3

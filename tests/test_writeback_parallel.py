@@ -225,3 +225,19 @@ def test_marker_searches_before_the_writes_go_out_together(store_path):
     jira.comments = comments
     result = apply(conn, jira, [finding(issues=ids)], cfg=_parallel(4), dry_run=True)
     assert len(result.plan.writes) == 12 and jira.reads == 6
+
+
+def test_closing_the_ledger_desk_keeps_the_workers_finished_events():
+    """A kill closes the desk: waiting ledger calls fail, but finished writes still count down."""
+    from concurrent.futures import Future
+
+    from jira_pm.writeback.workers import LedgerDesk, Stopped, _Finished, _LedgerCall
+
+    desk = LedgerDesk()
+    finished = _Finished(1, "done", None)
+    call = _LedgerCall(lambda: None, Future())
+    desk.events.put(finished)
+    desk.events.put(call)
+    desk.close()
+    assert isinstance(call.answer.exception(timeout=0), Stopped)
+    assert desk.events.get_nowait() is finished

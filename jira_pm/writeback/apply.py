@@ -47,6 +47,7 @@ from jira_pm.jira.format import (
 )
 from jira_pm.store import ledger
 from jira_pm.writeback.failures import (
+    DENIED,
     DENIED_ANSWER,
     OTHER_ANSWER,
     WENT_THROUGH,
@@ -103,7 +104,8 @@ class Outcome:
 
     @property
     def exit_code(self) -> int:
-        if self.given_up and not self.done:
+        if not self.done and (self.given_up or self.failed and all(
+                f.http_status in DENIED for f in self.failed)):
             return EXIT_JIRA  # the account could not write anything at all
         return EXIT_PARTIAL if self.failed else EXIT_OK
 

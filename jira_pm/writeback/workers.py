@@ -86,16 +86,26 @@ class LedgerDesk:
             request.answer.set_exception(exc)
 
     def close(self) -> None:
-        """Refuse every later call and fail the waiting ones (the owner stops serving)."""
+        """Refuse every later call and fail the waiting ones (the owner stops serving).
+
+        Only ledger calls are taken off the queue: a worker's ``_Finished`` event stays
+        for the owner, which still counts the writes in flight down to zero (dropping
+        one left it waiting for ever).
+        """
         with self._lock:
             self._closed = True
+        kept = []
         while True:
             try:
                 event = self.events.get_nowait()
             except queue.Empty:
-                return
+                break
             if isinstance(event, _LedgerCall):
                 event.answer.set_exception(Stopped("the run stopped"))
+            else:
+                kept.append(event)
+        for event in kept:
+            self.events.put(event)
 
 
 class SharedPause:
