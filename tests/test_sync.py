@@ -323,6 +323,28 @@ def test_reconcile_removes_deleted_and_moved_out_issues_and_rekeys_moved_ones(tm
     assert site.issues[10005].key == "PM-99"
 
 
+def test_reconcile_removes_an_issue_jira_now_hides_with_403(tmp_path, jira):
+    """An issue moved behind a security level answers 403: reconcile drops it, not the sync."""
+    from jira_pm.errors import JiraPermissionError
+
+    conn = connect(tmp_path / "s.sqlite")
+    sync(settings(tmp_path), conn, jira, now=lambda: NOW)
+    hidden = jira.issues.pop(10002)
+    original = jira.issue
+
+    def issue(issue_id, fields=None, expand=()):
+        if issue_id == 10002:
+            raise JiraPermissionError("You do not have the permission to see the issue.",
+                                      status=403)
+        return original(issue_id, fields, expand)
+
+    jira.issue = issue
+    result = sync(settings(tmp_path), conn, jira, reconcile=True,
+                  now=lambda: NOW + timedelta(minutes=10))
+    assert hidden and result.reconciled and result.deleted == 1
+    assert 10002 not in load_site(conn).issues
+
+
 def lagging_search(jira: FakeJira, hidden: int) -> None:
     """Make the ids-only search omit one issue, as Cloud's eventually consistent index can."""
     original = jira.search_ids

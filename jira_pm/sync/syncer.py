@@ -549,7 +549,9 @@ class Syncer:
     def _remove_missing(self, result: SyncResult, candidates: set[int]) -> None:
         """Delete the stored issues among ``candidates`` that left the scope, per GET /issue.
 
-        404 means deleted (or no longer visible). An issue still there is out of
+        404 means deleted (or no longer visible); so does 403, the answer of a Jira
+        that hides an issue behind a security level this user is not in (the same
+        answers make a sync skip an issue as vanished). An issue still there is out of
         scope when it now lives in a project outside ``[scope] projects``, or when
         a JQL filter is configured (the search is authoritative for it). One in
         a configured project with no filter is kept: Cloud search is eventually
@@ -561,7 +563,7 @@ class Syncer:
         def gone(issue_id: int) -> bool:
             try:
                 raw = self.client.issue(issue_id, fields=["project"])
-            except JiraNotFound:
+            except VANISHED:
                 return True
             project = ((raw.get("fields") or {}).get("project") or {}).get("key")
             return filtered or (bool(projects) and project not in projects)
