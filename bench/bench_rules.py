@@ -4,6 +4,8 @@
     .venv/bin/python bench/bench_rules.py --store PATH    # also save it to a store and load_site it
     .venv/bin/python bench/bench_rules.py --load PATH     # a fresh process: load_site + evaluate
     .venv/bin/python bench/bench_rules.py --issues 20000  # smaller
+    .venv/bin/python bench/bench_rules.py --store PATH --audit-config C.toml
+        # write a jira-pm config for a saved store (same settings), for `jira-pm audit`
 
 Prints build, (store save/load) and evaluation seconds, the findings per rule,
 and the process's peak RSS. Targets: evaluation under 10 s, peak under 500 MB.
@@ -181,6 +183,38 @@ def build_site(n_issues: int, changes_per_issue: int, seed: int = 7, *,
                 status_categories={s[0]: s[2] for s in STATUSES})
 
 
+def bench_sections(epic_keys: list[str]) -> dict:
+    """Config sections for every evaluation here: 100 epic budgets and P1's, rates, calendar."""
+    return {
+        "budget": [{"epic": key, "hours": 200} for key in epic_keys]
+        + [{"project": "P1", "amount": 500000}],
+        "rates": {"default": 90.0, "people": {"user1": 120.0}},
+        "calendar": {"timezone": "Europe/Berlin", "holidays_country": "DE"},
+    }
+
+
+def write_audit_config(store: Path, config: Path) -> None:
+    """A jira-pm config for ``store`` with ``bench_sections`` (its first 100 epics budgeted)."""
+    import sqlite3
+
+    conn = sqlite3.connect(store)
+    epic_keys = [row[0] for row in conn.execute(
+        "SELECT key FROM issues WHERE is_epic = 1 ORDER BY id LIMIT 100")]
+    conn.close()
+    sections = bench_sections(epic_keys)
+    lines = ['[jira]', 'url = "https://jira.example.test"', '[scope]',
+             "projects = [" + ", ".join(f'"{p}"' for p in PROJECTS) + "]",
+             "[store]", f'path = "{store.resolve()}"',
+             "[rates]", f"default = {sections['rates']['default']}",
+             "[rates.people]", "user1 = 120.0",
+             "[calendar]", 'timezone = "Europe/Berlin"', 'holidays_country = "DE"']
+    for entry in sections["budget"]:
+        lines.append("[[budget]]")
+        lines += [f'{k} = "{v}"' if isinstance(v, str) else f"{k} = {v}"
+                  for k, v in entry.items()]
+    config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -197,8 +231,18 @@ def main(argv=None) -> int:
                         help="with --store: build and save, then stop (for large stores)")
     parser.add_argument("--load", type=Path, default=None,
                         help="skip building: load_site this store (made with --store) and evaluate")
+    parser.add_argument("--audit-config", type=Path, default=None,
+                        help="with --store: write a jira-pm config for that (saved) store with "
+                             "this benchmark's settings, for `jira-pm --config FILE audit`; "
+                             "then stop")
     args = parser.parse_args(argv)
 
+    if args.audit_config is not None:
+        if args.store is None:
+            parser.error("--audit-config needs --store (a store saved by this script)")
+        write_audit_config(args.store, args.audit_config)
+        print(f"wrote {args.audit_config} for {args.store}")
+        return 0
     if args.load is not None:
         from jira_pm.store import connect
         from jira_pm.store.issues import load_site
@@ -237,13 +281,7 @@ def main(argv=None) -> int:
               f"(peak RSS {peak_rss_mb():.0f} MB)")
 
     epic_keys = [i.key for i in site.issues.values() if i.is_epic][:100]
-    settings = Settings.for_tests(
-        projects=PROJECTS,
-        budget=[{"epic": key, "hours": 200} for key in epic_keys]
-        + [{"project": "P1", "amount": 500000}],
-        rates={"default": 90.0, "people": {"user1": 120.0}},
-        calendar={"timezone": "Europe/Berlin", "holidays_country": "DE"},
-    )
+    settings = Settings.for_tests(projects=PROJECTS, **bench_sections(epic_keys))
     pack = load_pack(settings)
     clock, cpu = time.perf_counter(), time.process_time()
     findings = evaluate(site, pack, settings, AS_OF)

@@ -649,3 +649,36 @@ def test_the_sync_asks_jira_for_the_creator_and_the_reporter(tmp_path, jira):
     jira.search = recording_search
     sync(settings(tmp_path), connect(tmp_path / "s.sqlite"), jira, now=lambda: NOW)
     assert asked and all({"creator", "reporter"} <= set(fields) for fields in asked)
+
+
+def test_a_pages_worklog_completion_overlaps_the_save_of_the_page_before(tmp_path, monkeypatch):
+    """Truncated worklogs of the next page are fetched while the page before is being saved."""
+    import threading
+
+    from jira_pm.sync import syncer as syncer_module
+
+    jira = FakeJira(deployment="Cloud")
+    for issue_id in range(10001, 10007):
+        jira.add(issue_id, worklogs=25 if issue_id == 10005 else 1)  # page 2 needs a completion
+    completing = threading.Event()
+    fetch_worklogs = jira.worklogs
+
+    def worklogs(issue_id):
+        completing.set()
+        return fetch_worklogs(issue_id)
+
+    jira.worklogs = worklogs
+    overlapped: list[bool] = []
+    save_issues = syncer_module.save_issues
+
+    def slow_first_save(conn, issues, page, synced_at):
+        if not overlapped:  # the first page's save waits for the second page's completion
+            overlapped.append(completing.wait(timeout=2))
+        save_issues(conn, issues, page, synced_at)
+
+    monkeypatch.setattr(syncer_module, "save_issues", slow_first_save)
+    conn = connect(tmp_path / "s.sqlite")
+    result = sync(settings(tmp_path), conn, jira, now=lambda: NOW)
+    assert overlapped == [True]
+    assert result.worklogs_completed == 1
+    assert_store_matches(conn, jira)

@@ -10,8 +10,9 @@ One run (``syncer.Syncer``; see docs/sync.md):
    user's time zone at minute resolution (``query``). A large Cloud full sync
    pages several disjoint id ranges concurrently (``pages.merged``).
 3. Per page, complete truncated worklog lists (``/issue/{id}/worklog``, in
-   parallel) and, on DC, truncated changelogs; Cloud's truncated changelogs
-   wait for one bulkfetch per 1,000 issues. The page, its sprints and the
+   parallel) and, on DC, truncated changelogs — in the thread that fetched the
+   page, so the requests overlap the saving of earlier pages; Cloud's truncated
+   changelogs wait for one bulkfetch per 1,000 issues. The page, its sprints and the
    checkpoint commit in ONE transaction; a killed run resumes from it.
 4. Versions per project, then the cursor moves to the run's start (on
    Jira's clock). An uninterrupted full sync, ``--reconcile`` or the

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -124,6 +124,28 @@ class SyncResult:
         if self.reconciled:
             text += f"; reconciled: {self.deleted} removed"
         return text
+
+
+@dataclass
+class Completion:
+    """What completing one page found: ids left to bulkfetch, ids vanished, counts."""
+
+    deferred: list[int] = field(default_factory=list)
+    vanished: set[int] = field(default_factory=set)
+    changelogs_completed: int = 0
+    worklogs_completed: int = 0
+    changelogs_missing: int = 0
+
+    def apply(self, result: SyncResult) -> tuple[list[int], set[int]]:
+        """Add the counts to ``result`` (warn at the first missing changelog); the ids."""
+        if self.changelogs_missing and not result.changelogs_missing:
+            log.warning("Jira answered a search without the changelog it was asked for "
+                        "(expand=changelog): a proxy or plugin may drop it; fetching "
+                        "changelogs separately")
+        result.changelogs_missing += self.changelogs_missing
+        result.changelogs_completed += self.changelogs_completed
+        result.worklogs_completed += self.worklogs_completed
+        return self.deferred, self.vanished
 
 
 class Syncer:
@@ -329,45 +351,21 @@ class Syncer:
                 if total is None:
                     total = self._approximate_count(page_jql(base, since, None))
                 self.progress.start(total)
-            streams = [
-                (index, self.client.search(chain_jql(base, since, chain), wanted,
-                                           expand=list(ISSUE_EXPAND) if self.changelog_in_search
-                                           else []))
-                for index, chain in enumerate(chains) if not chain["done"]
-            ]
-            for index, page in merged(streams):
-                chain = chains[index]
-                if page is None:  # this chain reached its end
-                    chain["done"] = True
-                    self._save_checkpoint(checkpoint, result)
-                    continue
-                if not page:
-                    continue
-                deferred, vanished = self._complete(page, result)
-                # The chain moves past a vanished issue too: it is skipped, not retried.
-                chain["after"] = max(int(raw["id"]) for raw in page)
-                page = [raw for raw in page if int(raw["id"]) not in vanished]
-                issues = [map_issue(raw, fields) for raw in page]
-                sprints = [s for raw in page for s in sprints_of(raw, fields)]
-                if self._seen is not None:
-                    self._seen.update(issue.id for issue in issues)
-                self._pending.extend(deferred)
-                checkpoint["pending_changelogs"] = self._pending
-                result.pages += 1
-                result.issues += len(issues)
-                result.skipped += len(vanished)
-                result.changes += sum(len(i.changes) for i in issues)
-                result.worklogs += sum(len(i.worklogs) for i in issues)
-                with transaction(self.conn):
-                    save_issues(self.conn, issues, page, self.now())
-                    save_sprints(self.conn, sprints)
-                    self._save_checkpoint(checkpoint, result)
-                sprint_ids.update(s.id for s in sprints)
-                result.sprints = len(sprint_ids)
-                if self.progress is not None:
-                    self.progress.advance(len(issues))
-                if len(self._pending) >= BULKFETCH_BATCH:
-                    self._flush_changelogs(result, checkpoint)
+            # Each chain's thread also completes its pages (the follow-up requests for
+            # truncated worklogs, DC changelogs), so their latency overlaps the save of
+            # the pages before instead of holding up this thread.
+            with ThreadPoolExecutor(self.parallel,
+                                    thread_name_prefix="jira-pm-complete") as follow_ups:
+                streams = [
+                    (index, self._completed(
+                        self.client.search(chain_jql(base, since, chain), wanted,
+                                           expand=list(ISSUE_EXPAND)
+                                           if self.changelog_in_search else []),
+                        follow_ups))
+                    for index, chain in enumerate(chains) if not chain["done"]
+                ]
+                self._save_pages(merged(streams), chains, checkpoint, result, fields,
+                                 sprint_ids)
             self._flush_changelogs(result, checkpoint)
         except JiraJqlRejected as exc:  # only the search's JQL is the scope's fault
             raise ConfigError(
@@ -378,6 +376,51 @@ class Syncer:
         finally:
             if self.progress is not None:
                 self.progress.finish()
+
+    def _completed(self, pages: Iterable[list[dict]],
+                   follow_ups: ThreadPoolExecutor) -> Iterator[tuple[list[dict], Completion]]:
+        """Each page of ``pages`` with its truncated parts completed (see ``_complete``)."""
+        for page in pages:
+            yield page, self._complete(page, follow_ups)
+
+    def _save_pages(self, pages: Iterator[tuple[int, tuple[list[dict], Completion] | None]],
+                    chains: list[dict[str, Any]], checkpoint: dict[str, Any],
+                    result: SyncResult, fields: FieldMap, sprint_ids: set[int]) -> None:
+        """Map and save each completed page with the checkpoint, in one transaction a page."""
+        for index, item in pages:
+            chain = chains[index]
+            if item is None:  # this chain reached its end
+                chain["done"] = True
+                self._save_checkpoint(checkpoint, result)
+                continue
+            page, completion = item
+            if not page:
+                continue
+            deferred, vanished = completion.apply(result)
+            # The chain moves past a vanished issue too: it is skipped, not retried.
+            chain["after"] = max(int(raw["id"]) for raw in page)
+            page = [raw for raw in page if int(raw["id"]) not in vanished]
+            issues = [map_issue(raw, fields) for raw in page]
+            sprints = [s for raw in page for s in sprints_of(raw, fields)]
+            if self._seen is not None:
+                self._seen.update(issue.id for issue in issues)
+            self._pending.extend(deferred)
+            checkpoint["pending_changelogs"] = self._pending
+            result.pages += 1
+            result.issues += len(issues)
+            result.skipped += len(vanished)
+            result.changes += sum(len(i.changes) for i in issues)
+            result.worklogs += sum(len(i.worklogs) for i in issues)
+            with transaction(self.conn):
+                save_issues(self.conn, issues, page, self.now())
+                save_sprints(self.conn, sprints)
+                self._save_checkpoint(checkpoint, result)
+            sprint_ids.update(s.id for s in sprints)
+            result.sprints = len(sprint_ids)
+            if self.progress is not None:
+                self.progress.advance(len(issues))
+            if len(self._pending) >= BULKFETCH_BATCH:
+                self._flush_changelogs(result, checkpoint)
 
     def _save_checkpoint(self, checkpoint: dict[str, Any], result: SyncResult) -> None:
         """Save ``checkpoint`` with the run's counts so far (a resumed run continues them)."""
@@ -413,54 +456,53 @@ class Syncer:
             log.debug("approximate count failed", exc_info=True)
             return None
 
-    def _complete(self, page: list[dict], result: SyncResult) -> tuple[list[int], set[int]]:
-        """Complete truncated worklog lists and changelogs in ``page``.
+    def _complete(self, page: list[dict], follow_ups: ThreadPoolExecutor) -> Completion:
+        """Complete truncated worklog lists and changelogs in ``page`` (in a chain's thread).
 
-        Returns the ids deferred to bulkfetch and the ids that vanished. On
-        Cloud, truncated changelogs are only returned (their ids), to be
+        On Cloud, truncated changelogs are only noted (their ids), to be
         bulkfetched later in batches of up to 1000 issues across pages: one
         request instead of one per page that has such an issue. An issue whose
         follow-up request meets 404/403 vanished after the search (deleted,
-        moved, hidden): it is left out of the page, not half-saved.
+        moved, hidden): it is left out of the page, not half-saved. Counts go
+        into the returned ``Completion``, which the saving thread adds to the result.
         """
+        done = Completion()
         if self.changelog_in_search:
-            missing = sum(1 for raw in page if not isinstance(raw.get("changelog"), dict))
-            if missing and not result.changelogs_missing:
-                log.warning("Jira answered a search without the changelog it was asked for "
-                            "(expand=changelog): a proxy or plugin may drop it; fetching "
-                            "changelogs separately")
-            result.changelogs_missing += missing
+            done.changelogs_missing = sum(
+                1 for raw in page if not isinstance(raw.get("changelog"), dict))
         short_changelogs = [int(raw["id"]) for raw in page if changelog_truncated(raw)]
         short_worklogs = [int(raw["id"]) for raw in page if worklogs_truncated(raw)]
         by_id = {int(raw["id"]): raw for raw in page}
-        deferred: list[int] = []
-        vanished: set[int] = set()
         if short_changelogs and self.client.is_cloud:
-            deferred, short_changelogs = short_changelogs, []
+            done.deferred, short_changelogs = short_changelogs, []
         if short_changelogs:  # Data Center: one GET per issue, the only way it has
-            histories, gone = self._per_issue(self.client.changelog, short_changelogs)
-            vanished |= gone
+            histories, gone = self._per_issue(self.client.changelog, short_changelogs,
+                                              follow_ups)
+            done.vanished |= gone
             for issue_id, items in histories.items():
                 by_id[issue_id]["changelog"] = {
                     "startAt": 0, "maxResults": len(items), "total": len(items),
                     "histories": items,
                 }
-            result.changelogs_completed += len(histories)
+            done.changelogs_completed += len(histories)
         if short_worklogs:
             lists, gone = self._per_issue(self.client.worklogs,
-                                          [i for i in short_worklogs if i not in vanished])
-            vanished |= gone
+                                          [i for i in short_worklogs if i not in done.vanished],
+                                          follow_ups)
+            done.vanished |= gone
             for issue_id, worklogs in lists.items():
                 by_id[issue_id]["fields"]["worklog"] = {
                     "startAt": 0, "maxResults": len(worklogs), "total": len(worklogs),
                     "worklogs": worklogs,
                 }
-            result.worklogs_completed += len(lists)
-        return [i for i in deferred if i not in vanished], vanished
+            done.worklogs_completed += len(lists)
+        done.deferred = [i for i in done.deferred if i not in done.vanished]
+        return done
 
-    def _per_issue(self, fetch: Callable[[int], Any],
-                   ids: list[int]) -> tuple[dict[int, Any], set[int]]:
-        """``fetch`` each id, up to max_parallel at once: the answers, and the ids that vanished."""
+    @staticmethod
+    def _per_issue(fetch: Callable[[int], Any], ids: list[int],
+                   follow_ups: ThreadPoolExecutor) -> tuple[dict[int, Any], set[int]]:
+        """``fetch`` each id on the ``follow_ups`` pool: the answers, and the ids that vanished."""
         def one(issue_id: int) -> Any:
             try:
                 return fetch(issue_id)
@@ -470,8 +512,7 @@ class Syncer:
 
         if not ids:
             return {}, set()
-        with ThreadPoolExecutor(self.parallel) as pool:
-            answers = list(pool.map(one, ids))
+        answers = list(follow_ups.map(one, ids))
         found = {i: a for i, a in zip(ids, answers, strict=True)
                  if not isinstance(a, VANISHED)}
         return found, set(ids) - set(found)
