@@ -72,18 +72,21 @@ def evaluate(
     *,
     calendar: WorkingCalendar | None = None,
     status_names: dict[str, str] | None = None,
+    index: SiteIndex | None = None,
 ) -> list[Finding]:
     """Findings of every enabled rule of ``pack`` on ``site`` at ``as_of`` (sorted, stable).
 
     ``status_names`` (status name -> category, as the whole store's issues teach it)
     is for a site that is one part of the store: what the part's own issues teach
-    could miss a name that a changelog item without ids carries.
+    could miss a name that a changelog item without ids carries. ``index`` is
+    a ``SiteIndex`` of ``site`` the caller already built (the status report
+    charts from the same one): its cached lookups are not built twice.
     """
     if as_of.tzinfo is None:
         raise ValueError("as_of must be timezone-aware")
     as_of = as_of.astimezone(UTC)
     calendar = calendar or calendar_from_settings(settings, years=_years(as_of))
-    index = SiteIndex(site, FieldIds.from_settings(settings))
+    index = index or SiteIndex(site, FieldIds.from_settings(settings))
     if status_names is not None:
         index.status_names = status_names  # a cached_property: this value is used instead
     exempt = exemption(settings)

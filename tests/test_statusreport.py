@@ -220,3 +220,24 @@ def test_burn_up_chart_is_plain_svg_that_steps_at_each_change():
     assert "<script" not in svg and "2.0 &lt;beta&gt;" in svg and "total scope (points)" in svg
     total_path = svg.split('stroke="#5b6b7f" stroke-width="1.5"')[0].rsplit('d="', 1)[1]
     assert total_path.count(" L") == 3  # start, step up, step end, the last day's end
+
+
+def test_report_reads_the_store_part_by_part_and_shows_what_one_part_shows(tmp_path, monkeypatch):
+    """The report loads one group of unlinked projects at a time, with the same data as one part."""
+    from test_site_parts import AS_OF, generated_store
+
+    import jira_pm.store.site as site_module
+    from jira_pm.statusreport.data import build_report
+
+    conn, settings = generated_store(tmp_path / "site.sqlite")
+    whole = build_report(conn, settings, as_of=AS_OF, max_issues=10_000)
+    loads = []
+    real_load = site_module.load_site
+    monkeypatch.setattr(site_module, "load_site", lambda c, **kw: loads.append(
+        sorted(kw.get("projects") or ())) or real_load(c, **kw))
+    parted = build_report(conn, settings, as_of=AS_OF, max_issues=1)
+    assert sorted(loads) == [["A", "B"], ["C", "D"], ["E", "F"], ["G"]]
+    assert sum(len(p["findings"]) for p in whole["projects"]) > 0
+    assert sum(len(p["versions"]) + len(p["sprints"]) + len(p["budgets"])
+               for p in whole["projects"]) > 0
+    assert parted == whole

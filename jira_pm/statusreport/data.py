@@ -24,7 +24,7 @@ from jira_pm.statusreport import series
 from jira_pm.statusreport.health import project_health
 from jira_pm.statusreport.lookups import site_lookups
 from jira_pm.words import day_text, moment_text, plural
-from jira_pm.writeback.comments import finding_sentences
+from jira_pm.writeback.comments import Lookups, finding_sentences
 
 RECENT_DAYS = 30  # released versions and resolved findings of the last 30 days
 TREND_DAYS = 90
@@ -38,41 +38,70 @@ def _rule_params(pack: Any, check: str) -> dict[str, Any]:
 
 
 def build_report(conn: sqlite3.Connection, settings: Any, *, projects: tuple[str, ...] = (),
-                 as_of: datetime | None = None, pack: Any = None) -> dict[str, Any]:
-    """The report's data for ``projects`` (default: the configured scope, else every project)."""
-    from jira_pm.engine import evaluate
-    from jira_pm.rulepack import load_pack
-    from jira_pm.store.site import load_site
+                 as_of: datetime | None = None, pack: Any = None,
+                 max_issues: int | None = None) -> dict[str, Any]:
+    """The report's data for ``projects`` (default: the configured scope, else every project).
 
-    site = load_site(conn)
+    Like `audit`, the store is read one part at a time (``site_parts``: groups of
+    projects nothing links across, up to ``max_issues`` issues a part), so peak
+    memory follows the largest part. Each part's charted series are built first,
+    then its findings are evaluated on the same ``SiteIndex``, then its issue
+    keys and people's names are kept for the finding rows; the part is released
+    before the next one loads, and the finding rows are built once none is held.
+    """
+    from jira_pm.engine import _order
+    from jira_pm.rulepack import load_pack
+    from jira_pm.site_parts import MAX_ISSUES, site_parts
+
     pack = pack or load_pack(settings)
     as_of = (as_of or datetime.now(UTC)).astimezone(UTC)
     calendar = calendar_from_settings(settings, years=range(as_of.year - 3, as_of.year + 3))
-    findings = evaluate(site, pack, settings, as_of, calendar=calendar)
-    stored = _stored_findings(conn)
-    keys = sorted(projects or settings.scope.projects
-                  or {i.project_key for i in site.issues.values()})
-    builder = _Builder(site, settings, pack, calendar, as_of, stored)
-    series_of = {key: builder.series(key) for key in keys}
-    synced_at = site.synced_at
-    # The rest needs only keys and names (in builder.lookups): let the site go
-    # before the finding rows are built, so the two never take memory together.
-    del site
-    builder.release_site()
-    gc.collect()
+    builder = _Builder(settings, pack, calendar, as_of)
+    own = not conn.in_transaction
+    if own:
+        conn.execute("BEGIN")  # every part from one snapshot, even while a sync writes
+    try:
+        parts = site_parts(conn, FieldIds.from_settings(settings), max_issues or MAX_ISSUES)
+        every = {row[0] for row in conn.execute("SELECT DISTINCT project_key FROM issues")}
+        keys = sorted(projects or settings.scope.projects or every)
+        # What SiteIndex.status_names learns from all issues, as the audit's parts use it.
+        status_names = (dict(conn.execute("SELECT status, status_category FROM issues"))
+                        if len(parts) > 1 else None)
+        # A project with versions but no issues is in no part: chart it with the first.
+        parts[0].projects |= set(keys) - set().union(*(p.projects for p in parts))
+        findings: list[Finding] = []
+        series_of: dict[str, dict[str, Any]] = {}
+        for part in parts:
+            whole = len(parts) == 1
+            findings += builder.add_part(conn, None if whole else part,
+                                         [k for k in keys if whole or k in part.projects],
+                                         series_of, status_names)
+        stored = _stored_findings(conn)
+    finally:
+        if own:
+            conn.execute("COMMIT")
+    gc.collect()  # the last part's site, before the finding rows take memory
+    builder.use_stored(stored)
+    findings.sort(key=_order)
     return {
         "title": "jira-pm status report",
         "site_url": settings.jira.url,
         "as_of": as_of.isoformat(timespec="seconds"),
         "as_of_text": moment_text(as_of, calendar.zone),
         "timezone": calendar.timezone,
-        "synced_at": synced_at.isoformat(timespec="seconds") if synced_at else None,
-        "synced_text": moment_text(synced_at, calendar.zone) if synced_at else "never",
+        "synced_at": builder.synced_at.isoformat(timespec="seconds")
+        if builder.synced_at else None,
+        "synced_text": moment_text(builder.synced_at, calendar.zone)
+        if builder.synced_at else "never",
         "severities": list(reversed(SEVERITIES)),
         "projects": [builder.project(key, [f for f in findings if f.project_key == key],
-                                     series_of.pop(key))
+                                     series_of.pop(key, _NO_SERIES))
                      for key in keys],
     }
+
+
+# A project in scope with no issues in the store: nothing to chart.
+_NO_SERIES: dict[str, Any] = {"versions": [], "sprints": [], "budgets": []}
 
 
 def _stored_findings(conn: sqlite3.Connection) -> list[dict[str, Any]]:
@@ -87,43 +116,77 @@ def _stored_findings(conn: sqlite3.Connection) -> list[dict[str, Any]]:
 
 
 class _Builder:
-    """Builds one project's section; holds what every project shares."""
+    """Builds one project's section; holds what every project shares.
 
-    def __init__(self, site: Site, settings: Any, pack: Any, calendar: WorkingCalendar,
-                 as_of: datetime, stored: list[dict[str, Any]]):
-        from jira_pm.engine import exemption
+    ``add_part`` holds one part's site (``site``, ``ctx``, ``budgets``) while
+    it charts and evaluates it; the finding rows need only ``lookups``.
+    """
 
-        self.site, self.settings, self.calendar, self.as_of = site, settings, calendar, as_of
+    def __init__(self, settings: Any, pack: Any, calendar: WorkingCalendar, as_of: datetime):
+        self.settings, self.pack, self.calendar, self.as_of = settings, pack, calendar, as_of
         self.today = calendar.local_date(as_of)
-        self.stored = stored
-        self.by_fingerprint = {row["fingerprint"]: row for row in stored}
-        self.lookups = site_lookups(site, settings, calendar.zone)
+        self.stored: list[dict[str, Any]] = []
+        self.by_fingerprint: dict[str, dict[str, Any]] = {}
+        self.lookups = Lookups(keys={}, names={}, zone=calendar.zone, site_url=settings.jira.url)
+        self.synced_at: datetime | None = None
         self.url = settings.jira.url.rstrip("/")
         self.forecast_params = {"window_days": mc.DEFAULT_WINDOW, "trials": mc.DEFAULT_TRIALS,
                                 "seed": mc.DEFAULT_SEED, "percentile": 85}
         self.forecast_params.update(_rule_params(pack, "version_at_risk"))
-        index = SiteIndex(site, FieldIds.from_settings(settings))
-        exempt = exemption(settings)
-        self.ctx = CheckContext(site=site, calendar=calendar, as_of=as_of,
-                                params=_rule_params(pack, "budget_warning"), index=index,
-                                settings=settings, exempt=exempt,
+        self.site: Site | None = None
+        self.ctx: CheckContext | None = None
+        self.budgets: list | None = None
+        self.resolved_by_project: dict[str, list] = {}
+        self.throughputs: dict[str, mc.Throughput] = {}
+
+    def add_part(self, conn: Any, part: Any, charted: list[str], series_of: dict[str, Any],
+                 status_names: dict[str, str] | None) -> list[Finding]:
+        """Chart the projects ``charted`` into ``series_of``; return the part's findings.
+
+        ``part`` None is the whole store in one. The series come before the
+        evaluation, so the findings and the charts' working data never take
+        memory together; both read one ``SiteIndex``, built once.
+        """
+        from jira_pm.engine import evaluate, exemption
+        from jira_pm.store.site import load_site
+
+        site = (load_site(conn) if part is None
+                else load_site(conn, projects=part.projects, sprint_ids=part.sprint_ids))
+        index = SiteIndex(site, FieldIds.from_settings(self.settings))
+        if status_names is not None:
+            index.status_names = status_names  # a cached_property: this value is used instead
+        exempt = exemption(self.settings)
+        self.site = site
+        self.ctx = CheckContext(site=site, calendar=self.calendar, as_of=self.as_of,
+                                params=_rule_params(self.pack, "budget_warning"), index=index,
+                                settings=self.settings, exempt=exempt,
                                 eligible=lambda issue: not exempt(issue))
         self.budgets = [b for b in budget_statuses(self.ctx) if b is not None]
-        self.resolved_by_project: dict[str, list] = defaultdict(list)
-        self.throughputs: dict[str, mc.Throughput] = {}
+        self.resolved_by_project = defaultdict(list)
         for issue in site.issues.values():
             if issue.resolved_at is not None:
                 self.resolved_by_project[issue.project_key].append(issue)
+        for key in charted:
+            series_of[key] = self.series(key)
+        self.site = self.ctx = self.budgets = None
+        self.resolved_by_project, self.throughputs = {}, {}
+        findings = evaluate(site, self.pack, self.settings, self.as_of, calendar=self.calendar,
+                            status_names=status_names, index=index)
+        part_lookups = site_lookups(site, self.settings, self.calendar.zone)
+        self.lookups.keys.update(part_lookups.keys)
+        self.lookups.names.update(part_lookups.names)
+        self.synced_at = site.synced_at  # the store's latest sync, whichever part
+        return findings
+
+    def use_stored(self, stored: list[dict[str, Any]]) -> None:
+        """The store's recorded findings (first seen, resolved, trend)."""
+        self.stored = stored
+        self.by_fingerprint = {row["fingerprint"]: row for row in stored}
 
     def series(self, key: str) -> dict[str, Any]:
         """The project's charted numbers: the part of its section that needs the site."""
         return {"versions": self._versions(key), "sprints": self._sprints(key),
                 "budgets": self._budgets(key)}
-
-    def release_site(self) -> None:
-        """Drop every reference to the site (the finding rows need only ``lookups``)."""
-        self.site = self.ctx = self.budgets = None
-        self.resolved_by_project = self.throughputs = None
 
     def project(self, key: str, findings: list[Finding], series_part: dict[str, Any]
                 ) -> dict[str, Any]:
