@@ -186,3 +186,14 @@ class PgStore(str):
                     "SELECT nspname FROM pg_namespace WHERE nspname = %s OR nspname LIKE %s",
                     (self.schema, f"{self.schema}\\_%")).fetchall():
                 conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def store_section(store: str | os.PathLike) -> str:
+    """The ``[store]`` section of a config file naming ``store``: ``url`` for a
+    PostgreSQL store (the ``store_path`` fixture's PgStore), ``path`` for a SQLite file."""
+    import json
+
+    from jira_pm.store.postgres import is_postgres_url
+
+    key = "url" if is_postgres_url(store) else "path"
+    return f"[store]\n{key} = {json.dumps(str(store))}\n"
