@@ -8,6 +8,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from pg_support import store_section
 
 from jira_pm.checks.testing import at, day, issue, worklog
 from jira_pm.cli import main
@@ -15,7 +16,6 @@ from jira_pm.model import Version
 from jira_pm.rulepack import load_pack
 from jira_pm.store import connect
 from jira_pm.store.issues import save_issues, save_versions
-from pg_support import store_section
 
 CONFIG = """
 [jira]
@@ -208,7 +208,8 @@ def test_rules_list_reads_the_config_named_by_jira_pm_config(empty_folder, monke
 def test_audit_shows_a_budget_config_problem_once_on_stderr(workdir):
     """A [[budget]] on a missing epic is one `notice:` line on stderr; the JSON stays clean."""
     config = workdir / "jira-pm.toml"
-    config.write_text(config.read_text(encoding="utf-8") + '[[budget]]\nepic = "ABC-999"\nhours = 10\n', encoding="utf-8")
+    budget = '[[budget]]\nepic = "ABC-999"\nhours = 10\n'
+    config.write_text(config.read_text(encoding="utf-8") + budget, encoding="utf-8")
     result = run("audit", "--format", "json")
     assert result.exit_code == 0
     json.loads(result.stdout)

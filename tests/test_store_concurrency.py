@@ -83,10 +83,11 @@ def test_audit_waits_for_a_writer_instead_of_failing(workdir, store_path,  # noq
 
 def test_run_waiting_on_the_lock_creates_no_store(tmp_path, store_path, monkeypatch):
     """`run` takes the run lock before it opens the store: a skipped run leaves none behind."""
+    from pg_support import store_section
+
     from jira_pm.config import load_settings
     from jira_pm.store.locks import run_lock
     from jira_pm.sync.query import scope_key
-    from pg_support import store_section
 
     monkeypatch.setenv("JIRA_PAT", "t0ken-x")
     config = tmp_path / "jira-pm.toml"
