@@ -197,3 +197,21 @@ def store_section(store: str | os.PathLike) -> str:
 
     key = "url" if is_postgres_url(store) else "path"
     return f"[store]\n{key} = {json.dumps(str(store))}\n"
+
+
+def store_text(store: str | os.PathLike) -> str:
+    """Everything a store holds, as text, for tests that look for a leaked secret:
+    a SQLite file's bytes (with its -wal and -shm), or every row of a PostgreSQL store's tables."""
+    from jira_pm.store.postgres import is_postgres_url
+
+    if not is_postgres_url(store):
+        files = sorted(Path(store).parent.glob(Path(store).name + "*"))
+        return "".join(f.read_bytes().decode("latin-1") for f in files)
+    import psycopg
+
+    with psycopg.connect(str(store)) as conn:
+        tables = [name for (name,) in conn.execute(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_schema = current_schema()").fetchall()]
+        return "\n".join(repr(row) for table in tables
+                         for row in conn.execute(f'SELECT * FROM "{table}"').fetchall())
