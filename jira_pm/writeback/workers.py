@@ -89,13 +89,18 @@ class LedgerDesk:
         """Refuse every later call and fail the waiting ones (the owner stops serving)."""
         with self._lock:
             self._closed = True
+        kept = []
         while True:
             try:
                 event = self.events.get_nowait()
             except queue.Empty:
-                return
+                break
             if isinstance(event, _LedgerCall):
                 event.answer.set_exception(Stopped("the run stopped"))
+            else:  # a worker's end: perform_all still counts it, or it waits for it forever
+                kept.append(event)
+        for event in kept:
+            self.events.put(event)
 
 
 class SharedPause:
