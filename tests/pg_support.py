@@ -186,3 +186,32 @@ class PgStore(str):
                     "SELECT nspname FROM pg_namespace WHERE nspname = %s OR nspname LIKE %s",
                     (self.schema, f"{self.schema}\\_%")).fetchall():
                 conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def store_section(store: str | os.PathLike) -> str:
+    """The ``[store]`` section of a config file naming ``store``: ``url`` for a
+    PostgreSQL store (the ``store_path`` fixture's PgStore), ``path`` for a SQLite file."""
+    import json
+
+    from jira_pm.store.postgres import is_postgres_url
+
+    key = "url" if is_postgres_url(store) else "path"
+    return f"[store]\n{key} = {json.dumps(str(store))}\n"
+
+
+def store_text(store: str | os.PathLike) -> str:
+    """Everything a store holds, as text, for tests that look for a leaked secret:
+    a SQLite file's bytes (with its -wal and -shm), or every row of a PostgreSQL store's tables."""
+    from jira_pm.store.postgres import is_postgres_url
+
+    if not is_postgres_url(store):
+        files = sorted(Path(store).parent.glob(Path(store).name + "*"))
+        return "".join(f.read_bytes().decode("latin-1") for f in files)
+    import psycopg
+
+    with psycopg.connect(str(store)) as conn:
+        tables = [name for (name,) in conn.execute(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_schema = current_schema()").fetchall()]
+        return "\n".join(repr(row) for table in tables
+                         for row in conn.execute(f'SELECT * FROM "{table}"').fetchall())

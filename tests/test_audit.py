@@ -8,6 +8,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from pg_support import store_section
 
 from jira_pm.checks.testing import at, day, issue, worklog
 from jira_pm.cli import main
@@ -28,13 +29,18 @@ timezone = "Europe/Berlin"
 """
 
 
+def config_for(store) -> str:
+    """CONFIG on ``store`` (the ``store_path`` fixture: a SQLite file or a PostgreSQL URL)."""
+    return CONFIG.replace('[store]\npath = "store.sqlite"\n', store_section(store))
+
+
 @pytest.fixture
-def workdir(tmp_path, monkeypatch):
+def workdir(tmp_path, monkeypatch, store_path):
     """A folder with a config and a store holding a late version, a late issue and an overrun."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("JIRA_PM_CONFIG", raising=False)
-    (tmp_path / "jira-pm.toml").write_text(CONFIG, encoding="utf-8")
-    conn = connect(tmp_path / "store.sqlite")
+    (tmp_path / "jira-pm.toml").write_text(config_for(store_path), encoding="utf-8")
+    conn = connect(store_path)
     issues = [
         issue(1, fix_version_ids=(50,)),
         issue(2, project="OPS", due_date=day("2026-04-01")),
@@ -51,16 +57,17 @@ def run(*args):
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
-def test_audit_of_a_store_that_was_never_synced_is_a_usage_error(tmp_path, monkeypatch):
+def test_audit_of_a_store_that_was_never_synced_is_a_usage_error(tmp_path, monkeypatch,
+                                                                 store_path):
     """With no store file, or an empty never-synced one, audit exits 2 and creates nothing."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("JIRA_PM_CONFIG", raising=False)
-    (tmp_path / "jira-pm.toml").write_text(CONFIG, encoding="utf-8")
+    (tmp_path / "jira-pm.toml").write_text(config_for(store_path), encoding="utf-8")
     missing = CliRunner().invoke(main, ["audit", "--fail-on", "high"])
     assert missing.exit_code == 2
     assert "has never been synced" in missing.stderr and "jira-pm sync" in missing.stderr
-    assert not (tmp_path / "store.sqlite").exists()
-    connect(tmp_path / "store.sqlite").close()
+    assert not store_path.exists()
+    connect(store_path).close()
     empty = CliRunner().invoke(main, ["audit"])
     assert empty.exit_code == 2 and "has never been synced" in empty.stderr
 
@@ -201,7 +208,8 @@ def test_rules_list_reads_the_config_named_by_jira_pm_config(empty_folder, monke
 def test_audit_shows_a_budget_config_problem_once_on_stderr(workdir):
     """A [[budget]] on a missing epic is one `notice:` line on stderr; the JSON stays clean."""
     config = workdir / "jira-pm.toml"
-    config.write_text(CONFIG + '[[budget]]\nepic = "ABC-999"\nhours = 10\n', encoding="utf-8")
+    budget = '[[budget]]\nepic = "ABC-999"\nhours = 10\n'
+    config.write_text(config.read_text(encoding="utf-8") + budget, encoding="utf-8")
     result = run("audit", "--format", "json")
     assert result.exit_code == 0
     json.loads(result.stdout)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
+from pg_support import store_section
 from test_ownership_sandbox import people_labelled
 from test_run_sandbox import (
     EXPECTED_COMMENTS,
@@ -36,7 +37,7 @@ QUOTE = "I disagree with [jira-pm OD001 000000000000], see the release notes"
 
 
 def clean(settings, comments=False, dry_run=False, fault=None):
-    conn = connect(settings.store_path)
+    conn = connect(settings.store)
     try:
         return clean_from_store(conn, JiraClient.from_settings(settings.jira), settings, "c1",
                                 pack_labels=load_pack(settings).owned_labels(),
@@ -50,10 +51,10 @@ def comment_bodies(app, key):
 
 
 @pytest.mark.parametrize("flavor", FLAVORS)
-def test_clean_removes_jira_pm_labels_keeps_peoples_and_reruns_as_a_no_op(flavor, tmp_path):
+def test_clean_removes_jira_pm_labels_keeps_peoples_and_reruns_as_a_no_op(flavor, store_path):
     """Clean removes the labels jira-pm owns, keeps pm-custom and comments; a rerun is a no-op."""
     with Sandbox(flavor, scenario=people_labelled()) as app:
-        settings = settings_for(app, tmp_path / "store.sqlite")
+        settings = settings_for(app, store_path)
         assert run(settings).exit_code == 0
         dry = clean(settings, dry_run=True)
         before = writes(app)
@@ -69,15 +70,15 @@ def test_clean_removes_jira_pm_labels_keeps_peoples_and_reruns_as_a_no_op(flavor
 
 
 @pytest.mark.parametrize("flavor", FLAVORS)
-def test_clean_comments_deletes_jira_pm_comments_and_not_a_persons_quote(flavor, tmp_path):
+def test_clean_comments_deletes_jira_pm_comments_and_not_a_persons_quote(flavor, store_path):
     """--comments deletes jira-pm's comments (by ledger, or by marker in a rebuilt store) only."""
     with Sandbox(flavor, scenario=people_labelled()) as app:
-        settings = settings_for(app, tmp_path / "store.sqlite")
+        settings = settings_for(app, store_path)
         assert run(settings).exit_code == 0
         app.add_comment("ABC-1", QUOTE, author="dev")
         # A rebuilt store has no ledger: its comments are found by marker and author.
-        fresh = settings_for(app, tmp_path / "rebuilt.sqlite")
-        conn = connect(fresh.store_path)
+        fresh = settings_for(app, store_path.with_name("rebuilt.sqlite"))
+        conn = connect(fresh.store)
         sync(fresh, conn, JiraClient.from_settings(fresh.jira), full=True)
         conn.close()
         by_marker = clean(fresh, comments=True, dry_run=True)
@@ -95,10 +96,10 @@ def test_clean_comments_deletes_jira_pm_comments_and_not_a_persons_quote(flavor,
 
 
 @pytest.mark.parametrize("flavor", FLAVORS)
-def test_the_next_run_after_clean_writes_everything_again_once(flavor, tmp_path):
+def test_the_next_run_after_clean_writes_everything_again_once(flavor, store_path):
     """Clean is an undo: the next run adds the labels and posts each comment again, once."""
     with Sandbox(flavor, scenario=people_labelled()) as app:
-        settings = settings_for(app, tmp_path / "store.sqlite")
+        settings = settings_for(app, store_path)
         assert run(settings).exit_code == 0
         first = labels(app)
         assert clean(settings, comments=True).exit_code == 0
@@ -108,10 +109,10 @@ def test_the_next_run_after_clean_writes_everything_again_once(flavor, tmp_path)
         assert labels(app) == first and markers(app) == EXPECTED_COMMENTS
 
 
-def test_a_killed_clean_is_finished_by_the_next_one(tmp_path):
+def test_a_killed_clean_is_finished_by_the_next_one(store_path):
     """Killed after its first comment DELETE, a rerun deletes the rest and fails nothing."""
     with Sandbox("server", scenario=people_labelled()) as app:
-        settings = settings_for(app, tmp_path / "store.sqlite")
+        settings = settings_for(app, store_path)
         assert run(settings).exit_code == 0
 
         def kill(point, write):
@@ -120,7 +121,7 @@ def test_a_killed_clean_is_finished_by_the_next_one(tmp_path):
 
         with pytest.raises(Crash):
             clean(settings, comments=True, fault=kill)
-        conn = connect(settings.store_path)
+        conn = connect(settings.store)
         pending = [e for e in ledger.entries(conn) if e.operation == "delete-comment"]
         conn.close()
         assert [e.status for e in pending] == ["pending"]
@@ -129,14 +130,14 @@ def test_a_killed_clean_is_finished_by_the_next_one(tmp_path):
         assert markers(app) == {} and labels(app) == PEOPLE_LABELS
 
 
-def test_clean_cli_dry_run_lists_and_writes_nothing_then_cleans(tmp_path):
+def test_clean_cli_dry_run_lists_and_writes_nothing_then_cleans(tmp_path, store_path):
     """`clean --dry-run` lists each removal and writes nothing; `clean` then removes them."""
     with Sandbox("server", scenario=people_labelled()) as app:
         config = tmp_path / "jira-pm.toml"
         config.write_text(
             f'[jira]\nurl = "{app.url}"\ndeployment = "server"\n'
             f'pat = "{app.credentials("admin")["pat"]}"\n'
-            '[scope]\nprojects = ["ABC"]\n[store]\npath = "store.sqlite"\n', encoding="utf-8")
+            '[scope]\nprojects = ["ABC"]\n' + store_section(store_path), encoding="utf-8")
         cli = CliRunner()
         assert cli.invoke(main, ["--config", str(config), "run", "--yes"]).exit_code == 0
         before = writes(app)

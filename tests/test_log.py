@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 from click.testing import CliRunner
+from pg_support import store_section
 
 from jira_pm.cli import main
 from jira_pm.config import load_settings
@@ -18,10 +19,10 @@ from jira_pm.writeback.log_view import parse_since
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
 
-def write_config(tmp_path):
+def write_config(tmp_path, store):
     path = tmp_path / "jira-pm.toml"
     path.write_text('[jira]\nurl = "https://example.atlassian.net"\n[scope]\nprojects = ["ABC"]\n'
-                    '[store]\npath = "store.sqlite"\n[calendar]\ntimezone = "Europe/Berlin"\n',
+                    + store_section(store) + '[calendar]\ntimezone = "Europe/Berlin"\n',
                     encoding="utf-8")
     return path
 
@@ -39,10 +40,10 @@ def _write(conn, run_id, at, key, operation, status, label=None, rule=None, http
                   detail))
 
 
-def ledger_store(tmp_path):
+def ledger_store(tmp_path, store):
     """Two finished runs (one partial) and one killed mid-write, in a store beside a config."""
-    config = write_config(tmp_path)
-    conn = connect(load_settings(config).store_path)
+    config = write_config(tmp_path, store)
+    conn = connect(store)
     _run(conn, "aaaa11112222", "2026-11-20T08:00:01+00:00", "2026-11-20T08:00:09+00:00", "ok",
          '{"writes_done": 2}')
     _write(conn, "aaaa11112222", "2026-11-20T08:00:05+00:00", "ABC-1", "labels", "done",
@@ -90,9 +91,9 @@ run cccc55556666  2026-11-21 10:00 CET  interrupted: 1 write (1 interrupted)
 
 @pytest.mark.parametrize("columns,expected", [(120, EXPECTED_120), (80, EXPECTED_80)])
 def test_log_table_lists_each_run_and_its_writes_within_the_terminal_width(
-        tmp_path, columns, expected):
+        tmp_path, store_path, columns, expected):
     """Runs with outcome and counts, writes with local times and keys; nothing past the width."""
-    config = ledger_store(tmp_path)
+    config = ledger_store(tmp_path, store_path)
     result = CliRunner().invoke(main, ["--config", str(config), "log"],
                                 env={"COLUMNS": str(columns)})
     assert result.exit_code == 0, result.output
@@ -101,14 +102,13 @@ def test_log_table_lists_each_run_and_its_writes_within_the_terminal_width(
 
 
 def test_log_of_a_killed_run_shows_its_pending_writes_as_interrupted_only_when_no_run_holds_the_lock(
-        tmp_path):
+        tmp_path, store_path):
     """While a run holds the lock its pending write is pending; once none does, interrupted."""
-    from filelock import FileLock
+    from jira_pm.store.locks import run_lock
+    from jira_pm.sync.query import scope_key
 
-    from jira_pm.runner import lock_path
-
-    config = ledger_store(tmp_path)
-    with FileLock(str(lock_path(load_settings(config).store_path))):
+    config = ledger_store(tmp_path, store_path)
+    with run_lock(store_path, scope_key(load_settings(config)), "busy", ""):
         result = CliRunner().invoke(main, ["--config", str(config), "log", "--run", "cccc"],
                                     env={"COLUMNS": "120"})
     assert result.output.splitlines() == [
@@ -116,9 +116,9 @@ def test_log_of_a_killed_run_shows_its_pending_writes_as_interrupted_only_when_n
         "  10:00  ABC-5  +pm-over-estimate  BU004  pending"]
 
 
-def test_log_json_has_every_documented_field(tmp_path):
+def test_log_json_has_every_documented_field(tmp_path, store_path):
     """--format json: version, runs (outcome and counts), writes (labels split), stuck."""
-    config = ledger_store(tmp_path)
+    config = ledger_store(tmp_path, store_path)
     result = CliRunner().invoke(main, ["--config", str(config), "log", "--issue", "ABC-12",
                                        "--format", "json"])
     assert result.exit_code == 0, result.output
@@ -139,18 +139,18 @@ def test_log_json_has_every_documented_field(tmp_path):
     }
 
 
-def test_log_since_keeps_the_runs_started_since(tmp_path):
+def test_log_since_keeps_the_runs_started_since(tmp_path, store_path):
     """--since 2026-11-21 (midnight in Berlin) keeps the runs started that day there."""
-    config = ledger_store(tmp_path)
+    config = ledger_store(tmp_path, store_path)
     result = CliRunner().invoke(main, ["--config", str(config), "log", "--since", "2026-11-21",
                                        "--format", "json"])
     assert [r["run_id"] for r in json.loads(result.output)["runs"]] == [
         "bbbb33334444", "cccc55556666"]
 
 
-def test_log_of_an_unknown_run_is_a_usage_error(tmp_path):
+def test_log_of_an_unknown_run_is_a_usage_error(tmp_path, store_path):
     """--run with an id the ledger lacks: one line, exit 2."""
-    config = ledger_store(tmp_path)
+    config = ledger_store(tmp_path, store_path)
     result = CliRunner().invoke(main, ["--config", str(config), "log", "--run", "ffff"])
     assert result.exit_code == 2
     assert "no run 'ffff' in the ledger" in result.stderr

@@ -6,6 +6,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from pg_support import store_section
 from test_run_sandbox import FLAVORS, run, site, writes
 
 from jira_pm.cli import main
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.integration
 
 
 def _stuck(settings):
-    conn = connect(settings.store_path)
+    conn = connect(settings.store)
     try:
         return [(r.issue_key, r.change, r.runs) for r in ledger.loop_records(conn, stuck_only=True)]
     finally:
@@ -25,10 +26,10 @@ def _stuck(settings):
 
 @pytest.mark.parametrize("flavor", FLAVORS)
 def test_a_label_the_site_undoes_is_sent_on_three_runs_then_stops_and_is_reported_once(
-        flavor, tmp_path):
+        flavor, tmp_path, store_path):
     """pm-overdue undone by the site: sent on runs 1-3, held from run 4 with one notice, exit 0."""
     log = tmp_path / "runs.jsonl"
-    with site(flavor, tmp_path) as (app, settings):
+    with site(flavor, store_path) as (app, settings):
         app.undo_labels("pm-overdue")
         counts, notices = [], []
         for _ in range(5):
@@ -53,9 +54,9 @@ def test_a_label_the_site_undoes_is_sent_on_three_runs_then_stops_and_is_reporte
 
 
 @pytest.mark.parametrize("flavor", FLAVORS)
-def test_a_change_that_takes_effect_resets_the_count(flavor, tmp_path):
+def test_a_change_that_takes_effect_resets_the_count(flavor, store_path):
     """Undone twice, then kept: the count is forgotten, so a later undo starts again at one."""
-    with site(flavor, tmp_path) as (app, settings):
+    with site(flavor, store_path) as (app, settings):
         app.undo_labels("pm-overdue")
         run(settings)
         run(settings)
@@ -63,19 +64,19 @@ def test_a_change_that_takes_effect_resets_the_count(flavor, tmp_path):
         run(settings)
         assert app.labels("ABC-1") == ["backend", "pm-overdue"]
         run(settings)  # its sync shows the label: the count goes
-        conn = connect(settings.store_path)
+        conn = connect(settings.store)
         assert ledger.loop_records(conn) == []
         conn.close()
 
 
-def config_file(sandbox, tmp_path):
+def config_file(sandbox, tmp_path, store):
     """A jira-pm.toml for the CLI on the same store as ``site``'s settings."""
     login = sandbox.credentials()
     auth = (f'email = "{login["email"]}"\napi_token = "{login["api_token"]}"\n'
             if sandbox.flavor == "cloud" else f'pat = "{login["pat"]}"\n')
     path = tmp_path / "jira-pm.toml"
     path.write_text(f'[jira]\nurl = "{sandbox.url}"\ndeployment = "{sandbox.flavor}"\n{auth}'
-                    '[scope]\nprojects = ["ABC"]\n[store]\npath = "store.sqlite"\n',
+                    '[scope]\nprojects = ["ABC"]\n' + store_section(store),
                     encoding="utf-8")
     return path
 
@@ -85,12 +86,12 @@ def cli(config, *args):
 
 
 @pytest.mark.parametrize("flavor", FLAVORS)
-def test_log_after_a_run_lists_exactly_the_writes_the_sandbox_counted(flavor, tmp_path):
+def test_log_after_a_run_lists_exactly_the_writes_the_sandbox_counted(flavor, tmp_path, store_path):
     """`jira-pm log --run ID --format json` has one done write per write request Jira got."""
-    with site(flavor, tmp_path) as (app, settings):
+    with site(flavor, store_path) as (app, settings):
         report = run(settings)
-        result = cli(config_file(app, tmp_path), "log", "--run", report.run_id, "--format",
-                     "json")
+        result = cli(config_file(app, tmp_path, store_path), "log", "--run", report.run_id,
+                     "--format", "json")
         assert result.exit_code == 0, result.output
         document = json.loads(result.output)
         assert [(r["run_id"], r["outcome"]) for r in document["runs"]] == [
@@ -104,13 +105,13 @@ def test_log_after_a_run_lists_exactly_the_writes_the_sandbox_counted(flavor, tm
 
 @pytest.mark.parametrize("flavor", FLAVORS)
 def test_stuck_label_is_listed_by_log_and_status_until_unstick_and_then_sent_again(
-        flavor, tmp_path):
+        flavor, tmp_path, store_path):
     """After it is stuck, log and status list it; `unstick ABC-1` clears it; the next run sends."""
-    with site(flavor, tmp_path) as (app, settings):
+    with site(flavor, store_path) as (app, settings):
         app.undo_labels("pm-overdue")
         for _ in range(4):
             run(settings)
-        config = config_file(app, tmp_path)
+        config = config_file(app, tmp_path, store_path)
         log = cli(config, "log", "--issue", "ABC-1")
         assert ("  ABC-1 add pm-overdue (OD001): sent on 3 runs, undone each time; stuck since"
                 in log.output)
@@ -129,14 +130,14 @@ def test_stuck_label_is_listed_by_log_and_status_until_unstick_and_then_sent_aga
         assert again.exit_code == 2 and "no stuck or counted label change on ABC-2" in again.stderr
 
 
-def test_log_after_a_killed_run_shows_its_unanswered_write_as_interrupted(tmp_path):
+def test_log_after_a_killed_run_shows_its_unanswered_write_as_interrupted(tmp_path, store_path):
     """A run killed before Jira's answer was recorded: log shows that write interrupted."""
     from test_run_sandbox import Crash, crash_at
 
-    with site("server", tmp_path) as (app, settings):
+    with site("server", store_path) as (app, settings):
         with pytest.raises(Crash):
             run(settings, fault=crash_at("after-request", "labels", 2))
-        result = cli(config_file(app, tmp_path), "log", "--format", "json")
+        result = cli(config_file(app, tmp_path, store_path), "log", "--format", "json")
         document = json.loads(result.output)
         assert [r["outcome"] for r in document["runs"]] == ["interrupted"]
         statuses = [w["status"] for w in document["writes"]]

@@ -23,10 +23,10 @@ def people_labelled() -> dict:
 
 
 @pytest.mark.parametrize("flavor", FLAVORS)
-def test_a_persons_prefix_labels_survive_a_run(flavor, tmp_path):
+def test_a_persons_prefix_labels_survive_a_run(flavor, store_path):
     """pm-custom and pm-approved stay while jira-pm adds and removes its own labels around them."""
     with Sandbox(flavor, scenario=people_labelled()) as app:
-        report = run(settings_for(app, tmp_path / "store.sqlite"))
+        report = run(settings_for(app, store_path))
         assert report.exit_code == 0
         now = labels(app)
         assert now["ABC-1"] == ["backend", "pm-custom", "pm-overdue"]
@@ -35,12 +35,12 @@ def test_a_persons_prefix_labels_survive_a_run(flavor, tmp_path):
 
 
 @pytest.mark.parametrize("flavor", FLAVORS)
-def test_the_label_of_a_removed_rule_is_cleaned_up(flavor, tmp_path):
+def test_the_label_of_a_removed_rule_is_cleaned_up(flavor, tmp_path, store_path):
     """A label jira-pm wrote for a rule since removed from the pack is owned and removed."""
     rules = tmp_path / "rules"
     rules.mkdir()
     (rules / "late.toml").write_text(LATE_RULE, encoding="utf-8")
-    store = tmp_path / "store.sqlite"
+    store = store_path
     with Sandbox(flavor, scenario=people_labelled()) as app:
         assert run(settings_for(app, store, rules={"paths": [str(rules)]})).exit_code == 0
         assert sorted(labels(app)["ABC-1"]) == ["backend", "pm-custom", "pm-late", "pm-overdue"]

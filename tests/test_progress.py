@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 from click.testing import CliRunner
+from pg_support import store_section
 from test_run_sandbox import site
 
 from jira_pm.cli import apply_cmd, main
@@ -49,7 +50,8 @@ def test_not_on_a_terminal_there_is_no_bar(monkeypatch):
     assert apply_cmd.write_progress(quiet=False) is None
 
 
-def test_apply_on_a_terminal_counts_its_writes_and_quiet_run_shows_none(tmp_path, monkeypatch):
+def test_apply_on_a_terminal_counts_its_writes_and_quiet_run_shows_none(tmp_path, store_path,
+                                                                       monkeypatch):
     """`apply` shows 'Writing to Jira' with done/total; `run --quiet` shows no bar."""
     shown: list[tuple[str, int | None, int]] = []
 
@@ -66,12 +68,12 @@ def test_apply_on_a_terminal_counts_its_writes_and_quiet_run_shows_none(tmp_path
 
     monkeypatch.setattr(apply_cmd, "BarProgress", Recording)
     monkeypatch.setattr(Recording, "wanted", staticmethod(lambda: True))
-    with site("server", tmp_path) as (app, settings):
+    with site("server", store_path) as (app, settings):
         config = tmp_path / "jira-pm.toml"
         login = app.credentials("admin")
         config.write_text(f'[jira]\nurl = "{app.url}"\npat = "{login["pat"]}"\n'
                           f'deployment = "server"\n[scope]\nprojects = ["ABC"]\n'
-                          f'[store]\npath = "{settings.store_path}"\n', encoding="utf-8")
+                          + store_section(store_path), encoding="utf-8")
         runner = CliRunner()
         assert runner.invoke(main, ["--config", str(config), "sync"]).exit_code == 0
         applied = runner.invoke(main, ["--config", str(config), "apply", "--yes"])

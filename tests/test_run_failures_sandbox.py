@@ -24,9 +24,9 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.mark.parametrize("flavor", FLAVORS)
-def test_a_deleted_flagged_issue_leaves_every_other_write_done(flavor, tmp_path):
+def test_a_deleted_flagged_issue_leaves_every_other_write_done(flavor, store_path):
     """An issue deleted after the sync fails alone (exit 4); every other write is done."""
-    with site(flavor, tmp_path) as (app, settings):
+    with site(flavor, store_path) as (app, settings):
         assert run(settings, dry_run=True).exit_code == 0  # sync and evaluate, write nothing
         app.delete_issue("ABC-1")  # flagged OD001: needs a label and a comment
         report = apply_pipeline(settings, JiraClient.from_settings(settings.jira))
@@ -39,17 +39,17 @@ def test_a_deleted_flagged_issue_leaves_every_other_write_done(flavor, tmp_path)
         assert markers(app) == {k: v for k, v in EXPECTED_COMMENTS.items() if k != "ABC-1"}
 
 
-def test_a_killed_runs_row_and_pending_writes_are_closed_by_the_next_run(tmp_path):
+def test_a_killed_runs_row_and_pending_writes_are_closed_by_the_next_run(store_path):
     """After a kill mid-apply, the next run marks the dead run and its pending rows interrupted."""
-    with site("server", tmp_path) as (app, settings):
+    with site("server", store_path) as (app, settings):
         with pytest.raises(Crash):
             run(settings, fault=crash_at("after-request", "comment", 1))
-        conn = connect(settings.store_path)
+        conn = connect(settings.store)
         (killed,) = [r["id"] for r in conn.execute("SELECT id FROM runs")]
         conn.close()
         report = run(settings)
         assert report.exit_code == 0
-        conn = connect(settings.store_path)
+        conn = connect(settings.store)
         row = conn.execute("SELECT outcome, finished FROM runs WHERE id = ?", (killed,)).fetchone()
         assert row["outcome"] == "interrupted" and row["finished"]
         statuses = {e.status for e in ledger.entries(conn, killed)}

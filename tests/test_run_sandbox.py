@@ -8,16 +8,17 @@ from datetime import UTC, datetime, timedelta
 from importlib import resources
 
 import pytest
-from filelock import FileLock
 
 from jira_pm.config import Settings
 from jira_pm.errors import LockBusy
 from jira_pm.jira.client import JiraClient
 from jira_pm.jira.format import find_markers
-from jira_pm.runner import lock_path, run_pipeline
+from jira_pm.runner import run_pipeline
 from jira_pm.sandbox.server import Sandbox
 from jira_pm.store import ledger
+from jira_pm.store.locks import run_lock
 from jira_pm.store.schema import connect
+from jira_pm.sync.query import scope_key
 
 pytestmark = pytest.mark.integration
 
@@ -97,9 +98,10 @@ def settings_for(sandbox, store_path, user="admin", **sections):
 
 
 @contextlib.contextmanager
-def site(flavor, tmp_path, **kw):
+def site(flavor, store, **kw):
+    """A sandbox of ``scenario()`` and settings on ``store`` (the ``store_path`` fixture)."""
     with Sandbox(flavor, scenario=scenario()) as sandbox:
-        yield sandbox, settings_for(sandbox, tmp_path / "store.sqlite", **kw)
+        yield sandbox, settings_for(sandbox, store, **kw)
 
 
 def run(settings, **kw):
@@ -125,9 +127,9 @@ def writes(app) -> int:
 
 
 @pytest.mark.parametrize("flavor", FLAVORS)
-def test_run_writes_exactly_the_expected_labels_and_comments(flavor, tmp_path):
+def test_run_writes_exactly_the_expected_labels_and_comments(flavor, store_path):
     """After a run, exactly the expected labels and comments are in the sandbox and no more."""
-    with site(flavor, tmp_path) as (app, settings):
+    with site(flavor, store_path) as (app, settings):
         report = run(settings)
         assert report.exit_code == 0
         assert labels(app) == EXPECTED_LABELS
@@ -141,9 +143,9 @@ def test_run_writes_exactly_the_expected_labels_and_comments(flavor, tmp_path):
 
 
 @pytest.mark.parametrize("flavor", FLAVORS)
-def test_second_run_with_nothing_changed_sends_zero_writes(flavor, tmp_path):
+def test_second_run_with_nothing_changed_sends_zero_writes(flavor, store_path):
     """A second run over an unchanged site sends no write request at all."""
-    with site(flavor, tmp_path) as (app, settings):
+    with site(flavor, store_path) as (app, settings):
         run(settings)
         before = writes(app)
         again = run(settings)
@@ -152,9 +154,9 @@ def test_second_run_with_nothing_changed_sends_zero_writes(flavor, tmp_path):
 
 
 @pytest.mark.parametrize("flavor", FLAVORS)
-def test_cleared_conditions_lose_their_labels_and_keep_once_comments(flavor, tmp_path):
+def test_cleared_conditions_lose_their_labels_and_keep_once_comments(flavor, store_path):
     """Releasing the version, deleting a worklog and leaving the sprint remove the labels."""
-    with site(flavor, tmp_path) as (app, settings):
+    with site(flavor, store_path) as (app, settings):
         run(settings)
         state = app.state
         app.release_version("ABC", "1.0")
@@ -168,9 +170,9 @@ def test_cleared_conditions_lose_their_labels_and_keep_once_comments(flavor, tmp
 
 
 @pytest.mark.parametrize("flavor", FLAVORS)
-def test_read_only_user_is_given_up_after_five_refusals_and_exit_3(flavor, tmp_path):
+def test_read_only_user_is_given_up_after_five_refusals_and_exit_3(flavor, store_path):
     """A read-only Jira user: 5 writes refused (403), 2 skipped, nothing written, exit 3."""
-    with site(flavor, tmp_path, user="readonly") as (app, settings):
+    with site(flavor, store_path, user="readonly") as (app, settings):
         report = run(settings)
         assert report.exit_code == 3
         outcome = report.writeback.outcome
@@ -196,12 +198,12 @@ def crash_at(point, operation, nth):
 
 
 @pytest.mark.parametrize("flavor", FLAVORS)
-def test_a_crash_after_a_comment_post_never_duplicates_it(flavor, tmp_path):
+def test_a_crash_after_a_comment_post_never_duplicates_it(flavor, store_path):
     """Killed right after a comment POST, before the ledger says done, a rerun posts no twin."""
-    with site(flavor, tmp_path) as (app, settings):
+    with site(flavor, store_path) as (app, settings):
         with pytest.raises(Crash):
             run(settings, fault=crash_at("after-request", "comment", 1))
-        conn = connect(settings.store_path)
+        conn = connect(settings.store)
         # Comments posted alongside it (max_parallel) were cut short by the same kill.
         statuses = [e.status for e in ledger.entries(conn) if e.operation == "comment"]
         conn.close()
@@ -216,19 +218,19 @@ def test_a_crash_after_a_comment_post_never_duplicates_it(flavor, tmp_path):
     ("before-request", "labels", 1), ("after-request", "labels", 2),
     ("before-request", "comment", 2), ("after-request", "comment", 3),
 ])
-def test_killed_at_several_points_reruns_end_complete_without_twins(tmp_path, point, operation,
+def test_killed_at_several_points_reruns_end_complete_without_twins(store_path, point, operation,
                                                                   nth):
     """Wherever a run dies during apply, the next run leaves every label and one comment each."""
-    with site("server", tmp_path) as (app, settings):
+    with site("server", store_path) as (app, settings):
         with pytest.raises(Crash):
             run(settings, fault=crash_at(point, operation, nth))
         assert run(settings).exit_code == 0
         assert labels(app) == EXPECTED_LABELS and markers(app) == EXPECTED_COMMENTS
 
 
-def test_a_429_storm_during_apply_lands_every_write_exactly_once(tmp_path):
+def test_a_429_storm_during_apply_lands_every_write_exactly_once(store_path):
     """With the sandbox answering 429 to most requests, every write still lands exactly once."""
-    with site("server", tmp_path) as (app, settings):
+    with site("server", store_path) as (app, settings):
         def storm(point, write):
             app.set_faults(rate_limit=4)  # from the first write on: 4 requests a second
 
@@ -243,9 +245,9 @@ def test_a_429_storm_during_apply_lands_every_write_exactly_once(tmp_path):
 
 
 @pytest.mark.parametrize("flavor", FLAVORS)
-def test_dry_run_plan_is_what_the_real_run_then_does(flavor, tmp_path):
+def test_dry_run_plan_is_what_the_real_run_then_does(flavor, store_path):
     """`run --dry-run` writes nothing, and the next real run performs exactly its plan."""
-    with site(flavor, tmp_path) as (app, settings):
+    with site(flavor, store_path) as (app, settings):
         dry = run(settings, dry_run=True)
         assert writes(app) == 0 and labels(app)["ABC-1"] == ["backend"]
         real = run(settings)
@@ -254,19 +256,19 @@ def test_dry_run_plan_is_what_the_real_run_then_does(flavor, tmp_path):
         assert performed == dry.writeback.plan.lines()
 
 
-def test_a_second_run_while_the_lock_is_held_does_nothing(tmp_path):
+def test_a_second_run_while_the_lock_is_held_does_nothing(store_path):
     """While another run holds the store's lock, run raises LockBusy (exit 0) and writes nothing."""
-    with site("cloud", tmp_path) as (app, settings):
-        with FileLock(str(lock_path(settings.store_path))):
+    with site("cloud", store_path) as (app, settings):
+        with run_lock(settings.store, scope_key(settings), "busy", ""):
             with pytest.raises(LockBusy) as busy:
                 run(settings)
         assert busy.value.exit_code == 0 and app.stats()["total"] == 0
 
 
-def test_json_log_has_one_event_per_stage_and_write_and_no_secret(tmp_path):
+def test_json_log_has_one_event_per_stage_and_write_and_no_secret(tmp_path, store_path):
     """The JSON-lines log holds run-start, sync, evaluate, each write and run-end, no token."""
     log = tmp_path / "runs.jsonl"
-    with site("cloud", tmp_path) as (app, settings):
+    with site("cloud", store_path) as (app, settings):
         run(settings, log_json=log)
     text = log.read_text()
     events = [json.loads(line) for line in text.splitlines()]
@@ -278,9 +280,9 @@ def test_json_log_has_one_event_per_stage_and_write_and_no_secret(tmp_path):
 
 
 @pytest.mark.parametrize("flavor", FLAVORS)
-def test_silent_edits_refused_fall_back_to_notifying_and_say_so_once(flavor, tmp_path):
+def test_silent_edits_refused_fall_back_to_notifying_and_say_so_once(flavor, store_path):
     """A non-admin user with notify_users = false gets its labels written, and one notice."""
-    with site(flavor, tmp_path, user="dev", writeback={"notify_users": False}) as (app, settings):
+    with site(flavor, store_path, user="dev", writeback={"notify_users": False}) as (app, settings):
         report = run(settings)
         assert report.exit_code == 0
         notices = report.writeback.outcome.notices
@@ -289,14 +291,14 @@ def test_silent_edits_refused_fall_back_to_notifying_and_say_so_once(flavor, tmp
 
 
 @pytest.mark.parametrize("flavor", FLAVORS)
-def test_on_change_comment_is_edited_in_place_then_marked_resolved(flavor, tmp_path):
+def test_on_change_comment_is_edited_in_place_then_marked_resolved(flavor, tmp_path, store_path):
     """With policy on-change, a changed finding edits its one comment, and clearing it says so."""
     rules = tmp_path / "rules"
     rules.mkdir()
     (rules / "od.toml").write_text(
         '[[rule]]\nid = "OD001"\ncheck = "version_overdue"\nseverity = "high"\n'
         'comment_policy = "on-change"\n[rule.params]\ngrace_days = 0\n', encoding="utf-8")
-    with site(flavor, tmp_path, rules={"paths": [str(rules)]}) as (app, settings):
+    with site(flavor, store_path, rules={"paths": [str(rules)]}) as (app, settings):
         run(settings)
         first = [c.body for c in app.state.get_issue("ABC-1").comments]
         app.release_version("ABC", "1.0", released=False, release_date=_day(-20))
@@ -316,7 +318,8 @@ def test_on_change_comment_is_edited_in_place_then_marked_resolved(flavor, tmp_p
 
 
 @pytest.mark.parametrize("flavor", FLAVORS)
-def test_on_change_comments_adopted_into_a_fresh_store_are_not_edited_again(flavor, tmp_path):
+def test_on_change_comments_adopted_into_a_fresh_store_are_not_edited_again(flavor, tmp_path,
+                                                                          store_path):
     """A rebuilt store adopts its on-change comments by marker; the next run sends zero writes."""
     rules = tmp_path / "rules"
     rules.mkdir()
@@ -326,10 +329,11 @@ def test_on_change_comments_adopted_into_a_fresh_store_are_not_edited_again(flav
             (rules / pack.name).write_text(text.replace('comment_policy = "once"',
                                                         'comment_policy = "on-change"'),
                                            encoding="utf-8")
-    with site(flavor, tmp_path, rules={"paths": [str(rules)]}) as (app, settings):
+    with site(flavor, store_path, rules={"paths": [str(rules)]}) as (app, settings):
         assert run(settings).exit_code == 0
         assert markers(app) == EXPECTED_COMMENTS
-        fresh = settings_for(app, tmp_path / "rebuilt.sqlite", rules={"paths": [str(rules)]})
+        fresh = settings_for(app, store_path.with_name("rebuilt.sqlite"),
+                             rules={"paths": [str(rules)]})
         first = run(fresh)  # a full sync into an empty store: every comment found by marker
         assert first.exit_code == 0 and first.writeback.plan.writes == []
         assert first.writeback.outcome.adopted == 3

@@ -9,6 +9,7 @@ import pytest
 import responses
 from click.testing import CliRunner
 from conftest import load_recorded
+from pg_support import store_section
 from test_sync import FakeJira
 
 from jira_pm.cli import main
@@ -21,21 +22,21 @@ from jira_pm.sync import scope_key, sync
 CURSOR = datetime(2026, 11, 21, 9, 30, tzinfo=UTC)
 
 
-def write_config(tmp_path):
+def write_config(tmp_path, store):
     path = tmp_path / "jira-pm.toml"
     path.write_text(
         '[jira]\nurl = "https://example.atlassian.net"\n'
         '[scope]\nprojects = ["SP", "TST"]\n'
-        '[store]\npath = "store.sqlite"\n',
+        + store_section(store),
         encoding="utf-8",
     )
     return path
 
 
-def test_status_of_a_never_synced_store_says_so(tmp_path):
+def test_status_of_a_never_synced_store_says_so(tmp_path, store_path):
     """A fresh store reports no sync yet and zero issues, with exit 0 and no network."""
-    config = write_config(tmp_path)
-    connect(load_settings(config).store_path).close()
+    config = write_config(tmp_path, store_path)
+    connect(load_settings(config).store).close()
     # Nothing registered: any HTTP request would raise ConnectionError.
     with responses.RequestsMock(assert_all_requests_are_fired=True):
         result = CliRunner().invoke(main, ["--config", str(config), "status"])
@@ -44,11 +45,11 @@ def test_status_of_a_never_synced_store_says_so(tmp_path):
     assert "issues: 0" in result.output
 
 
-def test_status_shows_the_cursor_counts_per_project_and_open_findings(tmp_path):
+def test_status_shows_the_cursor_counts_per_project_and_open_findings(tmp_path, store_path):
     """After a sync the cursor, per-project counts and the open findings count are shown."""
-    config = write_config(tmp_path)
+    config = write_config(tmp_path, store_path)
     settings = load_settings(config)
-    conn = connect(settings.store_path)
+    conn = connect(settings.store)
     raws = [load_recorded("jirametrics/issue_SP-13_expand_changelog.json"),
             load_recorded("jirametrics/issue_SP-14_expand_changelog.json"),
             load_recorded("jrjc/issue_TST-2_all_expanded.json")]
@@ -69,17 +70,17 @@ def test_status_shows_the_cursor_counts_per_project_and_open_findings(tmp_path):
     assert "open findings: 1" in result.output
 
 
-def test_status_after_an_interrupted_sync_names_the_issue_it_resumes_after(tmp_path):
+def test_status_after_an_interrupted_sync_names_the_issue_it_resumes_after(tmp_path, store_path):
     """A sync killed after two pages: status names the last saved id, not "None"."""
     config = tmp_path / "jira-pm.toml"
     config.write_text('[jira]\nurl = "https://jira.example.test"\n[scope]\nprojects = ["PM"]\n'
-                      '[store]\npath = "store.sqlite"\n', encoding="utf-8")
+                      + store_section(store_path), encoding="utf-8")
     settings = load_settings(config)
     jira = FakeJira()
     for issue_id in range(10001, 10011):
         jira.add(issue_id)
     jira.fail_after_pages = 2
-    conn = connect(settings.store_path)
+    conn = connect(settings.store)
     with pytest.raises(KeyboardInterrupt):
         sync(settings, conn, jira, now=lambda: CURSOR)
     conn.close()
@@ -112,17 +113,17 @@ def test_status_describes_parallel_id_ranges_of_an_interrupted_sync(tmp_path):
     assert _resume_point(fresh) == "full sync; resumes from the start"
 
 
-def constructed_store(tmp_path):
+def constructed_store(tmp_path, store):
     """A synced store with a last sync, two runs, open and resolved findings and a stuck write."""
     from jira_pm.store import ledger
     from jira_pm.store.sync_state import set_meta
 
     config = tmp_path / "jira-pm.toml"
     config.write_text('[jira]\nurl = "https://example.atlassian.net"\n[scope]\nprojects = ["SP"]\n'
-                      '[store]\npath = "store.sqlite"\n[calendar]\ntimezone = "Europe/Berlin"\n',
+                      + store_section(store) + '[calendar]\ntimezone = "Europe/Berlin"\n',
                       encoding="utf-8")
     settings = load_settings(config)
-    conn = connect(settings.store_path)
+    conn = connect(settings.store)
     set_sync_state(conn, scope_key(settings), cursor=CURSOR, last_full=CURSOR,
                    last_reconcile=CURSOR)
     set_meta(conn, "deployment", "cloud")
@@ -151,9 +152,9 @@ def constructed_store(tmp_path):
 
 
 def test_status_text_names_last_sync_last_run_findings_by_severity_and_rule_and_stuck_writes(
-        tmp_path):
+        tmp_path, store_path):
     """The whole status text of a constructed store, times in the calendar zone."""
-    config = constructed_store(tmp_path)
+    config = constructed_store(tmp_path, store_path)
     result = CliRunner().invoke(main, ["--config", str(config), "status"], env={"COLUMNS": "100"})
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[1:] == [
@@ -174,13 +175,13 @@ def test_status_text_names_last_sync_last_run_findings_by_severity_and_rule_and_
     ]
 
 
-def test_status_json_has_every_documented_field(tmp_path):
+def test_status_json_has_every_documented_field(tmp_path, store_path):
     """`status --format json`: each field of the documented document, for a constructed store."""
-    config = constructed_store(tmp_path)
+    config = constructed_store(tmp_path, store_path)
     result = CliRunner().invoke(main, ["--config", str(config), "status", "--format", "json"])
     assert result.exit_code == 0, result.output
     document = json.loads(result.output)
-    assert document.pop("store").endswith("store.sqlite")
+    assert document.pop("store") == load_settings(config).store_name
     assert document == {
         "version": 1,
         "store_exists": True,
@@ -211,11 +212,11 @@ def test_status_json_has_every_documented_field(tmp_path):
     }
 
 
-def test_status_json_without_a_store_creates_none(tmp_path):
+def test_status_json_without_a_store_creates_none(tmp_path, store_path):
     """`status --format json` where no store exists: store_exists false, and no file made."""
-    config = write_config(tmp_path)
+    config = write_config(tmp_path, store_path)
     result = CliRunner().invoke(main, ["--config", str(config), "status", "--format", "json"])
     document = json.loads(result.output)
     assert document["store_exists"] is False and document["full_sync_pending"] is True
     assert document["last_run"] is None and document["stuck_writes"] == []
-    assert not (tmp_path / "store.sqlite").exists()
+    assert not store_path.exists()

@@ -144,7 +144,7 @@ def _comment_sentences(workdir, key=None, rule_id="BU004"):  # noqa: F811
     from jira_pm.writeback.comments import finding_sentences
 
     settings = load_settings(workdir / "jira-pm.toml")
-    conn = connect(settings.store_path, readonly=True)
+    conn = connect(settings.store, readonly=True)
     the_site = load_site(conn)
     conn.close()
     cal = calendar_from_settings(settings, years=range(2023, 2029))

@@ -6,6 +6,7 @@ import multiprocessing
 import sqlite3
 import threading
 
+import pytest
 from click.testing import CliRunner
 from test_audit import workdir  # noqa: F401  (the fixture: a config and a synced store)
 
@@ -50,11 +51,13 @@ def test_processes_opening_a_new_store_at_once_all_succeed(tmp_path):
         conn.close()
 
 
-def test_audit_waits_for_a_writer_instead_of_failing(workdir, monkeypatch):  # noqa: F811
+@pytest.mark.sqlite_only("a second sqlite3 connection holding SQLite's write lock (busy timeout)")
+def test_audit_waits_for_a_writer_instead_of_failing(workdir, store_path,  # noqa: F811
+                                                     monkeypatch):
     """An audit that records while another process holds a write transaction waits for it."""
     import jira_pm.engine as engine
 
-    writer = sqlite3.connect(workdir / "store.sqlite", isolation_level=None,
+    writer = sqlite3.connect(store_path, isolation_level=None,
                              check_same_thread=False)
     evaluate = engine.evaluate
     commit_later = threading.Timer(0.3, writer.execute, ("COMMIT",))
@@ -72,29 +75,29 @@ def test_audit_waits_for_a_writer_instead_of_failing(workdir, monkeypatch):  # n
     commit_later.join()
     writer.close()
     assert result.exit_code == 0, result.output
-    conn = connect(workdir / "store.sqlite")
+    conn = connect(store_path)
     assert conn.execute("SELECT COUNT(*) FROM findings").fetchone()[0] == 3
     assert conn.execute("SELECT value FROM meta WHERE key = 'writer'").fetchone()[0] == "1"
     conn.close()
 
 
-def test_run_waiting_on_the_lock_creates_no_store(tmp_path, monkeypatch):
+def test_run_waiting_on_the_lock_creates_no_store(tmp_path, store_path, monkeypatch):
     """`run` takes the run lock before it opens the store: a skipped run leaves none behind."""
-    from filelock import FileLock
+    from pg_support import store_section
 
-    from jira_pm.runner import lock_path
+    from jira_pm.config import load_settings
+    from jira_pm.store.locks import run_lock
+    from jira_pm.sync.query import scope_key
 
     monkeypatch.setenv("JIRA_PAT", "t0ken-x")
     config = tmp_path / "jira-pm.toml"
     config.write_text('[jira]\nurl = "https://jira.example.test"\n[scope]\nprojects = ["PM"]\n'
-                      '[store]\npath = "store.sqlite"\n', encoding="utf-8")
-    store = tmp_path / "store.sqlite"
-    with FileLock(str(lock_path(store))):
+                      + store_section(store_path), encoding="utf-8")
+    with run_lock(store_path, scope_key(load_settings(config)), "busy", ""):
         result = CliRunner().invoke(main, ["--config", str(config), "run"])
     assert result.exit_code == 0, result.output
-    assert "holds the lock" in result.stderr
-    assert not store.exists()
-
+    assert "another jira-pm run" in result.stderr and "lock" in result.stderr
+    assert not store_path.exists()
 
 
 def test_switching_a_new_store_to_wal_retries_an_immediate_busy(monkeypatch):

@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner
-from test_audit import workdir  # noqa: F401  (the fixture: a config and a synced store)
+from test_audit import CONFIG, workdir  # noqa: F401  (the fixture: a config and a synced store)
 
 import jira_pm.store.schema as schema
 from jira_pm.cli import main
@@ -102,9 +102,12 @@ def test_status_with_no_store_creates_none(tmp_path):
     assert not (tmp_path / "data").exists()
 
 
-def test_status_and_audit_work_on_a_store_opened_read_only(workdir, monkeypatch):  # noqa: F811
+@pytest.mark.sqlite_only("sqlite's mode=ro opens; PostgreSQL read-only roles are in "
+                         "tests/test_store_postgres.py")
+def test_status_and_audit_work_on_a_store_opened_read_only(workdir, store_path,  # noqa: F811
+                                                           monkeypatch):
     """With mode=ro opens, status works and audit shows findings, records none, says so once."""
-    store = workdir / "store.sqlite"
+    store = store_path
     _read_only_opens(monkeypatch)
     status = CliRunner().invoke(main, ["status"])
     assert status.exit_code == 0, status.output
@@ -117,12 +120,12 @@ def test_status_and_audit_work_on_a_store_opened_read_only(workdir, monkeypatch)
     assert _findings(store) == 0
 
 
-def test_audit_no_record_reads_only(workdir):  # noqa: F811
+def test_audit_no_record_reads_only(workdir, store_path):  # noqa: F811
     """`audit --no-record` shows the findings, records nothing and prints no notice."""
     result = CliRunner().invoke(main, ["audit", "--no-record", "--format", "csv"])
     assert result.exit_code == 0, result.output
     assert "OD001" in result.stdout and result.stderr == ""
-    assert _findings(workdir / "store.sqlite") == 0
+    assert _findings(store_path) == 0
 
 
 def _unprivileged(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
@@ -140,12 +143,13 @@ def _unprivileged(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
                           text=True, timeout=60)
 
 
-def test_a_really_read_only_store_folder(workdir):  # noqa: F811
+@pytest.mark.sqlite_only("file and folder permissions of a SQLite store")
+def test_a_really_read_only_store_folder(workdir, store_path):  # noqa: F811
     """Store and folder not writable: reads work, writes say "cannot write", nothing changes."""
     folder = Path(tempfile.mkdtemp(prefix="jira-pm-ro-"))
     try:
-        for name in ("jira-pm.toml", "store.sqlite"):
-            shutil.copy(workdir / name, folder / name)
+        shutil.copy(store_path, folder / "store.sqlite")
+        (folder / "jira-pm.toml").write_text(CONFIG, encoding="utf-8")  # path = "store.sqlite"
         folder.chmod(0o555)
         (folder / "store.sqlite").chmod(0o444)
         probe = _unprivileged(["--version"], folder)

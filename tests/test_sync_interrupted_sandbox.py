@@ -50,9 +50,9 @@ def kill_first_sync(site: Sandbox, store, pages: int = 2) -> None:
         conn.close()
 
 
-def test_a_resumed_first_sync_reports_the_sites_issue_count(site, tmp_path):
+def test_a_resumed_first_sync_reports_the_sites_issue_count(site, store_path):
     """Killed mid first sync and resumed, the summary counts every issue of the site once."""
-    store = tmp_path / "s.sqlite"
+    store = store_path
     kill_first_sync(site, store)
     settings = settings_for(site, store)
     result = sync(settings, connect(store), client_for(settings))
@@ -61,10 +61,11 @@ def test_a_resumed_first_sync_reports_the_sites_issue_count(site, tmp_path):
     assert_store_equals_sandbox(connect(store), site)
 
 
-def test_commands_that_read_the_store_exit_2_until_the_first_sync_completes(site, tmp_path):
+def test_commands_that_read_the_store_exit_2_until_the_first_sync_completes(site, tmp_path,
+                                                                           store_path):
     """audit, audit --as-of, apply and apply --dry-run refuse a half-synced store until sync."""
-    config = write_config(site, tmp_path)
-    kill_first_sync(site, tmp_path / "store.sqlite")
+    config = write_config(site, tmp_path, store_path)
+    kill_first_sync(site, store_path)
     runner = CliRunner()
     for args in (["audit"], ["audit", "--as-of", "2026-01-01"], ["apply", "--dry-run"],
                  ["apply"]):
@@ -87,7 +88,7 @@ def plain_site(request):
         yield running
 
 
-def test_an_issue_deleted_before_its_worklog_follow_up_is_skipped(plain_site, tmp_path):
+def test_an_issue_deleted_before_its_worklog_follow_up_is_skipped(plain_site, store_path):
     """Deleted after its search page but before GET /worklog: exit 0, skipped, the rest saved."""
     site = plain_site
     # The last issue, given more worklogs than search returns: offset pages (DC startAt,
@@ -96,7 +97,7 @@ def test_an_issue_deleted_before_its_worklog_follow_up_is_skipped(plain_site, tm
     victim = max(site.state.issues)
     for _ in range(21):
         site.add_worklog(victim, spent="1h")
-    settings = settings_for(site, tmp_path / "s.sqlite")
+    settings = settings_for(site, store_path)
     client = client_for(settings)
     search = client.search
 
@@ -108,7 +109,7 @@ def test_an_issue_deleted_before_its_worklog_follow_up_is_skipped(plain_site, tm
             yield page
 
     client.search = search_then_delete
-    conn = connect(settings.store_path)
+    conn = connect(settings.store)
     result = sync(settings, conn, client)
     assert result.skipped == 1 and result.issues == len(site.state.issues)
     assert "1 issue skipped" in result.summary()
@@ -116,12 +117,12 @@ def test_an_issue_deleted_before_its_worklog_follow_up_is_skipped(plain_site, tm
     assert_store_equals_sandbox(conn, site)
 
 
-def test_an_issue_deleted_before_its_changelog_bulkfetch_is_skipped_not_truncated(tmp_path):
+def test_an_issue_deleted_before_its_changelog_bulkfetch_is_skipped_not_truncated(store_path):
     """Cloud: deleted before the bulkfetch, it is absent there: skipped and not left truncated."""
     with Sandbox(flavor="cloud", issues=ISSUES, seed=5) as site:
         victim = next(i for i in sorted(site.state.issues)
                       if len(site.state.issues[i].histories) > 40)
-        settings = settings_for(site, tmp_path / "s.sqlite")
+        settings = settings_for(site, store_path)
         client = client_for(settings)
         bulk = client.bulk_changelogs
 
@@ -130,7 +131,7 @@ def test_an_issue_deleted_before_its_changelog_bulkfetch_is_skipped_not_truncate
             return bulk(ids)
 
         client.bulk_changelogs = delete_then_bulkfetch
-        conn = connect(settings.store_path)
+        conn = connect(settings.store)
         result = sync(settings, conn, client)
         assert result.skipped == 1 and result.issues == len(site.state.issues)
         assert victim not in load_site(conn).issues

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from pg_support import store_section, store_text
 
 from jira_pm.cli import main
 from jira_pm.config import Settings
@@ -87,10 +88,10 @@ def site(request):
         yield running
 
 
-def test_a_full_sync_stores_everything_the_sandbox_holds(site, tmp_path):
+def test_a_full_sync_stores_everything_the_sandbox_holds(site, store_path):
     """A full sync stores every issue, changelog item and worklog, truncated ones included."""
-    settings = settings_for(site, tmp_path / "s.sqlite")
-    conn = connect(settings.store_path)
+    settings = settings_for(site, store_path)
+    conn = connect(settings.store)
     result = sync(settings, conn, client_for(settings))
     assert result.issues == ISSUES
     assert result.worklogs_completed >= 2
@@ -107,10 +108,10 @@ def test_a_full_sync_stores_everything_the_sandbox_holds(site, tmp_path):
     assert routes["GET /rest/api/2/serverInfo"] == 1
 
 
-def test_incremental_syncs_send_little_and_fetch_only_what_changed(site, tmp_path):
+def test_incremental_syncs_send_little_and_fetch_only_what_changed(site, store_path):
     """No change costs at most 2 requests per project; 10 changed issues are fetched and stored."""
-    settings = settings_for(site, tmp_path / "s.sqlite")
-    conn = connect(settings.store_path)
+    settings = settings_for(site, store_path)
+    conn = connect(settings.store)
     client = client_for(settings)
     sync(settings, conn, client)
     site.reset_stats()
@@ -129,10 +130,10 @@ def test_incremental_syncs_send_little_and_fetch_only_what_changed(site, tmp_pat
     assert load_site(conn).issues[changed[3]].labels == ("changed-3",)
 
 
-def test_reconcile_reflects_deleted_and_moved_issues(site, tmp_path):
+def test_reconcile_reflects_deleted_and_moved_issues(site, store_path):
     """After --reconcile a deleted issue is gone and a moved one has its new key, same id."""
-    settings = settings_for(site, tmp_path / "s.sqlite")
-    conn = connect(settings.store_path)
+    settings = settings_for(site, store_path)
+    conn = connect(settings.store)
     client = client_for(settings)
     sync(settings, conn, client)
     ids = sorted(site.state.issues)
@@ -146,12 +147,12 @@ def test_reconcile_reflects_deleted_and_moved_issues(site, tmp_path):
 
 
 @pytest.mark.parametrize("retry_after", ["seconds", "http-date"])
-def test_rate_limits_server_errors_and_dropped_connections_are_survived(tmp_path, retry_after):
+def test_rate_limits_server_errors_and_dropped_connections_are_survived(store_path, retry_after):
     """429 bursts (either Retry-After form), 500s and dropped connections still give exact data."""
     with Sandbox(flavor="cloud", issues=260, seed=9, rate_limit=4, error_rate=0.2,
                  drop_rate=0.1, retry_after=retry_after) as faulty:
-        settings = settings_for(faulty, tmp_path / "s.sqlite")
-        conn = connect(settings.store_path)
+        settings = settings_for(faulty, store_path)
+        conn = connect(settings.store)
         sync(settings, conn, client_for(settings))
         statuses = faulty.stats()["by_status"]
         assert statuses.get("429", 0) > 0
@@ -160,36 +161,36 @@ def test_rate_limits_server_errors_and_dropped_connections_are_survived(tmp_path
         assert_store_equals_sandbox(conn, faulty)
 
 
-def test_the_api_token_never_reaches_the_store(tmp_path):
-    """Neither the SQLite bytes nor the raw column contain the API token or its basic-auth form."""
+def test_the_api_token_never_reaches_the_store(store_path):
+    """Neither the store (a SQLite file's bytes, a PostgreSQL store's rows) nor the raw column
+    contains the API token or its basic-auth form."""
     import base64
 
     with Sandbox(flavor="cloud", issues=120, seed=2) as running:
-        settings = settings_for(running, tmp_path / "s.sqlite")
-        conn = connect(settings.store_path)
+        settings = settings_for(running, store_path)
+        conn = connect(settings.store)
         sync(settings, conn, client_for(settings))
         token = running.credentials("admin")["api_token"]
         raws = " ".join(row[0] for row in conn.execute("SELECT raw FROM issues"))
         conn.close()
     basic = base64.b64encode(f"{settings.jira.email}:{token}".encode()).decode()
     assert token not in raws
-    blob = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("s.sqlite"))
-    assert token.encode() not in blob and basic.encode() not in blob
+    held = store_text(store_path)
+    assert token not in held and basic not in held
 
 
 # ---------------------------------------------------------------- through the CLI
 
 
-def write_config(site: Sandbox, folder: Path, jql: str | None = None) -> Path:
+def write_config(site: Sandbox, folder: Path, store, jql: str | None = None) -> Path:
     lines = [
         "[jira]", f'url = "{site.url}"', "max_parallel = 4", "max_retry_seconds = 20",
         "[scope]", "projects = [" + ", ".join(f'"{k}"' for k in sorted(site.state.projects)) + "]",
     ]
     if jql:
         lines.append(f"jql = '{jql}'")
-    lines += ["[store]", 'path = "store.sqlite"']
     path = folder / "jira-pm.toml"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path.write_text("\n".join(lines) + "\n" + store_section(store), encoding="utf-8")
     return path
 
 
@@ -203,10 +204,10 @@ def cli_env(site: Sandbox, **overrides) -> dict:
     return env
 
 
-def test_wrong_credentials_exit_3_with_a_clear_message(tmp_path):
+def test_wrong_credentials_exit_3_with_a_clear_message(tmp_path, store_path):
     """A 401 from Jira makes `jira-pm sync` exit 3 with one line about authentication."""
     with Sandbox(flavor="cloud", issues=20, seed=1) as running:
-        config = write_config(running, tmp_path)
+        config = write_config(running, tmp_path, store_path)
         result = CliRunner().invoke(
             main, ["--config", str(config), "sync"],
             env=cli_env(running, JIRA_API_TOKEN="wrong-token"),
@@ -217,10 +218,10 @@ def test_wrong_credentials_exit_3_with_a_clear_message(tmp_path):
     assert "wrong-token" not in result.output
 
 
-def test_a_bad_jql_in_the_config_exits_2_showing_jiras_message(tmp_path):
+def test_a_bad_jql_in_the_config_exits_2_showing_jiras_message(tmp_path, store_path):
     """An unsupported JQL filter exits 2 and shows the message Jira sent."""
     with Sandbox(flavor="server", issues=20, seed=1) as running:
-        config = write_config(running, tmp_path, jql="summary ~~ broken")
+        config = write_config(running, tmp_path, store_path, jql="summary ~~ broken")
         result = CliRunner().invoke(main, ["--config", str(config), "sync"],
                                     env=cli_env(running))
     assert result.exit_code == 2, result.output
@@ -235,13 +236,14 @@ def _search_requests(site: Sandbox) -> int:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("flavor", ["cloud", "server"])
-def test_a_sync_killed_with_sigkill_and_rerun_ends_with_exactly_the_sandbox_data(tmp_path, flavor):
+def test_a_sync_killed_with_sigkill_and_rerun_ends_with_exactly_the_sandbox_data(
+        tmp_path, store_path, flavor):
     """SIGKILL after N search pages at several points, then a rerun: store equals sandbox."""
     # 2,400 Cloud issues make a full sync page two id ranges concurrently (see Syncer).
     issues = 2400 if flavor == "cloud" else 1500
     with Sandbox(flavor=flavor, issues=issues, seed=4, latency_ms=15,
                  max_results_cap=100) as running:
-        config = write_config(running, tmp_path)
+        config = write_config(running, tmp_path, store_path)
         env = {**os.environ, **cli_env(running)}
         command = [str(Path(sys.executable).with_name("jira-pm")), "--config", str(config), "sync"]
         # Each rerun resumes where the last one died, so these are different points.
@@ -264,14 +266,14 @@ def test_a_sync_killed_with_sigkill_and_rerun_ends_with_exactly_the_sandbox_data
             running.update_issue(some, labels=[f"between-{kill_after_pages}"])
         done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr
-        conn = connect(tmp_path / "store.sqlite")
+        conn = connect(store_path)
         assert_store_equals_sandbox(conn, running)
 
 
-def test_sync_then_status_through_the_cli(tmp_path):
+def test_sync_then_status_through_the_cli(tmp_path, store_path):
     """`jira-pm sync` prints its summary and exits 0; `jira-pm status` then shows the counts."""
     with Sandbox(flavor="server", issues=450, seed=3) as running:
-        config = write_config(running, tmp_path)
+        config = write_config(running, tmp_path, store_path)
         runner = CliRunner()
         synced = runner.invoke(main, ["--config", str(config), "sync"], env=cli_env(running))
         assert synced.exit_code == 0, synced.output

@@ -102,7 +102,7 @@ class LedgerDesk:
                 break
             if isinstance(event, _LedgerCall):
                 event.answer.set_exception(Stopped("the run stopped"))
-            else:
+            else:  # a worker's end: perform_all still counts it, or it waits for it forever
                 kept.append(event)
         for event in kept:
             self.events.put(event)
