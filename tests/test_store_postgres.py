@@ -73,7 +73,8 @@ def test_runners_of_two_scopes_share_one_database_and_both_finish(tmp_path, pg_s
 def test_a_second_runner_of_the_same_scope_exits_0_and_does_nothing(tmp_path, pg_store):
     """While a run of a scope holds its lock, another run of that scope exits 0 without work."""
     script = _script()
-    with Sandbox("server", scenario=scenario(), latency_ms=40) as sandbox:
+    # Slow answers keep the first run going well past the second's start-up, on a busy box too.
+    with Sandbox("server", scenario=scenario(), latency_ms=250) as sandbox:
         config = _config(tmp_path / "a", sandbox, pg_store, "ABC")
         settings = load_settings(config)
         command = [str(script), "--config", str(config), "run"]
