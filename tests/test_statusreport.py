@@ -241,3 +241,31 @@ def test_report_reads_the_store_part_by_part_and_shows_what_one_part_shows(tmp_p
     assert sum(len(p["versions"]) + len(p["sprints"]) + len(p["budgets"])
                for p in whole["projects"]) > 0
     assert parted == whole
+
+
+def test_packed_series_give_back_exactly_the_numbers_and_days_packed():
+    """A project's series kept packed while sites load unpack to exactly what was packed."""
+    from jira_pm.statusreport.data import pack_series, unpack_series
+
+    days = [f"2026-03-{n:02d}" for n in range(1, 31)] * 10
+    value = {"versions": [{"id": 50, "name": "2.0", "days": days, "total": [0.1 + 0.2] * 300,
+                           "done": [-0.0, 1e-17, 3.0, 7] * 75, "forecast": {"85": None}}],
+             "sprints": [], "budgets": []}
+    packed = pack_series(value)
+    back = unpack_series(packed)
+    assert back == value
+    assert repr(back) == repr(value)  # -0.0 stays -0.0, ints stay ints
+    assert len(packed) < len(json.dumps(value)) / 10  # the point: far smaller than the lists
+
+
+def test_building_the_report_data_imports_no_http_stack(tmp_path):
+    """The report's data module brings no HTTP modules into memory while a site is loaded."""
+    import subprocess
+    import sys
+
+    code = ("import sys, jira_pm.statusreport.data, jira_pm.statusreport.lookups; "
+            "print(sorted(m for m in ('requests', 'urllib3', 'jira_pm.writeback.comments') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=tmp_path).stdout
+    assert out.strip() == "[]"

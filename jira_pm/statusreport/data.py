@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import json
 import sqlite3
+import zlib
 from bisect import bisect_right
 from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, timedelta
@@ -22,9 +23,8 @@ from jira_pm.checks.history import FieldIds
 from jira_pm.model import SEVERITIES, Finding, Site, severity_rank
 from jira_pm.statusreport import series
 from jira_pm.statusreport.health import project_health
-from jira_pm.statusreport.lookups import site_lookups
+from jira_pm.statusreport.lookups import people_names
 from jira_pm.words import day_text, moment_text, plural
-from jira_pm.writeback.comments import Lookups, finding_sentences
 
 RECENT_DAYS = 30  # released versions and resolved findings of the last 30 days
 TREND_DAYS = 90
@@ -44,10 +44,12 @@ def build_report(conn: sqlite3.Connection, settings: Any, *, projects: tuple[str
 
     Like `audit`, the store is read one part at a time (``site_parts``: groups of
     projects nothing links across, up to ``max_issues`` issues a part), so peak
-    memory follows the largest part. Each part's charted series are built first,
-    then its findings are evaluated on the same ``SiteIndex``, then its issue
-    keys and people's names are kept for the finding rows; the part is released
-    before the next one loads, and the finding rows are built once none is held.
+    memory follows the largest part. Each part's charted series are built first
+    (and kept packed, ``pack_series``, until the pages need them), then its
+    findings are evaluated on the same ``SiteIndex``, then its people's names are
+    kept for the finding rows; the part is released before the next one loads.
+    The issue keys for the finding rows are read once no site is held (one
+    light query), and the finding rows are built then.
     """
     from jira_pm.engine import _order
     from jira_pm.rulepack import load_pack
@@ -70,18 +72,20 @@ def build_report(conn: sqlite3.Connection, settings: Any, *, projects: tuple[str
         # A project with versions but no issues is in no part: chart it with the first.
         parts[0].projects |= set(keys) - set().union(*(p.projects for p in parts))
         findings: list[Finding] = []
-        series_of: dict[str, dict[str, Any]] = {}
+        series_of: dict[str, bytes] = {}  # packed (``pack_series``) while sites are loaded
         for part in parts:
             whole = len(parts) == 1
             findings += builder.add_part(conn, None if whole else part,
                                          [k for k in keys if whole or k in part.projects],
                                          series_of, status_names)
+        gc.collect()  # the last part's site, before the keys and finding rows take memory
         stored = _stored_findings(conn)
+        # Every issue is in some part, so these are the keys the parts' sites held.
+        keys_by_id = dict(conn.execute("SELECT id, key FROM issues"))
     finally:
         if own:
             conn.execute("COMMIT")
-    gc.collect()  # the last part's site, before the finding rows take memory
-    builder.use_stored(stored)
+    builder.use_stored(stored, keys_by_id)
     findings.sort(key=_order)
     return {
         "title": "jira-pm status report",
@@ -95,13 +99,31 @@ def build_report(conn: sqlite3.Connection, settings: Any, *, projects: tuple[str
         if builder.synced_at else "never",
         "severities": list(reversed(SEVERITIES)),
         "projects": [builder.project(key, [f for f in findings if f.project_key == key],
-                                     series_of.pop(key, _NO_SERIES))
+                                     unpack_series(series_of.pop(key, _NO_SERIES)))
                      for key in keys],
     }
 
 
+def pack_series(value: dict[str, Any]) -> bytes:
+    """A project's charted series (already JSON-ready) as compressed JSON text.
+
+    The series are built while a part's whole site is loaded and kept until
+    every part is done; as Python lists a day is a date string and a float per
+    line (over 100 bytes a chart point, some 8 MB for 100k issues), which put
+    the report's peak above the audit's. Packed, a project's series is a few
+    hundred bytes per chart; JSON gives back exactly the same values (floats
+    round-trip by their shortest repr, -0.0 included).
+    """
+    return zlib.compress(json.dumps(value, separators=(",", ":")).encode("utf-8"))
+
+
+def unpack_series(packed: bytes) -> dict[str, Any]:
+    """The series ``pack_series`` packed, equal to what was packed."""
+    return json.loads(zlib.decompress(packed))
+
+
 # A project in scope with no issues in the store: nothing to chart.
-_NO_SERIES: dict[str, Any] = {"versions": [], "sprints": [], "budgets": []}
+_NO_SERIES = pack_series({"versions": [], "sprints": [], "budgets": []})
 
 
 def _stored_findings(conn: sqlite3.Connection) -> list[dict[str, Any]]:
@@ -119,7 +141,9 @@ class _Builder:
     """Builds one project's section; holds what every project shares.
 
     ``add_part`` holds one part's site (``site``, ``ctx``, ``budgets``) while
-    it charts and evaluates it; the finding rows need only ``lookups``.
+    it charts and evaluates it; the finding rows need only ``lookups``, made by
+    ``use_stored`` once no site is held. The comment sentences' module is imported
+    only then too: it brings the HTTP stack (several MiB) with it.
     """
 
     def __init__(self, settings: Any, pack: Any, calendar: WorkingCalendar, as_of: datetime):
@@ -127,7 +151,8 @@ class _Builder:
         self.today = calendar.local_date(as_of)
         self.stored: list[dict[str, Any]] = []
         self.by_fingerprint: dict[str, dict[str, Any]] = {}
-        self.lookups = Lookups(keys={}, names={}, zone=calendar.zone, site_url=settings.jira.url)
+        self.names: dict[str, str] = {}  # account id -> display name, from every part
+        self.lookups: Any = None  # a writeback.comments.Lookups, from use_stored
         self.synced_at: datetime | None = None
         self.url = settings.jira.url.rstrip("/")
         self.forecast_params = {"window_days": mc.DEFAULT_WINDOW, "trials": mc.DEFAULT_TRIALS,
@@ -139,9 +164,9 @@ class _Builder:
         self.resolved_by_project: dict[str, list] = {}
         self.throughputs: dict[str, mc.Throughput] = {}
 
-    def add_part(self, conn: Any, part: Any, charted: list[str], series_of: dict[str, Any],
+    def add_part(self, conn: Any, part: Any, charted: list[str], series_of: dict[str, bytes],
                  status_names: dict[str, str] | None) -> list[Finding]:
-        """Chart the projects ``charted`` into ``series_of``; return the part's findings.
+        """Chart the projects ``charted`` into ``series_of`` (packed); return the part's findings.
 
         ``part`` None is the whole store in one. The series come before the
         evaluation, so the findings and the charts' working data never take
@@ -167,19 +192,21 @@ class _Builder:
             if issue.resolved_at is not None:
                 self.resolved_by_project[issue.project_key].append(issue)
         for key in charted:
-            series_of[key] = self.series(key)
+            series_of[key] = pack_series(self.series(key))
         self.site = self.ctx = self.budgets = None
         self.resolved_by_project, self.throughputs = {}, {}
         findings = evaluate(site, self.pack, self.settings, self.as_of, calendar=self.calendar,
                             status_names=status_names, index=index)
-        part_lookups = site_lookups(site, self.settings, self.calendar.zone)
-        self.lookups.keys.update(part_lookups.keys)
-        self.lookups.names.update(part_lookups.names)
+        self.names.update(people_names(site))
         self.synced_at = site.synced_at  # the store's latest sync, whichever part
         return findings
 
-    def use_stored(self, stored: list[dict[str, Any]]) -> None:
-        """The store's recorded findings (first seen, resolved, trend)."""
+    def use_stored(self, stored: list[dict[str, Any]], keys: dict[int, str]) -> None:
+        """The store's recorded findings (first seen, resolved, trend) and its issue keys."""
+        from jira_pm.writeback.comments import Lookups
+
+        self.lookups = Lookups(keys=keys, names=self.names, zone=self.calendar.zone,
+                               site_url=self.settings.jira.url)
         self.stored = stored
         self.by_fingerprint = {row["fingerprint"]: row for row in stored}
 
@@ -307,6 +334,8 @@ class _Builder:
         return links
 
     def _finding_row(self, finding: Finding) -> dict[str, Any]:
+        from jira_pm.writeback.comments import finding_sentences
+
         row = self.by_fingerprint.get(finding.fingerprint)
         open_row = row is not None and row["resolved_at"] is None
         first_seen = datetime.fromisoformat(row["first_seen"]) if open_row else self.as_of

@@ -8,10 +8,12 @@ whole site, so keys and names come from it rather than from another read.
 from __future__ import annotations
 
 from datetime import tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jira_pm.model import Site
-from jira_pm.writeback.comments import Lookups
+
+if TYPE_CHECKING:
+    from jira_pm.writeback.comments import Lookups
 
 
 def people_names(site: Site) -> dict[str, str]:
@@ -29,5 +31,9 @@ def people_names(site: Site) -> dict[str, str]:
 
 def site_lookups(site: Site, settings: Any, zone: tzinfo | None) -> Lookups:
     """Issue keys and people's names of the whole site, the zone, and the site's URL."""
+    # Imported here, not above: it brings the HTTP stack, which the report
+    # (using people_names while a site is loaded) keeps out of its peak.
+    from jira_pm.writeback.comments import Lookups
+
     return Lookups(keys={issue.id: issue.key for issue in site.issues.values()},
                    names=people_names(site), zone=zone, site_url=settings.jira.url)
