@@ -296,14 +296,21 @@ def test_an_interrupted_sync_resumes_after_its_checkpoint_and_ends_complete(tmp_
     assert state.checkpoint is None and state.cursor == NOW + timedelta(minutes=3)
 
 
-def test_a_resumed_sync_also_fetches_issues_changed_below_its_checkpoint(tmp_path, jira):
-    """An issue already saved before the kill but changed while sync was down is caught up."""
+def killed_first_sync(tmp_path, jira):
+    """A store whose first full sync was killed after two pages, and issue 10002 changed in
+    Jira while jira-pm was down."""
     conn = connect(tmp_path / "s.sqlite")
     jira.fail_after_pages = 2
     with pytest.raises(KeyboardInterrupt):
         sync(settings(tmp_path), conn, jira, now=lambda: NOW)
     jira.fail_after_pages = None
     jira.touch(10002, NOW + timedelta(minutes=1), points=13.0)
+    return conn
+
+
+def test_a_resumed_sync_also_fetches_issues_changed_below_its_checkpoint(tmp_path, jira):
+    """An issue already saved before the kill but changed while sync was down is caught up."""
+    conn = killed_first_sync(tmp_path, jira)
     sync(settings(tmp_path), conn, jira, now=lambda: NOW + timedelta(minutes=3))
     assert load_site(conn).issues[10002].story_points == 13.0
 

@@ -6,7 +6,7 @@ import logging
 from datetime import timedelta
 
 import pytest
-from test_sync import NOW, FakeJira, assert_store_matches, result_scope, settings
+from test_sync import NOW, FakeJira, assert_store_matches, killed_first_sync, result_scope, settings
 
 from jira_pm.store import connect
 from jira_pm.store.issues import get_sync_state, load_site, set_meta
@@ -70,12 +70,7 @@ def test_a_store_whose_first_full_sync_was_killed_is_not_ready_until_it_complete
 def test_a_kill_in_the_catch_up_pass_still_lets_the_next_run_complete_the_first_full_sync(
         tmp_path, jira):
     """A resumed first full sync killed in its catch-up pass is completed by the next run."""
-    conn = connect(tmp_path / "s.sqlite")
-    jira.fail_after_pages = 2
-    with pytest.raises(KeyboardInterrupt):
-        sync(settings(tmp_path), conn, jira, now=lambda: NOW)
-    jira.fail_after_pages = None
-    jira.touch(10002, NOW + timedelta(minutes=1), points=13.0)
+    conn = killed_first_sync(tmp_path, jira)
     original = FakeJira.search
 
     def search_dying_in_the_catch_up(jql, fields, expand=(), page_size=None):
@@ -106,13 +101,8 @@ def test_a_migrated_store_with_a_completed_full_sync_is_ready(tmp_path, jira):
 
 def test_a_resumed_first_sync_counts_every_issue_once(tmp_path, jira):
     """The summary of a resumed full sync counts the site's issues, not only the rest or twice."""
-    conn = connect(tmp_path / "s.sqlite")
-    jira.fail_after_pages = 2
-    with pytest.raises(KeyboardInterrupt):
-        sync(settings(tmp_path), conn, jira, now=lambda: NOW)
-    jira.fail_after_pages = None
     # Changed while jira-pm was down: the catch-up fetches it again, named apart.
-    jira.touch(10002, NOW + timedelta(minutes=1), points=13.0)
+    conn = killed_first_sync(tmp_path, jira)
     result = sync(settings(tmp_path), conn, jira, now=lambda: NOW + timedelta(minutes=3))
     assert result.issues == len(jira.issues) and result.caught_up == 1
     assert result.summary().startswith(f"full sync: {len(jira.issues)} issues")

@@ -122,8 +122,8 @@ def _parallel(count):
     return Settings.for_tests(projects=["ABC"], jira={"max_parallel": count})
 
 
-def test_a_429_pauses_every_worker_for_its_wait():
-    """A 429 met by one worker holds the others back for as long as its Retry-After."""
+def fake_pause() -> tuple[SharedPause, list[float], list[float]]:
+    """A SharedPause on a fake clock that moves only when it sleeps; its sleeps; the clock."""
     now = [100.0]
     slept: list[float] = []
 
@@ -131,7 +131,12 @@ def test_a_429_pauses_every_worker_for_its_wait():
         slept.append(seconds)
         now[0] += seconds
 
-    pause = SharedPause(clock=lambda: now[0], sleep=sleep)
+    return SharedPause(clock=lambda: now[0], sleep=sleep), slept, now
+
+
+def test_a_429_pauses_every_worker_for_its_wait():
+    """A 429 met by one worker holds the others back for as long as its Retry-After."""
+    pause, slept, now = fake_pause()
     pause.wait()
     assert slept == []  # no 429 yet: no pause
     pause.observe(RetryWait("PUT", "/rest/api/2/issue/1", 7.0, 1, "Jira answered 503", 503))
@@ -145,14 +150,7 @@ def test_a_429_pauses_every_worker_for_its_wait():
 
 def test_a_429_scoped_to_one_issue_or_endpoint_pauses_no_other_worker():
     """Cloud's per-issue and burst refusals hold back their own scope only, not every worker."""
-    now = [100.0]
-    slept: list[float] = []
-
-    def sleep(seconds):
-        slept.append(seconds)
-        now[0] += seconds
-
-    pause = SharedPause(clock=lambda: now[0], sleep=sleep)
+    pause, slept, _ = fake_pause()
     for scope in ("issue 10001", "endpoint PUT /rest/api/3/issue/{id}"):
         pause.observe(RetryWait("PUT", "/rest/api/3/issue/10001", 30.0, 1, "Jira answered 429",
                                 429, scope, "jira-per-issue-on-write"))
