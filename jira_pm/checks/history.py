@@ -59,6 +59,18 @@ class FieldIds:
             kind = self._cache[key] = self._kind(change.field, change.field_id)
         return kind
 
+    def select(self, changes: Iterable[Change], kind: str) -> list[Change]:
+        """The items of one field kind: kind_of inlined, as scope creep asks ~24M times at 1M issues."""
+        memo = self._cache
+        found = []
+        for change in changes:
+            known = memo.get((change.field, change.field_id), _UNKNOWN)
+            if known is _UNKNOWN:
+                known = self.kind_of(change)
+            if known == kind:
+                found.append(change)
+        return found
+
     def _kind(self, field: str, field_id: str | None) -> str | None:
         # [fields] settings may hold a field id or the field's exact name.
         def configured(setting: str | None) -> bool:
@@ -283,7 +295,7 @@ def hours_apply(value: float | None, change: Change) -> float | None:
 
 def changes_of(issue: Issue, kind: str, ids: FieldIds) -> list[Change]:
     """The issue's changelog items of one field kind ("sprint", "points", "status", ...)."""
-    return [c for c in issue.changes if ids.kind_of(c) == kind]
+    return ids.select(issue.changes, kind)
 
 
 def first_move_into_progress(

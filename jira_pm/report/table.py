@@ -7,6 +7,7 @@ its own lines under its row. Below the rows: one line per rule, then the totals.
 
 from __future__ import annotations
 
+import re
 import textwrap
 
 from jira_pm.model import Finding
@@ -23,6 +24,9 @@ MAX_SUBJECT = 30
 # first, and if that is not enough each message goes under its row, indented.
 MIN_MESSAGE = 20
 UNDER = "    "
+# Text that is not words between single spaces: whitespace other than a space, two
+# spaces together, a space at either end, or nothing at all.
+_NOT_PLAIN = re.compile(r"[^\S ]|  |^ | $|^$")
 
 
 def _trim(text: str, width: int) -> str:
@@ -30,8 +34,29 @@ def _trim(text: str, width: int) -> str:
 
 
 def _wrap(text: str, width: int, indent: str = "") -> list[str]:
-    return textwrap.wrap(text, width=max(width, 10), subsequent_indent=indent,
+    width = max(width, 10)
+    # textwrap costs a tenth of an audit at a million issues (270k rows). For plain
+    # text (words between single spaces, none longer than a line) it packs words
+    # greedily, which _pack does in a fraction of the time; anything else goes to it.
+    if not _NOT_PLAIN.search(text):
+        words = text.split(" ")
+        if max(map(len, words)) <= width - len(indent):
+            return _pack(words, width, indent)
+    return textwrap.wrap(text, width=width, subsequent_indent=indent,
                          break_on_hyphens=False) or [""]
+
+
+def _pack(words: list[str], width: int, indent: str) -> list[str]:
+    """Words between single spaces, as many a line as fit (what textwrap.wrap does with them)."""
+    lines, line = [], words[0]
+    for word in words[1:]:
+        if len(line) + 1 + len(word) <= width:
+            line = f"{line} {word}"
+        else:
+            lines.append(line)
+            line = indent + word
+    lines.append(line)
+    return lines
 
 
 def _layout(rows: list[list[str]], width: int) -> tuple[list[int], int]:
