@@ -7,7 +7,7 @@ from jira_pm.report.table import _wrap
 
 
 def test_wrap_matches_textwrap_for_plain_and_odd_text():
-    """_wrap's lines equal textwrap.wrap's for plain words, long words, tabs, runs of spaces and edges."""
+    """_wrap's lines equal textwrap's for plain words, long words, tabs, runs of spaces, edges."""
     rng = random.Random(7)
     samples = ["", " ", "a", " a", "a ", "a  b", "a\tb", "a\nb", "x" * 11, "x" * 200,
                "Scope grew by 12 points (40%) since the sprint started on 2026-11-02"]

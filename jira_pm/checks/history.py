@@ -60,7 +60,7 @@ class FieldIds:
         return kind
 
     def select(self, changes: Iterable[Change], kind: str) -> list[Change]:
-        """The items of one field kind: kind_of inlined, as scope creep asks ~24M times at 1M issues."""
+        """The items of one field kind (kind_of inlined: scope creep asks ~24M times at 1M)."""
         memo = self._cache
         found = []
         for change in changes:
