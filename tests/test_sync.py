@@ -589,13 +589,8 @@ def test_a_field_newly_discovered_at_a_reconcile_triggers_a_full_remap(tmp_path,
     assert load_site(conn).issues[10003].story_points is None
 
 
-def test_without_changelog_in_search_every_changelog_comes_from_batched_bulkfetch(tmp_path):
-    """The bulkfetch-everything strategy stores the same changelogs, one bulkfetch per 1,000."""
-    from jira_pm.sync import Syncer
-
-    jira = FakeJira(deployment="Cloud")
-    for issue_id in range(10001, 10012):
-        jira.add(issue_id, histories=45 if issue_id == 10005 else 2)
+def drop_changelog_from_search(jira: FakeJira) -> None:
+    """Search answers carry no changelog, as when a proxy drops ``expand=changelog``."""
     original_render = jira._render
 
     def render_without_changelog(data, truncate):
@@ -604,6 +599,16 @@ def test_without_changelog_in_search_every_changelog_comes_from_batched_bulkfetc
         return raw
 
     jira._render = render_without_changelog
+
+
+def test_without_changelog_in_search_every_changelog_comes_from_batched_bulkfetch(tmp_path):
+    """The bulkfetch-everything strategy stores the same changelogs, one bulkfetch per 1,000."""
+    from jira_pm.sync import Syncer
+
+    jira = FakeJira(deployment="Cloud")
+    for issue_id in range(10001, 10012):
+        jira.add(issue_id, histories=45 if issue_id == 10005 else 2)
+    drop_changelog_from_search(jira)
     conn = connect(tmp_path / "s.sqlite")
     syncer = Syncer(settings(tmp_path), conn, jira, now=lambda: NOW)
     syncer.changelog_in_search = False

@@ -6,7 +6,15 @@ import logging
 from datetime import timedelta
 
 import pytest
-from test_sync import NOW, FakeJira, assert_store_matches, killed_first_sync, result_scope, settings
+from test_sync import (
+    NOW,
+    FakeJira,
+    assert_store_matches,
+    drop_changelog_from_search,
+    killed_first_sync,
+    result_scope,
+    settings,
+)
 
 from jira_pm.store import connect
 from jira_pm.store.issues import get_sync_state, load_site, set_meta
@@ -212,14 +220,7 @@ def test_an_issue_forbidden_on_its_follow_up_is_skipped_and_its_stored_copy_kept
 
 def test_a_search_answer_without_the_changelog_is_one_warning(tmp_path, jira, caplog):
     """expand=changelog dropped (a proxy): one warning, Cloud bulkfetches, DC fetches per issue."""
-    original_render = jira._render
-
-    def render_without_changelog(data, truncate):
-        raw = original_render(data, truncate)
-        del raw["changelog"]
-        return raw
-
-    jira._render = render_without_changelog
+    drop_changelog_from_search(jira)
     conn = connect(tmp_path / "s.sqlite")
     with caplog.at_level(logging.WARNING, logger="jira_pm.sync.syncer"):
         result = sync(settings(tmp_path), conn, jira, now=lambda: NOW)
