@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import sqlite3
 import threading
+import time
 
 import pytest
 from click.testing import CliRunner
@@ -120,3 +121,38 @@ def test_switching_a_new_store_to_wal_retries_an_immediate_busy(monkeypatch):
     conn = PeerSwitching()
     schema._use_wal(conn)
     assert conn.calls == 3
+
+
+def test_run_lock_held_for_an_instant_is_waited_for(store_path):
+    """A run finding the run lock held for an instant (a `jira-pm log` probe) waits and runs."""
+    from jira_pm.store.locks import run_lock
+
+    taken, released = threading.Event(), threading.Event()
+
+    def probe() -> None:
+        with run_lock(store_path, "scope-a", "busy", ""):
+            taken.set()
+            released.wait(timeout=0.3)
+
+    prober = threading.Thread(target=probe)
+    prober.start()
+    assert taken.wait(timeout=30)
+    try:
+        with run_lock(store_path, "scope-a", "busy", ""):
+            ran = True
+    finally:
+        released.set()
+        prober.join(timeout=30)
+    assert ran
+
+
+def test_run_lock_held_by_a_run_is_busy_after_the_grace(store_path):
+    """A run lock held past the grace (another run) makes the second one busy, not wait for ever."""
+    from jira_pm.errors import LockBusy
+    from jira_pm.store.locks import RUN_LOCK_GRACE, run_lock
+
+    with run_lock(store_path, "scope-a", "busy", ""):
+        started = time.monotonic()
+        with pytest.raises(LockBusy), run_lock(store_path, "scope-a", "busy", ""):
+            pass
+        assert RUN_LOCK_GRACE <= time.monotonic() - started < RUN_LOCK_GRACE + 5

@@ -4,7 +4,10 @@ Two locks exist. The run lock is held by ``run``, ``apply`` and ``clean``: one
 write-back at a time. The sync lock is held by every sync of one scope, whether
 ``jira-pm sync`` or the sync inside ``run``: two syncs of the same scope would
 interleave their checkpoints. Neither waits: the second process is told at
-once (``LockBusy``) and decides what that means (cron's ``run`` exits 0).
+once (``LockBusy``) and decides what that means (cron's ``run`` exits 0) —
+except that the run lock is waited for up to ``RUN_LOCK_GRACE`` seconds,
+because ``jira-pm log`` tells a live run from a killed one by taking it for an
+instant, and a cron run starting in that instant must not skip its turn.
 
 On SQLite they are files beside the store (``<store>.lock``,
 ``<store>.sync-<scope>.lock``), and the run lock covers the whole store. On
@@ -17,6 +20,7 @@ store writes still queue one transaction at a time, see ``store.postgres``).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,6 +31,10 @@ from jira_pm.errors import LockBusy, StoreReadOnly
 from jira_pm.store.postgres import is_postgres_url
 
 IN_MEMORY = ":memory:"
+# Long enough to outlast a probe of the run lock (a file lock, or a database
+# connection and one query), short enough that a second run is told at once.
+RUN_LOCK_GRACE = 2.0
+POLL_SECONDS = 0.05
 
 
 def run_lock_path(store_path: str | Path) -> Path:
@@ -40,11 +48,11 @@ def sync_lock_path(store_path: str | Path, scope: str) -> Path:
 
 
 @contextmanager
-def hold(path: Path, busy: str, hint: str) -> Iterator[None]:
-    """Hold the lock file ``path``; LockBusy(busy, hint) at once when another process holds it."""
+def hold(path: Path, busy: str, hint: str, wait: float = 0.0) -> Iterator[None]:
+    """Hold the lock file ``path``; LockBusy(busy, hint) when another holder keeps it ``wait`` s."""
     lock = FileLock(str(path))
     try:
-        lock.acquire(timeout=0)
+        lock.acquire(timeout=wait, poll_interval=POLL_SECONDS)
     except Timeout:
         raise LockBusy(busy, hint=hint) from None
     except OSError as exc:  # a folder this user may not write: say so, not "internal error"
@@ -57,8 +65,11 @@ def hold(path: Path, busy: str, hint: str) -> Iterator[None]:
 
 
 @contextmanager
-def hold_in_database(url: str, name: str, busy: str, hint: str) -> Iterator[None]:
+def hold_in_database(url: str, name: str, busy: str, hint: str,
+                     wait: float = 0.0) -> Iterator[None]:
     """Hold the advisory lock ``name`` of the PostgreSQL store at ``url``; LockBusy when held.
+
+    A holder that keeps it ``wait`` seconds makes it busy.
 
     The lock lives on a connection of its own, open while it is held: when the
     process dies, the database ends the session and the lock with it.
@@ -67,8 +78,11 @@ def hold_in_database(url: str, name: str, busy: str, hint: str) -> Iterator[None
 
     conn = open_connection(url)
     try:
-        if not conn.try_lock(name):
-            raise LockBusy(busy, hint=hint)
+        deadline = time.monotonic() + wait
+        while not conn.try_lock(name):
+            if time.monotonic() >= deadline:
+                raise LockBusy(busy, hint=hint)
+            time.sleep(POLL_SECONDS)
         try:
             yield
         finally:
@@ -79,19 +93,29 @@ def hold_in_database(url: str, name: str, busy: str, hint: str) -> Iterator[None
 
 @contextmanager
 def run_lock(store: str | Path, scope: str, busy: str, hint: str) -> Iterator[None]:
-    """Hold the run lock: of the whole SQLite store, or of ``scope`` in a PostgreSQL store."""
+    """Hold the run lock: of the whole SQLite store, or of ``scope`` in a PostgreSQL store.
+
+    A holder that keeps it ``RUN_LOCK_GRACE`` seconds makes it busy.
+    """
     if is_postgres_url(store):
-        with hold_in_database(str(store), f"run:{scope}", busy, hint):
+        with hold_in_database(str(store), f"run:{scope}", busy, hint, wait=RUN_LOCK_GRACE):
             yield
         return
-    with hold(run_lock_path(store), busy, hint):
+    with hold(run_lock_path(store), busy, hint, wait=RUN_LOCK_GRACE):
         yield
 
 
 def run_lock_free(store: str | Path, scope: str) -> bool:
-    """Whether no run holds the run lock now (False when that cannot be told)."""
+    """Whether no run holds the run lock now (False when that cannot be told).
+
+    It takes the lock for an instant, without waiting; a run starting in that
+    instant waits for it (``RUN_LOCK_GRACE``).
+    """
     try:
-        with run_lock(store, scope, "busy", ""):
+        if is_postgres_url(store):
+            with hold_in_database(str(store), f"run:{scope}", "busy", ""):
+                return True
+        with hold(run_lock_path(store), "busy", ""):
             return True
     except (LockBusy, StoreReadOnly):
         return False
