@@ -612,3 +612,40 @@ def test_an_explicit_verify_tls_beats_the_environments_ca_bundle(monkeypatch, co
         mock.get(f"{BASE}/rest/api/2/myself", json={"name": "bot"})
         http.get("/rest/api/2/myself")
         assert mock.calls[0].request.req_kwargs["verify"] == sent
+
+
+# ---- stopping (Ctrl-C during a parallel write-back) ----------------------------------------
+
+
+def test_stop_ends_a_retry_wait_and_sends_nothing_more(mock):
+    """stop() wakes a thread waiting to retry a write, which then sends nothing (Ctrl-C)."""
+    import threading
+    import time
+
+    from jira_pm.jira.http import RequestStopped
+
+    mock.put(f"{BASE}/rest/api/2/issue/PM-1", status=503, headers={"Retry-After": "60"},
+             json={})
+    http = JiraHttp(BASE, max_retry_seconds=300)
+    waiting, outcome = threading.Event(), []
+    http.add_wait_observer(lambda wait: waiting.set())
+
+    def write() -> None:
+        try:
+            http.put("/rest/api/2/issue/PM-1", {"update": {}})
+        except BaseException as exc:  # noqa: BLE001 - the test reports what the thread met
+            outcome.append(exc)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    assert waiting.wait(timeout=30)
+    started = time.monotonic()
+    http.stop()
+    writer.join(timeout=30)
+    assert not writer.is_alive() and time.monotonic() - started < 5
+    assert [type(exc) for exc in outcome] == [RequestStopped]
+    assert http.requests_sent == 1 and len(mock.calls) == 1
+    http.resume()  # a later write-back (the Python API) sends again
+    mock.put(f"{BASE}/rest/api/2/issue/PM-2", status=204)
+    http.put("/rest/api/2/issue/PM-2", {"update": {}})
+    assert len(mock.calls) == 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import threading
 
+import pytest
 from test_writeback_apply import FakeJira, apply, finding, store_with
 
 from jira_pm.jira.http import RetryWait
@@ -239,3 +240,67 @@ def test_closing_the_ledger_desk_keeps_the_workers_finished_events():
     desk.close()
     assert isinstance(call.answer.exception(timeout=0), Stopped)
     assert desk.events.get_nowait() is finished
+
+
+def test_ctrl_c_during_parallel_writes_stops_a_worker_waiting_to_retry(store_path):
+    """Ctrl-C while a worker waits to retry a 503: it wakes at once and never sends its write."""
+    import time
+
+    import responses
+
+    from jira_pm.jira.http import JiraHttp
+
+    base = "https://jira.example.test"
+
+    class RetryingJira(FakeJira):
+        """Issue 2's label write goes through a real HTTP client that Jira answers 503."""
+
+        def __init__(self, labels):
+            super().__init__(labels)
+            self.http = JiraHttp(base, max_retry_seconds=300)
+
+        def edit_labels(self, issue_id, add, remove, notify_users=True):
+            if issue_id == 2:
+                return self.http.put("/rest/api/2/issue/2", {"update": {}})
+            return super().edit_labels(issue_id, add, remove, notify_users)
+
+    class CtrlC:
+        """A progress display whose first advance is the user's Ctrl-C."""
+
+        def start(self, total):
+            pass
+
+        def advance(self, count=1):
+            raise KeyboardInterrupt
+
+        def finish(self):
+            pass
+
+    conn, ids = many(store_path, 2)
+    jira = RetryingJira({i: [] for i in ids})
+    with responses.RequestsMock() as mock:
+        mock.put(f"{base}/rest/api/2/issue/2", status=503, headers={"Retry-After": "60"},
+                 json={})
+        waiting = threading.Event()
+        jira.http.add_wait_observer(lambda wait: waiting.set())
+        original = FakeJira.edit_labels
+
+        def slow_first(self, issue_id, add, remove, notify_users=True):
+            waiting.wait(timeout=30)  # issue 1 answers once issue 2 waits to retry
+            return original(self, issue_id, add, remove, notify_users)
+
+        started = time.monotonic()
+        FakeJira.edit_labels = slow_first
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                apply(conn, jira, [finding(issues=ids)], cfg=_parallel(2),
+                      progress=CtrlC())
+        finally:
+            FakeJira.edit_labels = original
+        writers = [t for t in threading.enumerate() if t.name.startswith("jira-pm-write")]
+        for thread in writers:
+            thread.join(timeout=10)
+        assert not any(t.is_alive() for t in writers)
+        assert time.monotonic() - started < 20
+        assert len(mock.calls) == 1  # the first 503; the retry was never sent
+    conn.close()

@@ -209,6 +209,10 @@ def response_message(response: requests.Response) -> str:
 # ---- retry plumbing -----------------------------------------------------------------------
 
 
+class RequestStopped(Exception):
+    """A request not sent because the run stopped (``JiraHttp.stop``): nothing went to Jira."""
+
+
 class _Retryable(Exception):
     """One failed attempt that the policy may retry."""
 
@@ -400,7 +404,7 @@ class JiraHttp:
         backoff_base: float = 1.0,
         backoff_cap: float = 30.0,
         session: requests.Session | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
         jitter: Callable[[], float] = lambda: random.uniform(0, 1),
@@ -415,7 +419,10 @@ class JiraHttp:
         self._wait_observers: list[Callable[[RetryWait], None]] = []
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
-        self._sleep = sleep
+        # Set by stop(): retry waits and paced turns end at once, nothing more is sent.
+        self._stopped = threading.Event()
+        # The real sleep is a wait on that event, so a stop wakes a waiting thread.
+        self._sleep = sleep if sleep is not None else self._stopped.wait
         self._clock = clock
         self._wall_clock = wall_clock
         self._jitter = jitter
@@ -424,7 +431,7 @@ class JiraHttp:
         self.rate_limited = 0  # 429 answers received
         # Per-scope turns shared by every thread (pacing.py): a refusal or a nearly spent
         # budget holds back only the endpoint, the issue or everything Jira names.
-        self.gate = Gate(clock=clock, sleep=sleep)
+        self.gate = Gate(clock=clock, sleep=self._sleep)
         self._paces_told: set[tuple[str, str]] = set()
         if session is None:
             session = requests.Session()
@@ -511,6 +518,19 @@ class JiraHttp:
             raise self._gave_up(failure, method, url, self._clock() - start) from None
         return self._decode(response, method, url)
 
+    def stop(self) -> None:
+        """Send nothing more: waiting threads wake and every request not yet sent raises.
+
+        For a Ctrl-C during a parallel write-back: a worker asleep before a retry
+        must not send its write after the run was stopped (its ledger row stays
+        pending, for the next run to check, as a kill leaves it).
+        """
+        self._stopped.set()
+
+    def resume(self) -> None:
+        """Send again after ``stop`` (a later write-back through the same client)."""
+        self._stopped.clear()
+
     def add_wait_observer(self, observer: Callable[[RetryWait], None]) -> None:
         """Call ``observer`` before every retry wait (terminal line, JSON log)."""
         self._wait_observers.append(observer)
@@ -561,6 +581,8 @@ class JiraHttp:
                  idempotent: bool, issue: str | None = None) -> requests.Response:
         scopes = self.gate.scopes(method, url, issue)
         self.gate.wait_turn(scopes)
+        if self._stopped.is_set():
+            raise RequestStopped(f"{method} {_path(url)} not sent: the run stopped")
         with self._count_lock:
             self.requests_sent += 1
         began = self._clock()

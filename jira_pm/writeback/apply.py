@@ -291,7 +291,7 @@ class Applier:
         if self.progress is not None:
             self.progress.start(len(plan.writes))
         try:
-            with self._pauses_on_429():
+            with self._pauses_on_429(), self._stops_on_kill():
                 perform_all([write.issue_id for write in plan.writes], gate, step,
                             parallel=self.parallel, desk=self.desk,
                             on_finished=self.progress.advance if self.progress else
@@ -331,6 +331,27 @@ class Applier:
             yield
         finally:
             http.remove_wait_observer(self.pause.observe)
+
+    @contextmanager
+    def _stops_on_kill(self) -> Iterator[None]:
+        """On Ctrl-C (or a kill) during the writes, wake the waiting workers and send no more.
+
+        A worker asleep before a retry, or in a 429 pause, would otherwise send its
+        write when it wakes, after the run was stopped; its ledger row stays pending
+        for the next run to check, as a kill leaves it.
+        """
+        http = getattr(self.client, "http", None)
+        stoppable = http is not None and hasattr(http, "stop")  # a test's fake client: no
+        if stoppable:
+            http.resume()
+        try:
+            yield
+        except BaseException as exc:
+            if not isinstance(exc, Exception):
+                self.pause.stop()
+                if stoppable:
+                    http.stop()
+            raise
 
     def _notice(self, text: str, once: str | None = None) -> None:
         """Say ``text`` in the summary; with ``once``, unless a notice starting so was said."""

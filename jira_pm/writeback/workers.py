@@ -117,11 +117,17 @@ class SharedPause:
     """
 
     def __init__(self, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep):
+                 sleep: Callable[[float], None] | None = None):
         self._clock = clock
-        self._sleep = sleep
+        # The real sleep is a wait on this event, so stop() wakes the paused workers.
+        self._stopped = threading.Event()
+        self._sleep = sleep if sleep is not None else self._stopped.wait
         self._lock = threading.Lock()
         self._until = 0.0
+
+    def stop(self) -> None:
+        """The run stopped: paused workers return at once (their writes are refused later)."""
+        self._stopped.set()
 
     def observe(self, wait: Any) -> None:
         """A retry wait reported by the HTTP layer; a 429's wait pauses everyone as long.
@@ -139,7 +145,7 @@ class SharedPause:
 
     def wait(self) -> None:
         """Return once no 429 pause is running (at once when none is)."""
-        while True:
+        while not self._stopped.is_set():
             with self._lock:
                 remaining = self._until - self._clock()
             if remaining <= 0:
