@@ -233,7 +233,13 @@ def never_synced_error(settings: Any, what: str = "apply", reason: str = "never"
 
 
 def require_synced(conn: Any, settings: Any, what: str = "apply") -> None:
-    """Refuse a store whose scope never completed a full sync: its findings would be wrong."""
+    """Refuse a store whose scope never completed a full sync, or that holds another scope.
+
+    Either way its findings would be wrong (see ``sync.identity`` for the scope).
+    """
+    from jira_pm.sync.identity import check_scope
+
+    check_scope(conn, settings, settings.store_name)
     reason = unsynced_reason(conn, scope_key(settings))
     if reason:
         raise never_synced_error(settings, what, reason)

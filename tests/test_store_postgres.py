@@ -198,3 +198,39 @@ def test_store_url_comes_from_the_environment_first_and_must_be_postgresql(tmp_p
     with pytest.raises(ConfigError, match="sets both path and url"):
         settings_from_text(base + '[store]\nurl = "postgresql://db/x"\npath = "s.sqlite"\n',
                            tmp_path / "c.toml", env={})
+
+
+def test_a_missing_database_says_so_and_how_to_create_it(pg_database):
+    """A URL naming a database that does not exist says which, and to create it."""
+    from pg_support import with_database
+
+    url = with_database(pg_database, "no_such_db")
+    with pytest.raises(StoreError) as missing:
+        connect(url)
+    line = missing.value.one_line()
+    assert 'database "no_such_db" does not exist' in line and "createdb" in line
+    assert "check that PostgreSQL runs" not in line
+
+
+def test_an_unknown_database_user_is_a_login_error(pg_database):
+    """A URL naming a user the server does not know is a login error naming [store] url."""
+    user_part, at, rest = pg_database.partition("@")
+    url = f"postgresql://nobody_here{at}{rest}"
+    with pytest.raises(StoreError) as refused:
+        connect(url)
+    line = refused.value.one_line()
+    assert line.startswith("cannot log in to the store database") and "[store] url" in line
+
+
+def test_a_wrong_password_is_a_login_error_without_the_password():
+    """A refused password (no SQLSTATE at connect time) says to check the user and password."""
+    import psycopg
+
+    from jira_pm.store.postgres import store_error
+
+    exc = psycopg.OperationalError(
+        'connection failed: connection to server at "127.0.0.1", port 5432 failed: FATAL:  '
+        'password authentication failed for user "jirapm"')
+    line = store_error(exc, "postgresql://jirapm:hunter2-pw@127.0.0.1:5432/pm").one_line()
+    assert line.startswith("cannot log in to the store database postgresql://jirapm:***@")
+    assert "check the user and password" in line and "hunter2" not in line

@@ -37,7 +37,7 @@ def open_store(settings: Settings, *, readonly: bool = False) -> sqlite3.Connect
 
 
 def make_client(settings: Settings, conn: Any = None, *, credentials_notice: bool = True,
-                **http_options: Any) -> JiraClient:
+                check_scope: bool = True, **http_options: Any) -> JiraClient:
     """A JiraClient for the configured site; sends nothing until first used.
 
     With both a PAT and an e-mail + API token set, a terminal is told which one is
@@ -45,8 +45,9 @@ def make_client(settings: Settings, conn: Any = None, *, credentials_notice: boo
 
     Given the store, the client reuses the deployment (Cloud or Server) the last
     full sync saw, which saves the serverInfo request on every cron run; and a
-    store that belongs to another site (see ``jira_pm.sync.identity``) is refused
-    with ConfigError before anything is sent.
+    store that belongs to another site, or holds another scope's issues (unless
+    ``check_scope`` is off: ``sync --new-scope``), is refused with ConfigError
+    before anything is sent (see ``jira_pm.sync.identity``).
     """
     from jira_pm.jira.client import JiraClient
     from jira_pm.jira.http import JiraHttp, unused_credentials
@@ -57,10 +58,11 @@ def make_client(settings: Settings, conn: Any = None, *, credentials_notice: boo
              "used (unset it to silence this)")
     deployment = settings.jira.deployment
     if conn is not None:
-        from jira_pm.sync import known_deployment
-        from jira_pm.sync.identity import check_site
+        from jira_pm.sync import identity, known_deployment
 
-        check_site(conn, settings.jira.url, settings.store_name)
+        identity.check_site(conn, settings.jira.url, settings.store_name)
+        if check_scope:
+            identity.check_scope(conn, settings, settings.store_name)
         deployment = known_deployment(conn, deployment)
     http = JiraHttp.from_settings(settings.jira, **http_options)
     http.add_wait_observer(lambda wait: note(wait.describe()))  # a terminal sees long waits

@@ -278,6 +278,25 @@ def set_schema_version(conn: PgConnection, version: int) -> None:
 
 # ---- errors -------------------------------------------------------------------------------
 
+# A refusal while connecting reaches psycopg as libpq's text, without a SQLSTATE.
+_CONNECT_REFUSALS = (
+    ("password authentication failed", "28P01"),
+    ("no password supplied", "28P01"),
+    ("role \"", "28000"),  # role "x" does not exist
+    ("database \"", "3D000"),  # database "x" does not exist
+)
+
+
+def _connect_state(message: str) -> str:
+    """The SQLSTATE a connect-time refusal stands for, from libpq's message; "" if none."""
+    if "does not exist" not in message and "password" not in message:
+        return ""
+    for text, state in _CONNECT_REFUSALS:
+        if text in message:
+            return state
+    return ""
+
+
 def store_error(exc: BaseException, url: str | None = None) -> StoreError:
     """The one-line StoreError for a psycopg error met on the database at ``url``.
 
@@ -287,8 +306,10 @@ def store_error(exc: BaseException, url: str | None = None) -> StoreError:
     goes through ``redact`` like every error).
     """
     where = f"the store database {shown_url(url)}" if url else "the store database"
-    state = getattr(exc, "sqlstate", None) or ""
+    state = getattr(exc, "sqlstate", None) or _connect_state(str(exc))
     detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if "FATAL:" in detail:  # libpq's "connection to server at … failed: FATAL:  …": the cause
+        detail = detail.rpartition("FATAL:")[2].strip()
     if state in ("42501", "25006"):
         return StoreReadOnly(
             f"cannot write {where}: PostgreSQL says {detail!r}",

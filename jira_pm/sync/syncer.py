@@ -41,7 +41,13 @@ from jira_pm.store.issues import (
 )
 from jira_pm.store.locks import sync_lock
 from jira_pm.store.sync_state import LAST_SYNC, stored_changelog_ids
-from jira_pm.sync.identity import check_site, record_site
+from jira_pm.sync.identity import (
+    check_scope,
+    check_site,
+    record_scope,
+    record_site,
+    scope_changes,
+)
 from jira_pm.sync.pages import changelog_truncated, merged, worklogs_truncated
 from jira_pm.sync.query import (
     ISSUE_EXPAND,
@@ -178,12 +184,18 @@ class Syncer:
 
     # -- entry point
 
-    def run(self, *, full: bool = False, reconcile: bool | None = None) -> SyncResult:
+    def run(self, *, full: bool = False, reconcile: bool | None = None,
+            new_scope: bool = False) -> SyncResult:
         started_clock = time.monotonic()
         requests_before = self._requests()
-        # A store belongs to one site: ids collide across sites (see sync.identity).
+        # A store belongs to one site: ids collide across sites (see sync.identity);
+        # and to one scope, whose sync removes what it does not return.
         url = self.settings.jira.url
         check_site(self.conn, url, self.settings.store_name)
+        if not new_scope:
+            check_scope(self.conn, self.settings, self.settings.store_name)
+        if scope_changes(self.conn, self.settings, self.scope):
+            full = True  # the other scope's reconcile may have removed this one's issues
         state = get_sync_state(self.conn, self.scope)
         checkpoint = state.checkpoint
         cached = get_meta(self.conn, "field_map")
@@ -208,7 +220,9 @@ class Syncer:
         # clock is picked up within reconcile_every_hours, not only on --full.
         fields = self._site_facts(cached, refresh=(mode == "full" and not checkpoint)
                                   or reconcile_due)
-        record_site(self.conn, url)  # the first sync to get this far claims the store
+        with transaction(self.conn):  # the first sync to get this far claims the store
+            record_site(self.conn, url)
+            record_scope(self.conn, self.settings, self.scope)
         if cached and mode != "full" and FieldMap.from_dict(cached["map"]) != fields:
             # Jira now names other fields (say a new story point field): remap everything.
             mode, checkpoint = "full", None
@@ -642,8 +656,12 @@ def sync(
     reconcile: bool | None = None,
     progress: Progress | None = None,
     now: Callable[[], datetime] | None = None,
+    new_scope: bool = False,
 ) -> SyncResult:
     """Sync the configured scope into the store; see the module docstring.
+
+    ``new_scope`` moves a store that holds another scope's issues to this one
+    (see ``sync.identity``); without it such a store is refused.
 
     Holds the scope's sync lock (``store.locks``): a second sync of the same
     scope on the same store raises LockBusy at once instead of interleaving
@@ -652,5 +670,5 @@ def sync(
     kwargs = {"now": now} if now is not None else {}
     with sync_lock(settings.store, scope_key(settings)):
         return Syncer(settings, conn, client, progress=progress, **kwargs).run(
-            full=full, reconcile=reconcile
+            full=full, reconcile=reconcile, new_scope=new_scope
         )

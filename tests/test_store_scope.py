@@ -1,0 +1,122 @@
+"""A store holds one scope: another scope's sync is refused before it can remove those issues."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from click.testing import CliRunner
+from pg_support import store_section
+from test_sync import FakeJira
+
+from jira_pm.cli import main
+from jira_pm.config import Settings
+from jira_pm.errors import ConfigError
+from jira_pm.store import connect, transaction
+from jira_pm.store.sync_state import get_sync_state
+from jira_pm.sync import scope_key, sync
+
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+
+
+def scoped(store_path, *projects: str, jql: str | None = None) -> Settings:
+    scope = {"jql": jql} if jql else {}
+    return Settings.for_tests(projects=projects, store_path=store_path, scope=scope,
+                              sync={"reconcile_every_hours": 0})
+
+
+def two_project_jira() -> FakeJira:
+    jira = FakeJira()
+    for issue_id in range(10001, 10004):
+        jira.add(issue_id, project="SHOP")
+    for issue_id in range(20001, 20003):
+        jira.add(issue_id, project="OPS")
+    return jira
+
+
+def stored_keys(conn) -> list[str]:
+    return sorted(row[0] for row in conn.execute("SELECT key FROM issues"))
+
+
+def test_another_scope_on_a_synced_store_is_refused_and_removes_nothing(store_path):
+    """A config of another scope on the store stops with the fix before it removes any issue."""
+    jira, conn = two_project_jira(), connect(store_path)
+    sync(scoped(store_path, "SHOP"), conn, jira, now=lambda: NOW)
+    with pytest.raises(ConfigError) as refused:
+        sync(scoped(store_path, "OPS"), conn, jira, now=lambda: NOW)
+    line = refused.value.one_line()
+    assert "holds the issues of projects SHOP, not this config's projects OPS" in line
+    assert "`jira-pm sync --new-scope`" in line
+    assert stored_keys(conn) == ["SHOP-10001", "SHOP-10002", "SHOP-10003"]
+    conn.close()
+
+
+def test_a_widened_project_list_is_accepted(store_path):
+    """Adding a project to [scope] projects keeps every stored issue in scope: no refusal."""
+    jira, conn = two_project_jira(), connect(store_path)
+    sync(scoped(store_path, "SHOP"), conn, jira, now=lambda: NOW)
+    sync(scoped(store_path, "SHOP", "OPS"), conn, jira, now=lambda: NOW)
+    assert len(stored_keys(conn)) == 5
+    conn.close()
+
+
+def test_a_changed_jql_is_refused_until_new_scope_replaces_it(store_path):
+    """A changed JQL is another scope; --new-scope replaces the store's scope and its issues."""
+    jira, conn = two_project_jira(), connect(store_path)
+    sync(scoped(store_path, "SHOP", "OPS", jql="priority = High"), conn, jira, now=lambda: NOW)
+    narrower = scoped(store_path, "OPS")
+    with pytest.raises(ConfigError):
+        sync(narrower, conn, jira, now=lambda: NOW)
+    sync(narrower, conn, jira, now=lambda: NOW, new_scope=True)
+    assert stored_keys(conn) == ["OPS-20001", "OPS-20002"]
+    # the old scope's cursor is gone: going back to it is a full sync, not an incremental one
+    old = scope_key(scoped(store_path, "SHOP", "OPS", jql="priority = High"))
+    assert get_sync_state(conn, old).cursor is None
+    sync(narrower, conn, jira, now=lambda: NOW)  # the new scope is the store's now
+    conn.close()
+
+
+def test_a_store_without_issues_is_claimed_by_any_scope(store_path):
+    """A claim with nothing stored (a typo'd project found no issue) does not lock the store."""
+    jira, conn = two_project_jira(), connect(store_path)
+    sync(scoped(store_path, "SHPO"), conn, jira, now=lambda: NOW)
+    sync(scoped(store_path, "SHOP"), conn, jira, now=lambda: NOW)
+    assert len(stored_keys(conn)) == 3
+    conn.close()
+
+
+@pytest.mark.parametrize("command", [["sync"], ["audit"], ["apply", "--dry-run"], ["run"]])
+def test_the_cli_exits_2_for_a_store_of_another_scope(tmp_path, store_path, command):
+    """sync, audit, apply and run of another scope's store exit 2 with the fix."""
+    jira, conn = two_project_jira(), connect(store_path)
+    sync(scoped(store_path, "SHOP"), conn, jira, now=lambda: NOW)
+    conn.close()
+    config = tmp_path / "jira-pm.toml"
+    config.write_text('[jira]\nurl = "https://jira.example.test"\n[scope]\nprojects = ["OPS"]\n'
+                      + store_section(store_path), encoding="utf-8")
+    env = {"JIRA_EMAIL": "bot@example.com", "JIRA_API_TOKEN": "tok-123456", "JIRA_URL": "",
+           "JIRA_PAT": "", "JIRA_PM_CONFIG": ""}
+    result = CliRunner(env=env).invoke(main, ["--config", str(config), *command])
+    assert result.exit_code == 2, result.output
+    assert "holds the issues of projects SHOP, not this config's projects OPS" in result.output
+
+
+def test_a_store_shared_by_two_scopes_before_the_check_is_synced_in_full(store_path):
+    """A store two scopes shared before scopes were recorded gets a full sync on its next claim."""
+    from jira_pm.store.sync_state import delete_meta
+
+    jira, conn = two_project_jira(), connect(store_path)
+    shop, ops = scoped(store_path, "SHOP"), scoped(store_path, "OPS")
+    sync(shop, conn, jira, now=lambda: NOW)
+    shop_state = conn.execute("SELECT * FROM sync_state").fetchall()
+    sync(ops, conn, jira, now=lambda: NOW, new_scope=True)  # removes SHOP's issues
+    # As the old version left such a store: no scope recorded, both scopes' cursors.
+    delete_meta(conn, "scope")
+    with transaction(conn):
+        for row in shop_state:
+            conn.execute(f"INSERT INTO sync_state VALUES ({', '.join('?' * len(row))})",
+                         tuple(row))
+    result = sync(shop, conn, jira, now=lambda: NOW)  # SHOP's cursor still says "up to date"
+    assert result.mode == "full"
+    assert stored_keys(conn) == ["SHOP-10001", "SHOP-10002", "SHOP-10003"]
+    conn.close()
