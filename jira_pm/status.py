@@ -12,6 +12,7 @@ from jira_pm.store import ledger
 from jira_pm.store.issues import count_issues_by_project, get_meta, get_sync_state
 from jira_pm.store.schema import FULL_SYNC_DUE
 from jira_pm.store.sync_state import LAST_SYNC
+from jira_pm.sync.identity import SCOPE_KEY
 from jira_pm.writeback.log_view import run_json, stuck_json
 
 # The JSON document's shape; raised only when a field changes meaning or goes away.
@@ -22,7 +23,7 @@ def empty_status(settings: Any) -> dict[str, Any]:
     """The document where there is no store yet."""
     return {
         "version": STATUS_JSON_VERSION, "store": settings.store_name, "store_exists": False,
-        "site": settings.jira.url, "deployment": None, "last_sync": None, "sync_cursor": None,
+        "site": settings.jira.url, "deployment": None, "scope": None, "last_sync": None, "sync_cursor": None,
         "last_full_sync": None, "last_reconcile": None, "interrupted_sync": None,
         "full_sync_pending": True, "full_sync_reason": "never synced",
         "issues": {"total": 0, "by_project": {}}, "versions": 0, "sprints": 0,
@@ -42,6 +43,7 @@ def status_document(conn: sqlite3.Connection, settings: Any) -> dict[str, Any]:
     document.update({
         "store_exists": True,
         "deployment": get_meta(conn, "deployment"),
+        "scope": get_meta(conn, SCOPE_KEY),
         "last_sync": get_meta(conn, LAST_SYNC),
         "sync_cursor": _iso(state.cursor),
         "last_full_sync": _iso(state.last_full),

@@ -187,6 +187,7 @@ def test_status_json_has_every_documented_field(tmp_path, store_path):
         "store_exists": True,
         "site": "https://example.atlassian.net",
         "deployment": "cloud",
+        "scope": None,
         "last_sync": {"mode": "incremental", "finished": "2026-11-21T09:31:05+00:00",
                       "issues": 1},
         "sync_cursor": "2026-11-21T09:30:00+00:00",
@@ -220,3 +221,23 @@ def test_status_json_without_a_store_creates_none(tmp_path, store_path):
     assert document["store_exists"] is False and document["full_sync_pending"] is True
     assert document["last_run"] is None and document["stuck_writes"] == []
     assert not store_path.exists()
+
+
+def test_status_names_the_scope_the_store_holds_and_a_config_of_another(tmp_path, store_path):
+    """status says which scope the store holds, and when this config's scope is another."""
+    jira = FakeJira()
+    jira.add(10001, project="SP")
+    config = write_config(tmp_path, store_path)
+    conn = connect(load_settings(config).store)
+    sync(load_settings(config), conn, jira)
+    conn.close()
+    result = CliRunner().invoke(main, ["--config", str(config), "status"])
+    assert "scope: projects SP, TST\n" in result.output
+    result = CliRunner().invoke(main, ["--config", str(config), "status", "--format", "json"])
+    assert json.loads(result.output)["scope"] == {"projects": ["SP", "TST"], "jql": ""}
+    config.write_text(config.read_text(encoding="utf-8").replace('["SP", "TST"]', '["OPS"]'),
+                      encoding="utf-8")
+    result = CliRunner().invoke(main, ["--config", str(config), "status"])
+    assert result.exit_code == 0, result.output
+    assert ("scope: projects SP, TST (not this config's projects OPS: see "
+            "`jira-pm sync --new-scope`)") in result.output

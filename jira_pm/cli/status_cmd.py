@@ -38,15 +38,30 @@ def status_command(ctx: click.Context, fmt: str) -> None:
         echo(json.dumps(document, indent=2))
         return
     zone = ZoneInfo(settings.calendar.timezone)
-    for line in status_lines(document, zone, shutil.get_terminal_size((100, 24)).columns):
+    from jira_pm.sync.identity import scope_identity
+
+    for line in status_lines(document, zone, shutil.get_terminal_size((100, 24)).columns,
+                             configured_scope=scope_identity(settings)):
         echo(line)
+
+
+def _scope_text(held: dict[str, Any], configured: dict[str, Any] | None) -> str:
+    """The scope the store holds; and this config's, where that is another (it is refused)."""
+    from jira_pm.sync.identity import describe_scope, scope_accepted
+
+    text = describe_scope(held)
+    if configured is not None and not scope_accepted(held, configured):
+        text += (f" (not this config's {describe_scope(configured)}: see "
+                 "`jira-pm sync --new-scope`)")
+    return text
 
 
 def _when(value: str | None, zone: Any) -> str:
     return moment_text(datetime.fromisoformat(value), zone) if value else "never"
 
 
-def status_lines(doc: dict[str, Any], zone: Any, width: int) -> list[str]:
+def status_lines(doc: dict[str, Any], zone: Any, width: int,
+                 configured_scope: dict[str, Any] | None = None) -> list[str]:
     """The status document for people."""
     from jira_pm.store.ledger import LoopRecord
     from jira_pm.writeback.log_view import stuck_lines
@@ -55,6 +70,8 @@ def status_lines(doc: dict[str, Any], zone: Any, width: int) -> list[str]:
         return [f"store: {doc['store']} (no store yet)", f"site: {doc['site']} (not synced)",
                 "last sync: never (run `jira-pm sync`)"]
     lines = [f"store: {doc['store']}", f"site: {doc['site']} ({doc['deployment'] or 'not synced'})"]
+    if doc["scope"]:
+        lines.append(f"scope: {_scope_text(doc['scope'], configured_scope)}")
     last_sync = doc["last_sync"]
     if doc["sync_cursor"] is None and doc["interrupted_sync"] is None:
         lines.append("last sync: never (run `jira-pm sync`)")

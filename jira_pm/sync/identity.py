@@ -89,8 +89,13 @@ def describe_scope(scope: dict[str, Any]) -> str:
     return " and ".join(parts) or "no scope"
 
 
-def _widens(recorded: dict[str, Any], configured: dict[str, Any]) -> bool:
-    """Whether ``configured`` keeps every issue of ``recorded`` in scope: more projects only."""
+def scope_accepted(recorded: dict[str, Any] | None, configured: dict[str, Any]) -> bool:
+    """Whether a store holding ``recorded`` may sync ``configured``: the same, or more projects.
+
+    More projects with the same JQL keep every stored issue in scope.
+    """
+    if not recorded or recorded == configured:
+        return True
     return (recorded.get("jql", "") == configured["jql"] and bool(recorded.get("projects"))
             and set(recorded["projects"]) <= set(configured["projects"]))
 
@@ -99,7 +104,7 @@ def check_scope(conn: sqlite3.Connection, settings: Any, store_name: str) -> Non
     """Raise ConfigError when the store holds the issues of another scope than ``settings``'."""
     recorded = get_meta(conn, SCOPE_KEY)
     configured = scope_identity(settings)
-    if not recorded or recorded == configured or _widens(recorded, configured):
+    if scope_accepted(recorded, configured):
         return
     if conn.execute("SELECT 1 FROM issues LIMIT 1").fetchone() is None:
         return  # nothing stored to lose: a first sync that found nothing (a typo) claims nothing
