@@ -23,7 +23,8 @@ def empty_status(settings: Any) -> dict[str, Any]:
     """The document where there is no store yet."""
     return {
         "version": STATUS_JSON_VERSION, "store": settings.store_name, "store_exists": False,
-        "site": settings.jira.url, "deployment": None, "scope": None, "last_sync": None, "sync_cursor": None,
+        "site": settings.jira.url, "deployment": None, "scope": None, "last_sync": None,
+        "sync_cursor": None,
         "last_full_sync": None, "last_reconcile": None, "interrupted_sync": None,
         "full_sync_pending": True, "full_sync_reason": "never synced",
         "issues": {"total": 0, "by_project": {}}, "versions": 0, "sprints": 0,
