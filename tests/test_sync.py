@@ -620,7 +620,7 @@ def test_without_changelog_in_search_every_changelog_comes_from_batched_bulkfetc
     assert_store_matches(conn, jira)
 
 
-@pytest.mark.sqlite_only(reason="rewinds the file to a schema-1 SQLite store with sqlite3")
+@pytest.mark.sqlite_only("rewinds the file to a schema-1 SQLite store with sqlite3")
 def test_after_the_creator_migration_one_full_sync_fetches_every_creator(store_path, jira):
     """A store upgraded from schema 1 gets one full sync (creators filled), then incrementals."""
     store = store_path
