@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 import sys
 import time
@@ -10,14 +9,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from pg_support import store_section
+from pg_support import count_rows, store_section
 
 from jira_pm.cli import main
 from jira_pm.config import load_settings
-from jira_pm.errors import StoreError
 from jira_pm.sandbox.server import Sandbox
 from jira_pm.store.locks import sync_lock
-from jira_pm.store.schema import connect, store_exists
 from jira_pm.sync import scope_key
 
 pytestmark = pytest.mark.integration
@@ -30,20 +27,6 @@ def write_config(folder: Path, sandbox: Sandbox, projects: str, store) -> Path:
         f'deployment = "server"\n[scope]\nprojects = [{projects}]\n'
         + store_section(store), encoding="utf-8")
     return config
-
-
-def stored_issues(store) -> int:
-    """How many issues the store holds now (0 while it is not there yet)."""
-    try:
-        if not store_exists(store):
-            return 0
-        conn = connect(store, readonly=True)
-        try:
-            return conn.execute("SELECT count(*) FROM issues").fetchone()[0]
-        finally:
-            conn.close()
-    except (StoreError, sqlite3.Error):  # still being created by the sync
-        return 0
 
 
 def invoke(config: Path, *args: str):
@@ -72,7 +55,6 @@ def test_a_sync_running_in_another_process_blocks_a_second_one(tmp_path, store_p
     with Sandbox("server", issues=600, seed=2, latency_ms=60, max_results_cap=20) as sandbox:
         config = write_config(tmp_path, sandbox, '"' + '", "'.join(sandbox.state.projects) + '"',
                               store_path)
-        settings = load_settings(config)
         command = [sys.executable, "-c", "from jira_pm.cli import main; main()",
                    "--config", str(config), "sync"]
         first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -80,7 +62,8 @@ def test_a_sync_running_in_another_process_blocks_a_second_one(tmp_path, store_p
         try:
             # A saved page means the first sync holds its lock, with most pages still to go.
             deadline = time.monotonic() + 30
-            while not stored_issues(settings.store) and time.monotonic() < deadline:
+            while (not count_rows(store_path, "SELECT count(*) FROM issues")
+                   and time.monotonic() < deadline):
                 time.sleep(0.05)
             second = invoke(config, "sync")
             out, err = first.communicate(timeout=120)
