@@ -166,11 +166,11 @@ def test_explain_says_what_the_jira_comment_says(workdir):  # noqa: F811
     assert printed[start:start + len(sentences)] == sentences
 
 
-def test_run_with_report_regenerates_the_report_after_the_run(tmp_path):
+def test_run_with_report_regenerates_the_report_after_the_run(tmp_path, store_path):
     """`run --report DIR` writes the status report once the run is done and names it."""
     from test_run_cli import configured, invoke
 
-    with configured(tmp_path) as (_, config):
+    with configured(tmp_path, store_path) as (_, config):
         result = invoke(config, "run", "--dry-run", "--report", str(tmp_path / "site"))
         assert result.exit_code == 0, result.output
         assert f"report: {tmp_path / 'site' / 'index.html'}" in result.output
