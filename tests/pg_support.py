@@ -11,6 +11,7 @@ skipped with the reason, except under ``CI=true``, where it fails.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
@@ -186,6 +187,20 @@ class PgStore(str):
                     "SELECT nspname FROM pg_namespace WHERE nspname = %s OR nspname LIKE %s",
                     (self.schema, f"{self.schema}\\_%")).fetchall():
                 conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@contextlib.contextmanager
+def wide_store(request: pytest.FixtureRequest, backend: str, folder: Path):
+    """A store for a fixture wider than one test (module scope), where the function-scoped
+    ``store_path`` cannot serve: ``folder``/store.sqlite, or a PostgreSQL schema dropped after."""
+    if backend != "postgresql":
+        yield folder / "store.sqlite"
+        return
+    store = PgStore.create(request.getfixturevalue("pg_database"))
+    try:
+        yield store
+    finally:
+        store.drop()
 
 
 def store_section(store: str | os.PathLike) -> str:
