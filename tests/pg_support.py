@@ -11,6 +11,7 @@ skipped with the reason, except under ``CI=true``, where it fails.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
@@ -188,6 +189,20 @@ class PgStore(str):
                 conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
+@contextlib.contextmanager
+def wide_store(request: pytest.FixtureRequest, backend: str, folder: Path):
+    """A store for a fixture wider than one test (module scope), where the function-scoped
+    ``store_path`` cannot serve: ``folder``/store.sqlite, or a PostgreSQL schema dropped after."""
+    if backend != "postgresql":
+        yield folder / "store.sqlite"
+        return
+    store = PgStore.create(request.getfixturevalue("pg_database"))
+    try:
+        yield store
+    finally:
+        store.drop()
+
+
 def store_section(store: str | os.PathLike) -> str:
     """The ``[store]`` section of a config file naming ``store``: ``url`` for a
     PostgreSQL store (the ``store_path`` fixture's PgStore), ``path`` for a SQLite file."""
@@ -215,3 +230,34 @@ def store_text(store: str | os.PathLike) -> str:
             "WHERE table_schema = current_schema()").fetchall()]
         return "\n".join(repr(row) for table in tables
                          for row in conn.execute(f'SELECT * FROM "{table}"').fetchall())
+
+
+def count_rows(store: str | os.PathLike, sql: str, params: tuple = ()) -> int:
+    """The count ``sql`` (``SELECT count(*) ...`` with ``?`` marks) gives on ``store`` now.
+
+    For tests that watch another process write: it reads without jira-pm's
+    connect (no migration, no locks), and a store not there yet, or still
+    being created, counts 0.
+    """
+    import sqlite3
+
+    from jira_pm.store.postgres import is_postgres_url, translate
+
+    if is_postgres_url(store):
+        import psycopg
+
+        try:
+            with psycopg.connect(str(store), autocommit=True) as conn:
+                return conn.execute(translate(sql, bool(params)), params).fetchone()[0]
+        except psycopg.errors.UndefinedTable:
+            return 0
+    if not Path(store).exists():
+        return 0
+    try:
+        conn = sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=1)
+        try:
+            return conn.execute(sql, params).fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return 0

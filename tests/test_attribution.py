@@ -230,7 +230,7 @@ def test_a_permission_absent_from_mypermissions_is_unknown_not_missing(mock):
 # ---- in sync: only the search's JQL is blamed on [scope] ----------------------------------
 
 
-def test_a_follow_up_400_in_sync_is_not_blamed_on_scope(tmp_path):
+def test_a_follow_up_400_in_sync_is_not_blamed_on_scope(store_path):
     """A 400 from a changelog bulkfetch during sync keeps its own request and message; it is
     not turned into "Jira rejected the sync query … check [scope]"."""
     from test_sync import FakeJira, settings
@@ -246,12 +246,12 @@ def test_a_follow_up_400_in_sync_is_not_blamed_on_scope(tmp_path):
     jira = RefusingBulkfetch()
     jira.add(1, histories=45)  # a truncated changelog: completed by bulkfetch on Cloud
     with pytest.raises(JiraBadRequest) as info:
-        sync(settings(tmp_path), connect(tmp_path / "s.sqlite"), jira)
+        sync(settings(store_path), connect(store_path), jira)
     line = info.value.one_line()
     assert "changelog/bulkfetch" in line and "[scope]" not in line
 
 
-def test_a_jql_400_in_sync_is_blamed_on_scope(tmp_path):
+def test_a_jql_400_in_sync_is_blamed_on_scope(store_path):
     """The search's own JQL rejection still becomes a ConfigError pointing at [scope]."""
     from test_sync import FakeJira, settings
 
@@ -266,5 +266,5 @@ def test_a_jql_400_in_sync_is_blamed_on_scope(tmp_path):
             yield  # a generator, like the real one
 
     with pytest.raises(ConfigError) as info:
-        sync(settings(tmp_path), connect(tmp_path / "s.sqlite"), RejectingJql())
+        sync(settings(store_path), connect(store_path), RejectingJql())
     assert "[scope]" in info.value.one_line() and info.value.exit_code == EXIT_USAGE

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import BACKENDS
+from pg_support import store_section, wide_store
 
 from jira_pm.cli import main
 from jira_pm.sandbox import Sandbox
@@ -38,37 +40,46 @@ OUTPUTS = {"table-80": ("table", 80), "table-120": ("table", 120), "markdown": (
 SUFFIX = {"table": "txt", "markdown": "md", "csv": "csv", "json": "json"}
 
 
-def _config(url: str, projects) -> str:
+def _config(url: str, projects, store) -> str:
     return "\n".join([
         "[jira]", f'url = "{url}"', "[scope]",
         "projects = [" + ", ".join(f'"{k}"' for k in sorted(projects)) + "]",
-        "[store]", 'path = "store.sqlite"', "[calendar]", 'timezone = "Europe/Berlin"', ""])
+        store_section(store).rstrip("\n"), "[calendar]", 'timezone = "Europe/Berlin"', ""])
 
 
-@pytest.fixture(scope="module", params=["cloud", "server"])
+# One synced site per flavour and store backend (module-scoped, so not the store_path
+# fixture): the same snapshot files serve both backends, so they must read alike.
+@pytest.fixture(scope="module", params=[(flavor, backend) for flavor in ("cloud", "server")
+                                        for backend in BACKENDS], ids="-".join)
 def synced(request, tmp_path_factory):
-    """A folder whose store holds a generated site, and the ids and account ids in it."""
-    folder = tmp_path_factory.mktemp(request.param)
-    with Sandbox(flavor=request.param, issues=ISSUES, seed=SEED) as site:
-        config = folder / "jira-pm.toml"
-        config.write_text(_config(site.url, site.state.projects), encoding="utf-8")
-        creds = site.credentials("admin")
-        env = ({"JIRA_EMAIL": creds["email"], "JIRA_API_TOKEN": creds["api_token"]}
-               if site.flavor == "cloud" else {"JIRA_PAT": creds["pat"]})
-        cwd = Path.cwd()
-        os.chdir(folder)
-        try:
-            result = CliRunner().invoke(main, ["sync"], env=env)
-        finally:
-            os.chdir(cwd)
-        assert result.exit_code == 0, result.output
-        config.write_text(_config(SITE_URL, site.state.projects), encoding="utf-8")
-    conn = connect(folder / "store.sqlite")
-    ids = {str(row[0]) for row in conn.execute("SELECT id FROM issues")}
-    people = {row[0] for row in conn.execute(
-        "SELECT author_id FROM worklogs UNION SELECT author_id FROM changes")} - {None}
-    conn.close()
-    return request.param, folder, ids, people
+    """A folder whose store holds a generated site, and the ids and account ids in it.
+
+    One per flavour and store backend: the same snapshot files serve both
+    backends, so a PostgreSQL store must read exactly as a SQLite one.
+    """
+    flavor, backend = request.param
+    folder = tmp_path_factory.mktemp(flavor)
+    with wide_store(request, backend, folder) as store:
+        with Sandbox(flavor=flavor, issues=ISSUES, seed=SEED) as site:
+            config = folder / "jira-pm.toml"
+            config.write_text(_config(site.url, site.state.projects, store), encoding="utf-8")
+            creds = site.credentials("admin")
+            env = ({"JIRA_EMAIL": creds["email"], "JIRA_API_TOKEN": creds["api_token"]}
+                   if site.flavor == "cloud" else {"JIRA_PAT": creds["pat"]})
+            cwd = Path.cwd()
+            os.chdir(folder)
+            try:
+                result = CliRunner().invoke(main, ["sync"], env=env)
+            finally:
+                os.chdir(cwd)
+            assert result.exit_code == 0, result.output
+            config.write_text(_config(SITE_URL, site.state.projects, store), encoding="utf-8")
+        conn = connect(store)
+        ids = {str(row[0]) for row in conn.execute("SELECT id FROM issues")}
+        people = {row[0] for row in conn.execute(
+            "SELECT author_id FROM worklogs UNION SELECT author_id FROM changes")} - {None}
+        conn.close()
+        yield flavor, folder, ids, people
 
 
 def audit(folder: Path, fmt: str, width: int) -> str:

@@ -156,10 +156,10 @@ def test_clean_cli_dry_run_lists_and_writes_nothing_then_cleans(tmp_path, store_
 
 
 @pytest.mark.parametrize("flavor", FLAVORS)
-def test_an_issue_deleted_since_the_sync_does_not_stop_clean_comments(flavor, tmp_path):
+def test_an_issue_deleted_since_the_sync_does_not_stop_clean_comments(flavor, store_path):
     """--comments skips an issue Jira no longer shows and still cleans every other one."""
     with Sandbox(flavor, scenario=people_labelled()) as app:
-        settings = settings_for(app, tmp_path / "store.sqlite")
+        settings = settings_for(app, store_path)
         assert run(settings).exit_code == 0
         app.delete_issue("ABC-8")  # deleted in Jira after the last sync
         result = clean(settings, comments=True)

@@ -3,6 +3,7 @@ import os
 
 import pytest
 from click.testing import CliRunner
+from pg_support import store_section
 
 from jira_pm import __version__
 from jira_pm.cli import main
@@ -22,7 +23,8 @@ def test_help_lists_the_group():
     assert "scope creep" in result.output
 
 
-def test_a_damaged_store_is_one_line_and_exit_2(tmp_path, monkeypatch):
+@pytest.mark.sqlite_only("damages the SQLite file's pages")
+def test_a_damaged_store_is_one_line_and_exit_2(tmp_path, store_path, monkeypatch):
     """A store whose pages are damaged after it opened gives one store error line, exit 2."""
     from jira_pm.checks.testing import at, issue
     from jira_pm.store import connect
@@ -32,14 +34,14 @@ def test_a_damaged_store_is_one_line_and_exit_2(tmp_path, monkeypatch):
     monkeypatch.delenv("JIRA_PM_CONFIG", raising=False)
     (tmp_path / "jira-pm.toml").write_text(
         '[jira]\nurl = "https://example.atlassian.net"\n[scope]\nprojects = ["ABC"]\n'
-        '[store]\npath = "store.sqlite"\n', encoding="utf-8")
-    conn = connect(tmp_path / "store.sqlite")
+        + store_section(store_path), encoding="utf-8")
+    conn = connect(store_path)
     issues = [issue(n) for n in range(1, 400)]
     save_issues(conn, issues, {i.id: {"id": str(i.id), "pad": "x" * 500} for i in issues},
                 at("2026-04-13"))
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
-    store = tmp_path / "store.sqlite"
+    store = store_path
     data = bytearray(store.read_bytes())
     page = 4096
     assert len(data) > 4 * page
@@ -69,25 +71,25 @@ def test_a_reader_closing_the_pipe_is_not_an_error(monkeypatch):
     assert "internal error" not in result.output
 
 
-def _store_and_config(folder):
-    """A config at folder/other.toml with a synced store holding one overdue issue."""
+def _store_and_config(folder, store):
+    """A config at folder/other.toml with a synced ``store`` holding one overdue issue."""
     from jira_pm.checks.testing import at, day, issue
     from jira_pm.store import connect
     from jira_pm.store.issues import save_issues
 
     config = folder / "other.toml"
     config.write_text('[jira]\nurl = "https://example.atlassian.net"\n[scope]\n'
-                      'projects = ["ABC"]\n[store]\npath = "store.sqlite"\n', encoding="utf-8")
-    conn = connect(folder / "store.sqlite")
+                      'projects = ["ABC"]\n' + store_section(store), encoding="utf-8")
+    conn = connect(store)
     issues = [issue(1, due_date=day("2026-04-01"))]
     save_issues(conn, issues, {1: {"id": "1"}}, at("2026-04-13"))
     conn.close()
     return config
 
 
-def test_config_is_accepted_after_the_subcommand_too(tmp_path, monkeypatch):
+def test_config_is_accepted_after_the_subcommand_too(tmp_path, store_path, monkeypatch):
     """`jira-pm audit --config X` reads X exactly as `jira-pm --config X audit` does."""
-    config = _store_and_config(tmp_path)
+    config = _store_and_config(tmp_path, store_path)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)

@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from conftest import BACKENDS
+from pg_support import wide_store
 
 from jira_pm.config import Settings
 from jira_pm.engine import evaluate_store
@@ -111,25 +113,30 @@ BUDGETS = [{"epic": "ABC-10", "hours": 40}, {"epic": "ABC-20", "hours": 40},
            {"epic": "ABC-30", "hours": 40}]
 
 
-@pytest.fixture(scope="module")
-def synced(tmp_path_factory):
-    """Findings and lookups of the scenario, synced from a Cloud sandbox into a store."""
+@pytest.fixture(scope="module", params=BACKENDS)
+def synced(request, tmp_path_factory):
+    """Findings and lookups of the scenario, synced from a Cloud sandbox into a store
+    (of each backend: the comments read the store's issues, people and ledger)."""
     folder = tmp_path_factory.mktemp("comments")
-    with Sandbox("cloud", scenario=SCENARIO) as sandbox:
-        login = sandbox.credentials("admin")
-        settings = Settings.for_tests(
-            url=sandbox.url, projects=["ABC"], store_path=folder / "s.sqlite",
-            jira={"deployment": "cloud", "email": login["email"],
-                  "api_token": login["api_token"]},
-            calendar={"timezone": "Europe/Berlin"}, budget=BUDGETS)
-        run_pipeline(settings, JiraClient.from_settings(settings.jira), dry_run=True, as_of=NOW)
-    conn = connect(settings.store_path)
-    try:
-        findings = evaluate_store(conn, settings, load_pack(settings), NOW, record=False).findings
-        lookups = replace(comment_lookups(conn, settings, issue_states(conn)), site_url=SITE_URL)
-    finally:
-        conn.close()
-    return findings, lookups
+    with wide_store(request, request.param, folder) as store:
+        with Sandbox("cloud", scenario=SCENARIO) as sandbox:
+            login = sandbox.credentials("admin")
+            settings = Settings.for_tests(
+                url=sandbox.url, projects=["ABC"], store_path=store,
+                jira={"deployment": "cloud", "email": login["email"],
+                      "api_token": login["api_token"]},
+                calendar={"timezone": "Europe/Berlin"}, budget=BUDGETS)
+            run_pipeline(settings, JiraClient.from_settings(settings.jira), dry_run=True,
+                         as_of=NOW)
+        conn = connect(settings.store)
+        try:
+            findings = evaluate_store(conn, settings, load_pack(settings), NOW,
+                                      record=False).findings
+            lookups = replace(comment_lookups(conn, settings, issue_states(conn)),
+                              site_url=SITE_URL)
+        finally:
+            conn.close()
+        yield findings, lookups
 
 
 def _comments(synced):

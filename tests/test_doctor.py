@@ -9,6 +9,7 @@ import requests
 import responses
 import urllib3.exceptions
 from click.testing import CliRunner
+from pg_support import store_section
 from responses import matchers
 
 from jira_pm.cli import main
@@ -35,10 +36,12 @@ def mock():
         yield rsps
 
 
-def config(tmp_path, extra_jira: str = "", scope: str = 'projects = ["ABC"]') -> str:
+def config(tmp_path, extra_jira: str = "", scope: str = 'projects = ["ABC"]',
+           store=None) -> str:
+    """A jira-pm.toml in ``tmp_path``; its store is ``store``, else jira-pm.sqlite beside it."""
     path = tmp_path / "jira-pm.toml"
     path.write_text(f'[jira]\nurl = "{BASE}"\nmax_retry_seconds = 0\n{extra_jira}\n'
-                    f"[scope]\n{scope}\n")
+                    f"[scope]\n{scope}\n" + (store_section(store) if store else ""))
     return str(path)
 
 
@@ -416,7 +419,8 @@ def test_both_kinds_of_credentials_are_noted_once_on_a_terminal(monkeypatch, dep
     assert len(said) == 1
 
 
-def test_doctor_lists_prefix_labels_in_scope_that_jira_pm_leaves_alone(mock, tmp_path):
+def test_doctor_lists_prefix_labels_in_scope_that_jira_pm_leaves_alone(mock, tmp_path,
+                                                                        store_path):
     """Prefix labels neither the pack nor the ledger owns are listed as left alone."""
     import json
 
@@ -426,7 +430,7 @@ def test_doctor_lists_prefix_labels_in_scope_that_jira_pm_leaves_alone(mock, tmp
     site(mock)
     project(mock)
     search_and_fields(mock)
-    conn = connect(tmp_path / "jira-pm.sqlite")
+    conn = connect(store_path)
     for issue_id, key, labels in ((1, "ABC-1", ["pm-approved", "pm-overdue", "pm-ignore"]),
                                   (2, "ABC-2", ["pm-approved", "pm-legacy", "backend"]),
                                   (3, "OUT-1", ["pm-elsewhere"])):
@@ -440,7 +444,7 @@ def test_doctor_lists_prefix_labels_in_scope_that_jira_pm_leaves_alone(mock, tmp
     ledger.record_done(conn, run_id="r", issue_id=2, issue_key="ABC-2",
                        operation=ledger.OP_LABELS, label="+pm-legacy")
     conn.close()
-    result = doctor(config(tmp_path))
+    result = doctor(config(tmp_path, store=store_path))
     assert result.exit_code == 0, result.output
     assert ("✓ labels: pm-approved (2 issues) have the prefix 'pm-' but are not jira-pm's; "
             "it leaves them alone") in result.output

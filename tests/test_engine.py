@@ -12,7 +12,7 @@ from jira_pm.checks import registry
 from jira_pm.checks.testing import at, day, issue, site, worklog
 from jira_pm.config import Settings
 from jira_pm.engine import evaluate, evaluate_store, fingerprint
-from jira_pm.errors import JiraPmError
+from jira_pm.errors import JiraPmError, StoreError
 from jira_pm.model import CATEGORY_DONE, Version
 from jira_pm.rulepack import load_pack
 from jira_pm.store import connect
@@ -86,9 +86,9 @@ def test_naive_as_of_is_refused():
         evaluate(site(), load_pack(None), None, datetime(2026, 1, 1))
 
 
-def test_record_findings_tracks_first_seen_last_seen_and_resolved(tmp_path):
+def test_record_findings_tracks_first_seen_last_seen_and_resolved(store_path):
     """Recording runs gives new, still-open and resolved findings with their times."""
-    conn = connect(tmp_path / "s.sqlite")
+    conn = connect(store_path)
     settings = Settings.for_tests()
     pack = load_pack(settings)
     findings = evaluate(overdue_site(), pack, settings, NOW)
@@ -111,15 +111,17 @@ def test_record_findings_tracks_first_seen_last_seen_and_resolved(tmp_path):
     assert open_findings(conn)[0] == findings[0]  # stored and loaded unchanged
 
 
-def test_record_findings_is_one_transaction(tmp_path):
+def test_record_findings_is_one_transaction(store_path, store_backend):
     """A failure half-way through recording leaves the previous run's findings intact."""
-    conn = connect(tmp_path / "s.sqlite")
+    conn = connect(store_path)
     settings = Settings.for_tests()
     findings = evaluate(overdue_site(), load_pack(settings), settings, NOW)
     record_findings(conn, findings, NOW)
     broken = dataclasses.replace(findings[1], evidence={"x": object()})
     broken = dataclasses.replace(broken, message=None)  # NOT NULL violation on write
-    with pytest.raises(sqlite3.IntegrityError):
+    # PostgreSQL's constraint error reaches callers as a StoreError (see store/postgres.py).
+    refused = StoreError if store_backend == "postgresql" else sqlite3.IntegrityError
+    with pytest.raises(refused):
         record_findings(conn, [findings[1], broken], at("2026-04-14"))
     assert [f.fingerprint for f in open_findings(conn)] == [f.fingerprint for f in findings]
     assert finding_times(conn, findings[0].fingerprint)["resolved_at"] is None
@@ -127,9 +129,9 @@ def test_record_findings_is_one_transaction(tmp_path):
     assert finding_times(conn, findings[1].fingerprint)["last_seen"] == NOW.isoformat()
 
 
-def test_evaluate_store_reads_the_store_and_diffs_runs(tmp_path):
+def test_evaluate_store_reads_the_store_and_diffs_runs(store_path):
     """evaluate_store evaluates the stored snapshot and reports new, then still open."""
-    conn = connect(tmp_path / "s.sqlite")
+    conn = connect(store_path)
     issues = [issue(1, due_date=day("2026-04-10")), issue(2, fix_version_ids=(50,))]
     save_issues(conn, issues, {i.id: {"id": str(i.id)} for i in issues}, NOW)
     save_versions(conn, [Version(50, "ABC", "2.0", None, day("2026-04-01"), False, False,
@@ -161,9 +163,9 @@ def test_a_failing_check_names_its_rule(monkeypatch):
         evaluate(site(issue(1)), pack, settings, datetime(2026, 1, 1, tzinfo=UTC))
 
 
-def test_evaluate_store_reports_a_budget_problem_once_without_logging(tmp_path, caplog):
+def test_evaluate_store_reports_a_budget_problem_once_without_logging(store_path, caplog):
     """A [[budget]] on a missing epic is one problem per evaluation, not a log line per rule."""
-    conn = connect(tmp_path / "s.sqlite")
+    conn = connect(store_path)
     issues = [issue(1, worklogs=[worklog(1, 3)])]
     save_issues(conn, issues, {i.id: {"id": str(i.id)} for i in issues}, NOW)
     settings = Settings.for_tests(projects=["ABC"], budget=[{"epic": "ABC-999", "hours": 1}])

@@ -8,6 +8,7 @@ from test_run_cli import configured
 from test_run_sandbox import EXPECTED_LABELS, scenario
 
 from jira_pm.cli import apply_cmd, main
+from jira_pm.config import load_settings
 from jira_pm.store import ledger
 from jira_pm.store.schema import connect
 
@@ -25,7 +26,7 @@ def site_labels(sandbox):
 
 
 def ledger_rows(config):
-    conn = connect(config.parent / "store.sqlite")
+    conn = connect(load_settings(config).store)
     try:
         return ledger.entries(conn)
     finally:
@@ -38,9 +39,9 @@ def terminal(monkeypatch):
     monkeypatch.setattr(apply_cmd, "asks_first", lambda: True)
 
 
-def test_declining_the_first_write_back_writes_nothing_and_exits_2(tmp_path, terminal):
+def test_declining_the_first_write_back_writes_nothing_and_exits_2(tmp_path, store_path, terminal):
     """On a terminal, "no" to the first write-back exits 2 with no write and no ledger row."""
-    with configured(tmp_path) as (sandbox, config):
+    with configured(tmp_path, store_path) as (sandbox, config):
         assert invoke(config, "sync").exit_code == 0
         result = invoke(config, "apply", answer="n\n")
         assert result.exit_code == 2, result.output
@@ -53,9 +54,9 @@ def test_declining_the_first_write_back_writes_nothing_and_exits_2(tmp_path, ter
         assert ledger_rows(config) == []
 
 
-def test_yes_at_the_prompt_writes_and_later_runs_do_not_ask(tmp_path, terminal):
+def test_yes_at_the_prompt_writes_and_later_runs_do_not_ask(tmp_path, store_path, terminal):
     """Answering yes writes the plan; once the ledger has writes, no later run asks again."""
-    with configured(tmp_path) as (sandbox, config):
+    with configured(tmp_path, store_path) as (sandbox, config):
         first = invoke(config, "run", answer="y\n")
         assert first.exit_code == 0, first.output
         assert site_labels(sandbox) == EXPECTED_LABELS
@@ -65,18 +66,18 @@ def test_yes_at_the_prompt_writes_and_later_runs_do_not_ask(tmp_path, terminal):
         assert sandbox.labels("ABC-1") == ["backend"]
 
 
-def test_yes_flag_skips_the_question_on_a_terminal(tmp_path, terminal):
+def test_yes_flag_skips_the_question_on_a_terminal(tmp_path, store_path, terminal):
     """`run --yes` on a terminal writes without asking."""
-    with configured(tmp_path) as (sandbox, config):
+    with configured(tmp_path, store_path) as (sandbox, config):
         result = invoke(config, "run", "--yes")
         assert result.exit_code == 0 and "Write these" not in result.output
         assert "first write-back to" in result.stderr
         assert site_labels(sandbox) == EXPECTED_LABELS
 
 
-def test_cron_is_never_asked(tmp_path):
+def test_cron_is_never_asked(tmp_path, store_path):
     """Without a terminal (cron) the first run prints its size on stderr and writes unasked."""
-    with configured(tmp_path) as (sandbox, config):
+    with configured(tmp_path, store_path) as (sandbox, config):
         result = invoke(config, "run")
         assert result.exit_code == 0, result.output
         assert "4 label changes and 3 comments on 4 issues" in result.stderr

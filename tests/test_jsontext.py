@@ -58,7 +58,7 @@ def test_dumps_falls_back_for_what_orjson_refuses(value):
     assert jsontext.dumps(value) == json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-def test_a_stored_raw_issue_reads_back_equal_to_what_jira_sent(tmp_path):
+def test_a_stored_raw_issue_reads_back_equal_to_what_jira_sent(store_path):
     """The raw column round-trips an issue with a wide integer, floats and non-ASCII text."""
     raw = {"id": "10001", "key": "ABC-1", "fields": {
         "summary": "Größe ✓", "created": "2026-01-01T10:00:00.000+0000",
@@ -66,7 +66,7 @@ def test_a_stored_raw_issue_reads_back_equal_to_what_jira_sent(tmp_path):
         "customfield_2": 0.30000000000000004, "customfield_3": 1e-7,
         "project": {"key": "ABC"}, "issuetype": {"name": "Story"},
         "worklog": {"worklogs": []}}}
-    conn = connect(tmp_path / "s.sqlite")
+    conn = connect(store_path)
     save_issues(conn, [map_issue(raw, FieldMap())], [raw], datetime(2026, 1, 1, tzinfo=UTC))
     stored = json.loads(conn.execute("SELECT raw FROM issues").fetchone()[0])
     expected = {**raw, "fields": {k: v for k, v in raw["fields"].items() if k != "worklog"}}

@@ -41,12 +41,12 @@ def resilient_calls(monkeypatch):
 
 
 @pytest.mark.parametrize("flavor", ["cloud", "server"])
-def test_sync_audit_apply_run_through_a_jira_instance(flavor, tmp_path, resilient_calls):
+def test_sync_audit_apply_run_through_a_jira_instance(flavor, store_path, resilient_calls):
     """Sync, audit and apply with a JIRA's connection write labels, all via jira-pm's session."""
     with Sandbox(flavor, issues=80, seed=3) as sandbox:
         settings = Settings.for_tests(url="https://unused.example.test",
                                       projects=sorted(sandbox.state.projects),
-                                      store_path=tmp_path / "store.sqlite")
+                                      store_path=store_path)
         pm = JiraPm.from_jira(_jira_for(sandbox), settings)
         assert pm.settings.jira.url == sandbox.url
 
@@ -102,14 +102,13 @@ def test_the_cli_does_not_import_the_jira_package():
     assert done.stdout.strip() == "False"
 
 
-def test_audit_refuses_a_store_never_synced(tmp_path):
+def test_audit_refuses_a_store_never_synced(store_path):
     """The API's audit says the store was never synced, as `jira-pm audit` does, and makes none."""
     from jira_pm.errors import UsageError
 
     jira = JIRA(server="https://jira.example.test", basic_auth=("pm@example.test", "tok"),
                 get_server_info=False)
-    store = tmp_path / "store.sqlite"
-    pm = JiraPm.from_jira(jira, Settings.for_tests(store_path=store))
+    pm = JiraPm.from_jira(jira, Settings.for_tests(store_path=store_path))
     with pytest.raises(UsageError, match="never been synced"):
         pm.audit()
-    assert not store.exists()
+    assert not store_path.exists()

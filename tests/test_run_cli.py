@@ -4,42 +4,55 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 
 import pytest
 from click.testing import CliRunner
-from filelock import FileLock
+from pg_support import store_section
 from test_run_sandbox import EXPECTED_LABELS, _day, scenario
 
 from jira_pm.cli import main
 from jira_pm.config import load_settings
 from jira_pm.engine import evaluate_store
 from jira_pm.sandbox.server import Sandbox
+from jira_pm.store.locks import run_lock
 from jira_pm.store.schema import connect
+from jira_pm.sync.query import scope_key
 
 pytestmark = pytest.mark.integration
 
 
 @contextlib.contextmanager
-def configured(tmp_path, user="admin"):
-    """A sandbox (server flavour) and a jira-pm.toml pointing at it."""
+def configured(tmp_path, store, user="admin"):
+    """A sandbox (server flavour) and a jira-pm.toml pointing at it and at ``store``."""
     with Sandbox("server", scenario=scenario()) as sandbox:
         config = tmp_path / "jira-pm.toml"
         config.write_text(
             f'[jira]\nurl = "{sandbox.url}"\ndeployment = "server"\n'
             f'pat = "{sandbox.credentials(user)["pat"]}"\n'
-            '[scope]\nprojects = ["ABC"]\n[store]\npath = "store.sqlite"\n',
+            '[scope]\nprojects = ["ABC"]\n' + store_section(store),
             encoding="utf-8",
         )
         yield sandbox, config
+
+
+# SQLite's run lock covers the store; PostgreSQL's covers one scope (store/locks.py).
+HELD = re.compile(r"another jira-pm run (?:of this scope )?holds (?:the|its) lock ")
+
+
+def holding_the_run_lock(config):
+    """The run lock of the config's store and scope, held as another run would hold it."""
+    settings = load_settings(config)
+    return run_lock(settings.store, scope_key(settings), "busy", "")
 
 
 def invoke(config, *args):
     return CliRunner().invoke(main, ["--config", str(config), *args])
 
 
-def test_run_prints_a_one_screen_summary_and_exits_0(tmp_path):
+def test_run_prints_a_one_screen_summary_and_exits_0(tmp_path, store_path):
     """`jira-pm run` prints the sync, the findings and the writes, and exits 0."""
-    with configured(tmp_path) as (sandbox, config):
+    with configured(tmp_path, store_path) as (sandbox, config):
         result = invoke(config, "run")
         assert result.exit_code == 0, result.output
         lines = result.stdout.splitlines()
@@ -50,17 +63,17 @@ def test_run_prints_a_one_screen_summary_and_exits_0(tmp_path):
         assert {k: sandbox.labels(k) for k in EXPECTED_LABELS} == EXPECTED_LABELS
 
 
-def test_quiet_run_prints_nothing_on_success(tmp_path):
+def test_quiet_run_prints_nothing_on_success(tmp_path, store_path):
     """`run --quiet` is silent when everything was written."""
-    with configured(tmp_path) as (sandbox, config):
+    with configured(tmp_path, store_path) as (sandbox, config):
         result = invoke(config, "run", "--quiet")
         assert result.exit_code == 0 and result.output == ""
         assert {k: sandbox.labels(k) for k in EXPECTED_LABELS} == EXPECTED_LABELS
 
 
-def test_quiet_run_reports_a_read_only_user_in_a_few_lines_and_exits_3(tmp_path):
+def test_quiet_run_reports_a_read_only_user_in_a_few_lines_and_exits_3(tmp_path, store_path):
     """With a read-only user, `run --quiet` prints a line per cause, the skipped count; exit 3."""
-    with configured(tmp_path, user="readonly") as (_, config):
+    with configured(tmp_path, store_path, user="readonly") as (_, config):
         result = invoke(config, "run", "--quiet")
         assert result.exit_code == 3 and result.stdout == ""
         lines = result.stderr.splitlines()
@@ -69,22 +82,22 @@ def test_quiet_run_reports_a_read_only_user_in_a_few_lines_and_exits_3(tmp_path)
         assert any("skipped 2 writes to ABC" in line for line in lines)
 
 
-def test_run_while_another_holds_the_lock_says_so_and_exits_0(tmp_path):
+def test_run_while_another_holds_the_lock_says_so_and_exits_0(tmp_path, store_path):
     """A run that finds the lock held prints one line saying so and exits 0."""
-    with configured(tmp_path) as (sandbox, config):
-        with FileLock(str(tmp_path / "store.sqlite.lock")):
+    with configured(tmp_path, store_path) as (sandbox, config):
+        with holding_the_run_lock(config):
             result = invoke(config, "run")
         assert result.exit_code == 0
-        assert "another jira-pm run holds the lock" in result.stderr
+        assert HELD.search(result.stderr)
         assert sandbox.stats()["total"] == 0
 
 
-def test_apply_dry_run_prints_the_plan_then_apply_performs_it(tmp_path):
+def test_apply_dry_run_prints_the_plan_then_apply_performs_it(tmp_path, store_path):
     """`apply --dry-run` lists issue, operation, rule and why; `apply` then writes it, exit 0."""
-    with configured(tmp_path) as (sandbox, config):
+    with configured(tmp_path, store_path) as (sandbox, config):
         assert invoke(config, "sync").exit_code == 0
         settings = load_settings(config)
-        conn = connect(settings.store_path)
+        conn = connect(settings.store)
         evaluate_store(conn, settings)
         conn.close()
         dry = invoke(config, "apply", "--dry-run")
@@ -101,16 +114,16 @@ def test_apply_dry_run_prints_the_plan_then_apply_performs_it(tmp_path):
 
 def test_bad_as_of_is_a_usage_error(tmp_path):
     """`run --as-of` with a non-date exits 2 with a one-line hint."""
-    with configured(tmp_path) as (_, config):
+    with configured(tmp_path, tmp_path / "store.sqlite") as (_, config):  # refused before the store
         result = invoke(config, "run", "--as-of", "yesterday")
         assert result.exit_code == 2
         assert "--as-of 'yesterday' is neither a date nor an ISO datetime" in result.stderr
         assert result.stderr.count("\n") == 1
 
 
-def test_apply_after_sync_without_audit_writes_the_findings_not_removals(tmp_path):
+def test_apply_after_sync_without_audit_writes_the_findings_not_removals(tmp_path, store_path):
     """`apply` evaluates the store itself: after a bare sync it adds the expected labels."""
-    with configured(tmp_path) as (sandbox, config):
+    with configured(tmp_path, store_path) as (sandbox, config):
         assert invoke(config, "sync").exit_code == 0
         dry = invoke(config, "apply", "--dry-run")
         assert dry.exit_code == 0, dry.output
@@ -125,9 +138,9 @@ def test_apply_after_sync_without_audit_writes_the_findings_not_removals(tmp_pat
         assert invoke(config, "apply").stdout.count("writes: 0 done") == 1
 
 
-def test_apply_after_a_stale_audit_uses_fresh_findings(tmp_path):
+def test_apply_after_a_stale_audit_uses_fresh_findings(tmp_path, store_path):
     """An audit recorded before the latest sync does not drive `apply`: it re-evaluates."""
-    with configured(tmp_path) as (sandbox, config):
+    with configured(tmp_path, store_path) as (sandbox, config):
         assert invoke(config, "sync").exit_code == 0
         assert invoke(config, "audit").exit_code == 0  # records OD001 on ABC-1
         sandbox.release_version("ABC", "1.0")  # ... which then clears in Jira
@@ -140,9 +153,9 @@ def test_apply_after_a_stale_audit_uses_fresh_findings(tmp_path):
         assert sandbox.labels("ABC-8") == ["pm-scope-creep"]
 
 
-def test_apply_as_of_evaluates_at_that_date(tmp_path):
+def test_apply_as_of_evaluates_at_that_date(tmp_path, store_path):
     """`apply --as-of` evaluates as of that day: before the release date nothing is overdue."""
-    with configured(tmp_path) as (_, config):
+    with configured(tmp_path, store_path) as (_, config):
         assert invoke(config, "sync").exit_code == 0
         then = invoke(config, "apply", "--dry-run", "--as-of", _day(-20))
         assert then.exit_code == 0, then.output
@@ -151,29 +164,29 @@ def test_apply_as_of_evaluates_at_that_date(tmp_path):
         assert invoke(config, "apply", "--as-of", "yesterday").exit_code == 2
 
 
-def test_apply_on_a_never_synced_store_exits_2_in_one_line(tmp_path):
+def test_apply_on_a_never_synced_store_exits_2_in_one_line(tmp_path, store_path):
     """`apply` before any sync says so and writes nothing (no removal of every pm- label)."""
-    with configured(tmp_path) as (sandbox, config):
+    with configured(tmp_path, store_path) as (sandbox, config):
         result = invoke(config, "apply")
         assert result.exit_code == 2
         assert "has never been synced" in result.stderr and "jira-pm sync" in result.stderr
         assert result.stderr.count("\n") == 1
-        assert not (tmp_path / "store.sqlite").exists()
-        connect(tmp_path / "store.sqlite").close()  # an empty store is as good as none
+        assert not store_path.exists()
+        connect(store_path).close()  # an empty store is as good as none
         again = invoke(config, "apply", "--dry-run")
         assert again.exit_code == 2 and "has never been synced" in again.stderr
         assert sandbox.stats()["total"] == 0
 
 
-def test_apply_while_a_run_holds_the_lock_says_so_and_exits_2(tmp_path):
+def test_apply_while_a_run_holds_the_lock_says_so_and_exits_2(tmp_path, store_path):
     """`apply` takes the run lock: while a run holds it, apply does nothing and exits 2."""
-    with configured(tmp_path) as (sandbox, config):
+    with configured(tmp_path, store_path) as (sandbox, config):
         assert invoke(config, "sync").exit_code == 0
         sandbox.reset_stats()
-        with FileLock(str(tmp_path / "store.sqlite.lock")):
+        with holding_the_run_lock(config):
             result = invoke(config, "apply")
         assert result.exit_code == 2
-        assert result.stderr.startswith("jira-pm: error: another jira-pm run holds the lock")
+        assert HELD.match(result.stderr.removeprefix("jira-pm: error: "))
         assert "apply again" in result.stderr and result.stderr.count("\n") == 1
         assert sandbox.stats()["total"] == 0
         assert sandbox.labels("ABC-1") == ["backend"]
@@ -181,23 +194,23 @@ def test_apply_while_a_run_holds_the_lock_says_so_and_exits_2(tmp_path):
         assert sandbox.labels("ABC-1") == ["backend", "pm-overdue"]
 
 
-def test_clean_while_a_run_holds_the_lock_says_so_and_exits_2(tmp_path):
+def test_clean_while_a_run_holds_the_lock_says_so_and_exits_2(tmp_path, store_path):
     """`clean` takes the run lock too: held by a run, the undo does nothing and exits 2, not 0."""
-    with configured(tmp_path) as (sandbox, config):
+    with configured(tmp_path, store_path) as (sandbox, config):
         assert invoke(config, "run").exit_code == 0
         sandbox.reset_stats()
-        with FileLock(str(tmp_path / "store.sqlite.lock")):
+        with holding_the_run_lock(config):
             result = invoke(config, "clean")
         assert result.exit_code == 2
-        assert result.stderr.startswith("jira-pm: error: another jira-pm run holds the lock")
+        assert HELD.match(result.stderr.removeprefix("jira-pm: error: "))
         assert "clean again" in result.stderr
         assert sandbox.stats()["total"] == 0
         assert sandbox.labels("ABC-1") == ["backend", "pm-overdue"]
 
 
-def test_run_reports_a_budget_config_problem_once_and_in_the_json_log(tmp_path):
+def test_run_reports_a_budget_config_problem_once_and_in_the_json_log(tmp_path, store_path):
     """A [[budget]] on a missing epic is one summary notice and one JSON event; --quiet hides it."""
-    with configured(tmp_path) as (_, config):
+    with configured(tmp_path, store_path) as (_, config):
         with config.open("a", encoding="utf-8") as out:
             out.write('[[budget]]\nepic = "ABC-999"\nhours = 10\n')
         log = tmp_path / "runs.jsonl"

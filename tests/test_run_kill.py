@@ -2,36 +2,25 @@
 
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from pg_support import count_rows, store_section
 from test_run_sandbox import EXPECTED_COMMENTS, EXPECTED_LABELS, labels, markers, scenario
 
 from jira_pm.sandbox.server import Sandbox
 
 pytestmark = pytest.mark.integration
 
-
-def _ledger_rows(store: Path, operation: str) -> int:
-    if not store.exists():
-        return 0
-    try:
-        conn = sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=1)
-        try:
-            return conn.execute("SELECT count(*) FROM ledger WHERE operation = ?",
-                                (operation,)).fetchone()[0]
-        finally:
-            conn.close()
-    except sqlite3.Error:  # not created yet, or mid-migration
-        return 0
+LEDGER_ROWS = "SELECT count(*) FROM ledger WHERE operation = ?"
 
 
 @pytest.mark.parametrize("operation", ["labels", "comment"])
-def test_run_killed_during_apply_then_rerun_leaves_no_twin_and_no_gap(tmp_path, operation):
+def test_run_killed_during_apply_then_rerun_leaves_no_twin_and_no_gap(tmp_path, store_path,
+                                                                      operation):
     """Killed (SIGKILL, by pid) during concurrent writes, a rerun completes with no twins."""
     script = Path(sys.executable).with_name("jira-pm")
     if not script.exists():
@@ -41,13 +30,12 @@ def test_run_killed_during_apply_then_rerun_leaves_no_twin_and_no_gap(tmp_path, 
         config.write_text(
             f'[jira]\nurl = "{sandbox.url}"\ndeployment = "server"\nmax_parallel = 4\n'
             f'pat = "{sandbox.credentials()["pat"]}"\n'
-            '[scope]\nprojects = ["ABC"]\n[store]\npath = "store.sqlite"\n', encoding="utf-8")
-        store = tmp_path / "store.sqlite"
+            '[scope]\nprojects = ["ABC"]\n' + store_section(store_path), encoding="utf-8")
         command = [str(script), "--config", str(config), "run", "--quiet"]
         proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         try:
             deadline = time.monotonic() + 30
-            while _ledger_rows(store, operation) == 0 and proc.poll() is None:
+            while not count_rows(store_path, LEDGER_ROWS, (operation,)) and proc.poll() is None:
                 assert time.monotonic() < deadline, "apply never started"
                 time.sleep(0.01)
         finally:

@@ -40,15 +40,15 @@ def scenario() -> dict:
 
 
 @pytest.mark.parametrize("flavor", ["cloud", "server"])
-def test_an_issue_created_into_the_running_sprint_is_added_by_its_creator(flavor, tmp_path):
+def test_an_issue_created_into_the_running_sprint_is_added_by_its_creator(flavor, store_path):
     """SC001 names the creator of a story created straight into the sprint: "created in it"."""
     with Sandbox(flavor, scenario=scenario()) as sandbox:
         credentials = sandbox.credentials("admin")
         secret = ({"email": credentials["email"], "api_token": credentials["api_token"]}
                   if flavor == "cloud" else {"pat": credentials["pat"]})
         settings = Settings.for_tests(url=sandbox.url, projects=("ABC",),
-                                      store_path=tmp_path / "s.sqlite", jira=secret)
-        conn = connect(settings.store_path)
+                                      store_path=store_path, jira=secret)
+        conn = connect(settings.store)
         sync(settings, conn, JiraClient.from_settings(settings.jira))
     [hit] = run_check("scope_creep_sprint", load_site(conn), datetime.now(UTC))
     [added] = hit.evidence["added"]

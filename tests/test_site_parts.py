@@ -127,8 +127,8 @@ def generated_store(path):
 
 
 @pytest.fixture
-def store(tmp_path):
-    return generated_store(tmp_path / "site.sqlite")
+def store(store_path):
+    return generated_store(store_path)
 
 
 def test_projects_group_by_every_cross_project_link(store):

@@ -6,7 +6,7 @@ import json
 from datetime import timedelta
 
 from click.testing import CliRunner
-from test_audit import CONFIG, workdir  # noqa: F401  (the fixture)
+from test_audit import config_for, workdir  # noqa: F401  (the fixture)
 
 from jira_pm.calendar import WorkingCalendar
 from jira_pm.checks.context import CheckContext, SiteIndex
@@ -84,14 +84,14 @@ def run(*args):
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
-def test_report_of_a_never_synced_store_exits_2(tmp_path, monkeypatch):
+def test_report_of_a_never_synced_store_exits_2(tmp_path, store_path, monkeypatch):
     """`report` on a store that was never synced exits 2 like `audit`, and writes nothing."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("JIRA_PM_CONFIG", raising=False)
-    (tmp_path / "jira-pm.toml").write_text(CONFIG, encoding="utf-8")
+    (tmp_path / "jira-pm.toml").write_text(config_for(store_path), encoding="utf-8")
     result = CliRunner().invoke(main, ["report", "--out", "out"])
     assert result.exit_code == 2 and "never been synced" in result.output
-    assert not (tmp_path / "out").exists() and not (tmp_path / "store.sqlite").exists()
+    assert not (tmp_path / "out").exists() and not store_path.exists()
     assert CliRunner().invoke(main, ["explain", "ABC-1"]).exit_code == 2
 
 
@@ -166,11 +166,11 @@ def test_explain_says_what_the_jira_comment_says(workdir):  # noqa: F811
     assert printed[start:start + len(sentences)] == sentences
 
 
-def test_run_with_report_regenerates_the_report_after_the_run(tmp_path):
+def test_run_with_report_regenerates_the_report_after_the_run(tmp_path, store_path):
     """`run --report DIR` writes the status report once the run is done and names it."""
     from test_run_cli import configured, invoke
 
-    with configured(tmp_path) as (_, config):
+    with configured(tmp_path, store_path) as (_, config):
         result = invoke(config, "run", "--dry-run", "--report", str(tmp_path / "site"))
         assert result.exit_code == 0, result.output
         assert f"report: {tmp_path / 'site' / 'index.html'}" in result.output
@@ -222,14 +222,15 @@ def test_burn_up_chart_is_plain_svg_that_steps_at_each_change():
     assert total_path.count(" L") == 3  # start, step up, step end, the last day's end
 
 
-def test_report_reads_the_store_part_by_part_and_shows_what_one_part_shows(tmp_path, monkeypatch):
+def test_report_reads_the_store_part_by_part_and_shows_what_one_part_shows(store_path,
+                                                                            monkeypatch):
     """The report loads one group of unlinked projects at a time, with the same data as one part."""
     from test_site_parts import AS_OF, generated_store
 
     import jira_pm.store.site as site_module
     from jira_pm.statusreport.data import build_report
 
-    conn, settings = generated_store(tmp_path / "site.sqlite")
+    conn, settings = generated_store(store_path)
     whole = build_report(conn, settings, as_of=AS_OF, max_issues=10_000)
     loads = []
     real_load = site_module.load_site

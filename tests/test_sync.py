@@ -197,9 +197,10 @@ class FakeJira:
         return {"id": str(issue_id), "fields": {"project": {"key": project}}}
 
 
-def settings(tmp_path, **sync_section):
+def settings(store, **sync_section):
+    """Settings of project PM with the store ``store`` (the ``store_path`` fixture)."""
     return Settings.for_tests(
-        projects=("PM",), store_path=tmp_path / "s.sqlite",
+        projects=("PM",), store_path=store,
         sync={"overlap_minutes": 5, "reconcile_every_hours": 0, **sync_section},
     )
 
@@ -229,100 +230,100 @@ def jira(request) -> FakeJira:
     return fake
 
 
-def test_full_sync_stores_everything_including_truncated_changelogs_and_worklogs(tmp_path, jira):
+def test_full_sync_stores_everything_including_truncated_changelogs_and_worklogs(store_path, jira):
     """A full sync stores every issue, history and worklog, completing the truncated ones."""
-    conn = connect(tmp_path / "s.sqlite")
-    result = sync(settings(tmp_path), conn, jira, now=lambda: NOW)
+    conn = connect(store_path)
+    result = sync(settings(store_path), conn, jira, now=lambda: NOW)
     assert_store_matches(conn, jira)
     assert (result.mode, result.issues, result.changelogs_completed, result.worklogs_completed) == (
         "full", 11, 1, 1,
     )
     assert load_site(conn).versions[500].release_date.isoformat() == "2026-12-01"
     assert load_site(conn).sprints[7].state == "active"
-    assert get_sync_state(conn, result_scope(tmp_path)).cursor == NOW
+    assert get_sync_state(conn, result_scope(store_path)).cursor == NOW
 
 
-def result_scope(tmp_path) -> str:
+def result_scope(store) -> str:
     from jira_pm.sync import scope_key
 
-    return scope_key(settings(tmp_path))
+    return scope_key(settings(store))
 
 
-def test_a_second_sync_with_no_change_sends_at_most_two_requests_per_project(tmp_path, jira):
+def test_a_second_sync_with_no_change_sends_at_most_two_requests_per_project(store_path, jira):
     """With nothing changed, an incremental sync sends one search and one versions request."""
-    conn = connect(tmp_path / "s.sqlite")
-    sync(settings(tmp_path), conn, jira, now=lambda: NOW)
+    conn = connect(store_path)
+    sync(settings(store_path), conn, jira, now=lambda: NOW)
     before = jira.http.requests_sent
-    result = sync(settings(tmp_path), conn, jira, now=lambda: NOW + timedelta(minutes=15))
+    result = sync(settings(store_path), conn, jira, now=lambda: NOW + timedelta(minutes=15))
     assert result.mode == "incremental" and result.issues == 0
     assert jira.http.requests_sent - before == result.requests == 2
     # The user's zone (Berlin, UTC+1) and the 5-minute overlap shape the JQL date.
     assert 'updated >= "2026/11/21 12:55"' in jira.jqls[-1]
 
 
-def test_an_incremental_sync_fetches_only_the_changed_issues(tmp_path, jira):
+def test_an_incremental_sync_fetches_only_the_changed_issues(store_path, jira):
     """After two issues change, the next sync fetches those two and stores their new values."""
-    conn = connect(tmp_path / "s.sqlite")
-    sync(settings(tmp_path), conn, jira, now=lambda: NOW)
+    conn = connect(store_path)
+    sync(settings(store_path), conn, jira, now=lambda: NOW)
     jira.touch(10003, NOW + timedelta(minutes=5), points=8.0, key="PM-3b")
     jira.touch(10011, NOW + timedelta(minutes=6))
     jira.issues[10011]["histories"].append(
         {"id": "99999999", "created": jira_time(NOW), "author": None,
          "items": [{"field": "Story Points", "from": None, "to": None, "toString": "8"}]}
     )
-    result = sync(settings(tmp_path), conn, jira, now=lambda: NOW + timedelta(minutes=10))
+    result = sync(settings(store_path), conn, jira, now=lambda: NOW + timedelta(minutes=10))
     assert result.issues == 2
     assert_store_matches(conn, jira)
 
 
-def test_an_interrupted_sync_resumes_after_its_checkpoint_and_ends_complete(tmp_path, jira):
+def test_an_interrupted_sync_resumes_after_its_checkpoint_and_ends_complete(store_path, jira):
     """A sync killed after two pages keeps them; the rerun resumes after them and completes."""
-    conn = connect(tmp_path / "s.sqlite")
+    conn = connect(store_path)
     jira.fail_after_pages = 2
     with pytest.raises(KeyboardInterrupt):
-        sync(settings(tmp_path), conn, jira, now=lambda: NOW)
+        sync(settings(store_path), conn, jira, now=lambda: NOW)
     site = load_site(conn)
     assert sorted(site.issues) == sorted(jira.issues)[: 2 * FakeJira.PAGE]
-    state = get_sync_state(conn, result_scope(tmp_path))
+    state = get_sync_state(conn, result_scope(store_path))
     assert state.checkpoint["chains"][0]["after"] == 10006 and state.cursor is None
     jira.fail_after_pages = None
-    result = sync(settings(tmp_path), conn, jira, now=lambda: NOW + timedelta(minutes=3))
+    result = sync(settings(store_path), conn, jira, now=lambda: NOW + timedelta(minutes=3))
     assert result.resumed and result.mode == "full"
     assert "id > 10006" in jira.jqls[-2]
     # Then a catch-up pass from the interrupted run's start (Berlin time, 5 minutes overlap).
     assert 'updated >= "2026/11/21 12:55"' in jira.jqls[-1] and "id >" not in jira.jqls[-1]
     assert_store_matches(conn, jira)
-    state = get_sync_state(conn, result_scope(tmp_path))
+    state = get_sync_state(conn, result_scope(store_path))
     assert state.checkpoint is None and state.cursor == NOW + timedelta(minutes=3)
 
 
-def killed_first_sync(tmp_path, jira):
+def killed_first_sync(store_path, jira):
     """A store whose first full sync was killed after two pages, and issue 10002 changed in
     Jira while jira-pm was down."""
-    conn = connect(tmp_path / "s.sqlite")
+    conn = connect(store_path)
     jira.fail_after_pages = 2
     with pytest.raises(KeyboardInterrupt):
-        sync(settings(tmp_path), conn, jira, now=lambda: NOW)
+        sync(settings(store_path), conn, jira, now=lambda: NOW)
     jira.fail_after_pages = None
     jira.touch(10002, NOW + timedelta(minutes=1), points=13.0)
     return conn
 
 
-def test_a_resumed_sync_also_fetches_issues_changed_below_its_checkpoint(tmp_path, jira):
+def test_a_resumed_sync_also_fetches_issues_changed_below_its_checkpoint(store_path, jira):
     """An issue already saved before the kill but changed while sync was down is caught up."""
-    conn = killed_first_sync(tmp_path, jira)
-    sync(settings(tmp_path), conn, jira, now=lambda: NOW + timedelta(minutes=3))
+    conn = killed_first_sync(store_path, jira)
+    sync(settings(store_path), conn, jira, now=lambda: NOW + timedelta(minutes=3))
     assert load_site(conn).issues[10002].story_points == 13.0
 
 
-def test_reconcile_removes_deleted_and_moved_out_issues_and_rekeys_moved_ones(tmp_path, jira):
+def test_reconcile_removes_deleted_and_moved_out_issues_and_rekeys_moved_ones(store_path, jira):
     """--reconcile drops deleted and moved-out issues; an issue moved within scope is rekeyed."""
-    conn = connect(tmp_path / "s.sqlite")
-    sync(settings(tmp_path), conn, jira, now=lambda: NOW)
+    conn = connect(store_path)
+    sync(settings(store_path), conn, jira, now=lambda: NOW)
     del jira.issues[10002]
     jira.touch(10004, NOW + timedelta(minutes=1), project="OTHER", key="OTHER-1")
     jira.touch(10005, NOW + timedelta(minutes=1), key="PM-99")
-    result = sync(settings(tmp_path), conn, jira, reconcile=True,
+    result = sync(settings(store_path), conn, jira, reconcile=True,
                   now=lambda: NOW + timedelta(minutes=10))
     assert result.reconciled and result.deleted == 2
     site = load_site(conn)
@@ -330,12 +331,12 @@ def test_reconcile_removes_deleted_and_moved_out_issues_and_rekeys_moved_ones(tm
     assert site.issues[10005].key == "PM-99"
 
 
-def test_reconcile_removes_an_issue_jira_now_hides_with_403(tmp_path, jira):
+def test_reconcile_removes_an_issue_jira_now_hides_with_403(store_path, jira):
     """An issue moved behind a security level answers 403: reconcile drops it, not the sync."""
     from jira_pm.errors import JiraPermissionError
 
-    conn = connect(tmp_path / "s.sqlite")
-    sync(settings(tmp_path), conn, jira, now=lambda: NOW)
+    conn = connect(store_path)
+    sync(settings(store_path), conn, jira, now=lambda: NOW)
     hidden = jira.issues.pop(10002)
     original = jira.issue
 
@@ -346,7 +347,7 @@ def test_reconcile_removes_an_issue_jira_now_hides_with_403(tmp_path, jira):
         return original(issue_id, fields, expand)
 
     jira.issue = issue
-    result = sync(settings(tmp_path), conn, jira, reconcile=True,
+    result = sync(settings(store_path), conn, jira, reconcile=True,
                   now=lambda: NOW + timedelta(minutes=10))
     assert hidden and result.reconciled and result.deleted == 1
     assert 10002 not in load_site(conn).issues
@@ -363,22 +364,22 @@ def lagging_search(jira: FakeJira, hidden: int) -> None:
     jira.search_ids = search_ids
 
 
-def test_reconcile_keeps_an_in_scope_issue_the_id_search_missed(tmp_path, jira):
+def test_reconcile_keeps_an_in_scope_issue_the_id_search_missed(store_path, jira):
     """An issue a lagging search omits, but GET still finds in a configured project, is kept."""
-    conn = connect(tmp_path / "s.sqlite")
-    sync(settings(tmp_path), conn, jira, now=lambda: NOW)
+    conn = connect(store_path)
+    sync(settings(store_path), conn, jira, now=lambda: NOW)
     lagging_search(jira, 10003)
-    result = sync(settings(tmp_path), conn, jira, reconcile=True,
+    result = sync(settings(store_path), conn, jira, reconcile=True,
                   now=lambda: NOW + timedelta(minutes=10))
     assert result.reconciled and result.deleted == 0
     assert 10003 in load_site(conn).issues
 
 
-def test_reconcile_with_a_jql_filter_trusts_the_search_for_an_issue_it_omits(tmp_path, jira):
+def test_reconcile_with_a_jql_filter_trusts_the_search_for_an_issue_it_omits(store_path, jira):
     """With a JQL filter, an issue the search stops returning has left the scope: removed."""
-    conn = connect(tmp_path / "s.sqlite")
+    conn = connect(store_path)
     filtered = Settings.for_tests(
-        projects=("PM",), store_path=tmp_path / "s.sqlite",
+        projects=("PM",), store_path=store_path,
         scope={"projects": ["PM"], "jql": "labels = keep"},
         sync={"overlap_minutes": 5, "reconcile_every_hours": 0},
     )
@@ -389,10 +390,10 @@ def test_reconcile_with_a_jql_filter_trusts_the_search_for_an_issue_it_omits(tmp
     assert 10003 not in load_site(conn).issues
 
 
-def test_reconcile_runs_by_itself_once_its_interval_has_passed(tmp_path, jira):
+def test_reconcile_runs_by_itself_once_its_interval_has_passed(store_path, jira):
     """With reconcile_every_hours = 24, the first sync a day after the last reconcile reconciles."""
-    conn = connect(tmp_path / "s.sqlite")
-    configured = settings(tmp_path, reconcile_every_hours=24)
+    conn = connect(store_path)
+    configured = settings(store_path, reconcile_every_hours=24)
     sync(configured, conn, jira, now=lambda: NOW)
     assert not sync(configured, conn, jira, now=lambda: NOW + timedelta(hours=1)).reconciled
     del jira.issues[10001]
@@ -400,23 +401,23 @@ def test_reconcile_runs_by_itself_once_its_interval_has_passed(tmp_path, jira):
     assert later.reconciled and later.deleted == 1
 
 
-def test_jira_rejecting_the_scope_jql_is_a_config_error_with_jiras_message(tmp_path, jira):
+def test_jira_rejecting_the_scope_jql_is_a_config_error_with_jiras_message(store_path, jira):
     """A 400 on the sync search becomes a ConfigError (exit 2) that quotes Jira's message."""
-    conn = connect(tmp_path / "s.sqlite")
+    conn = connect(store_path)
     jira.bad_jql = True
     with pytest.raises(ConfigError, match="Expecting operator") as caught:
-        sync(settings(tmp_path), conn, jira, now=lambda: NOW)
+        sync(settings(store_path), conn, jira, now=lambda: NOW)
     assert caught.value.exit_code == 2
 
 
-def test_cursors_follow_jiras_clock_when_the_local_clock_is_off(tmp_path, jira):
+def test_cursors_follow_jiras_clock_when_the_local_clock_is_off(store_path, jira):
     """With the local clock a day ahead of Jira's, an incremental sync still sees new changes."""
-    conn = connect(tmp_path / "s.sqlite")
+    conn = connect(store_path)
     local_ahead = NOW + timedelta(days=1)
-    sync(settings(tmp_path), conn, jira, now=lambda: local_ahead)
-    assert get_sync_state(conn, result_scope(tmp_path)).cursor == NOW
+    sync(settings(store_path), conn, jira, now=lambda: local_ahead)
+    assert get_sync_state(conn, result_scope(store_path)).cursor == NOW
     jira.touch(10003, NOW + timedelta(minutes=2), points=21.0)
-    result = sync(settings(tmp_path), conn, jira, now=lambda: local_ahead + timedelta(minutes=5))
+    result = sync(settings(store_path), conn, jira, now=lambda: local_ahead + timedelta(minutes=5))
     assert result.issues == 1
     assert load_site(conn).issues[10003].story_points == 21.0
 
@@ -441,23 +442,23 @@ def test_the_scope_jql_combines_projects_and_the_filter_without_its_order_by(tmp
     )
 
 
-def test_cloud_bulkfetches_truncated_changelogs_once_and_a_kill_keeps_them_pending(tmp_path):
+def test_cloud_bulkfetches_truncated_changelogs_once_and_a_kill_keeps_them_pending(store_path):
     """Truncated Cloud changelogs wait in the checkpoint for one bulkfetch, even across a kill."""
     jira = FakeJira(deployment="Cloud")
     for issue_id in range(10000, 10009):
         jira.add(issue_id, histories=45 if issue_id in (10000, 10004) else 2)
-    conn = connect(tmp_path / "s.sqlite")
+    conn = connect(store_path)
     jira.fail_after_pages = 2
     with pytest.raises(KeyboardInterrupt):
-        sync(settings(tmp_path), conn, jira, now=lambda: NOW)
-    state = get_sync_state(conn, result_scope(tmp_path))
+        sync(settings(store_path), conn, jira, now=lambda: NOW)
+    state = get_sync_state(conn, result_scope(store_path))
     assert state.checkpoint["pending_changelogs"] == [10000, 10004]
     assert len(load_site(conn).issues[10000].changes) == 40  # saved as search gave it
     jira.fail_after_pages = None
-    result = sync(settings(tmp_path), conn, jira, now=lambda: NOW + timedelta(minutes=3))
+    result = sync(settings(store_path), conn, jira, now=lambda: NOW + timedelta(minutes=3))
     assert result.changelogs_completed == 2
     assert_store_matches(conn, jira)
-    assert get_sync_state(conn, result_scope(tmp_path)).checkpoint is None
+    assert get_sync_state(conn, result_scope(store_path)).checkpoint is None
 
 
 class RecordingProgress:
@@ -474,10 +475,10 @@ class RecordingProgress:
         self.events.append(("finish",))
 
 
-def test_progress_gets_cloud_approximate_count_and_every_page(tmp_path, jira):
+def test_progress_gets_cloud_approximate_count_and_every_page(store_path, jira):
     """A progress bar is started with Cloud's approximate count and advanced once per page."""
     progress = RecordingProgress()
-    sync(settings(tmp_path), connect(tmp_path / "s.sqlite"), jira, progress=progress,
+    sync(settings(store_path), connect(store_path), jira, progress=progress,
          now=lambda: NOW)
     expected_total = 11 if jira.deployment() == "Cloud" else None
     assert progress.events == [
@@ -486,51 +487,51 @@ def test_progress_gets_cloud_approximate_count_and_every_page(tmp_path, jira):
     ]
 
 
-def test_a_large_cloud_full_sync_pages_disjoint_id_ranges_concurrently_and_resumes(tmp_path):
+def test_a_large_cloud_full_sync_pages_disjoint_id_ranges_concurrently_and_resumes(store_path):
     """A big Cloud full sync splits into id ranges; a killed one resumes each of its ranges."""
     from jira_pm.sync import Syncer
 
     jira = FakeJira(deployment="Cloud")
     for issue_id in range(10001, 10031):
         jira.add(issue_id, histories=45 if issue_id == 10017 else 2)
-    conn = connect(tmp_path / "s.sqlite")
-    syncer = Syncer(settings(tmp_path), conn, jira, now=lambda: NOW)
+    conn = connect(store_path)
+    syncer = Syncer(settings(store_path), conn, jira, now=lambda: NOW)
     syncer.min_issues_per_chain = 10
     jira.fail_after_pages = 2
     with pytest.raises(KeyboardInterrupt):
         syncer.run()
-    chains = get_sync_state(conn, result_scope(tmp_path)).checkpoint["chains"]
+    chains = get_sync_state(conn, result_scope(store_path)).checkpoint["chains"]
     assert [(c["low"], c["high"]) for c in chains] == [
         (None, 10010), (10011, 10020), (10021, None),
     ]
     ranged = [j for j in jira.jqls if "id >= 10011" in j and "id <= 10020" in j]
     assert ranged, jira.jqls
     jira.fail_after_pages = None
-    resumed = Syncer(settings(tmp_path), conn, jira, now=lambda: NOW + timedelta(minutes=2))
+    resumed = Syncer(settings(store_path), conn, jira, now=lambda: NOW + timedelta(minutes=2))
     result = resumed.run()
     assert result.resumed
     assert_store_matches(conn, jira)
-    assert get_sync_state(conn, result_scope(tmp_path)).checkpoint is None
+    assert get_sync_state(conn, result_scope(store_path)).checkpoint is None
 
 
-def test_a_full_sync_also_removes_issues_it_no_longer_sees(tmp_path, jira):
+def test_a_full_sync_also_removes_issues_it_no_longer_sees(store_path, jira):
     """--full drops stored issues Jira now 404s or that moved out of scope, as a reconcile would."""
-    conn = connect(tmp_path / "s.sqlite")
-    sync(settings(tmp_path), conn, jira, now=lambda: NOW)
+    conn = connect(store_path)
+    sync(settings(store_path), conn, jira, now=lambda: NOW)
     del jira.issues[10002]
     jira.touch(10004, NOW + timedelta(minutes=1), project="OTHER", key="OTHER-1")
     jira.server_now = NOW + timedelta(hours=1)
-    result = sync(settings(tmp_path), conn, jira, full=True, now=lambda: NOW + timedelta(hours=1))
+    result = sync(settings(store_path), conn, jira, full=True, now=lambda: NOW + timedelta(hours=1))
     assert result.reconciled and result.deleted == 2
     assert set(load_site(conn).issues) == set(jira.issues) - {10004}
-    state = get_sync_state(conn, result_scope(tmp_path))
+    state = get_sync_state(conn, result_scope(store_path))
     assert state.last_reconcile == NOW + timedelta(hours=1)
 
 
-def test_changing_the_fields_overrides_remaps_every_issue_with_a_full_sync(tmp_path, jira):
+def test_changing_the_fields_overrides_remaps_every_issue_with_a_full_sync(store_path, jira):
     """After [fields] story_points changes, the next sync is full and reads the new field."""
-    conn = connect(tmp_path / "s.sqlite")
-    sync(settings(tmp_path), conn, jira, now=lambda: NOW)
+    conn = connect(store_path)
+    sync(settings(store_path), conn, jira, now=lambda: NOW)
     assert load_site(conn).issues[10003].story_points == 3.0
     for data in jira.issues.values():
         data["other_points"] = 42.0
@@ -543,7 +544,7 @@ def test_changing_the_fields_overrides_remaps_every_issue_with_a_full_sync(tmp_p
 
     jira._render = render_with_other_field
     changed = Settings.for_tests(
-        projects=("PM",), store_path=tmp_path / "s.sqlite",
+        projects=("PM",), store_path=store_path,
         sync={"overlap_minutes": 5, "reconcile_every_hours": 0},
         fields={"story_points": "customfield_10099"},
     )
@@ -552,38 +553,38 @@ def test_changing_the_fields_overrides_remaps_every_issue_with_a_full_sync(tmp_p
     assert load_site(conn).issues[10003].story_points == 42.0
 
 
-def test_known_deployment_prefers_the_config_then_what_the_last_sync_saw(tmp_path, jira):
+def test_known_deployment_prefers_the_config_then_what_the_last_sync_saw(store_path, jira):
     """The deployment hint for a client is the configured one, else the store's, else None."""
     from jira_pm.sync import known_deployment
 
-    conn = connect(tmp_path / "s.sqlite")
+    conn = connect(store_path)
     assert known_deployment(conn, "auto") is None
-    sync(settings(tmp_path), conn, jira, now=lambda: NOW)
+    sync(settings(store_path), conn, jira, now=lambda: NOW)
     assert known_deployment(conn, "auto") == jira.deployment().lower()
     assert known_deployment(conn, "cloud") == "cloud"
 
 
-def test_a_reconcile_rereads_the_users_time_zone_before_writing_jql_dates(tmp_path, jira):
+def test_a_reconcile_rereads_the_users_time_zone_before_writing_jql_dates(store_path, jira):
     """If the Jira user's zone changes, the next reconciling sync writes dates in the new zone."""
-    conn = connect(tmp_path / "s.sqlite")
-    sync(settings(tmp_path), conn, jira, now=lambda: NOW)
+    conn = connect(store_path)
+    sync(settings(store_path), conn, jira, now=lambda: NOW)
     jira.timezone = "America/New_York"
-    sync(settings(tmp_path), conn, jira, reconcile=True, now=lambda: NOW + timedelta(minutes=10))
+    sync(settings(store_path), conn, jira, reconcile=True, now=lambda: NOW + timedelta(minutes=10))
     searches = [j for j in jira.jqls if "updated >=" in j]
     assert 'updated >= "2026/11/21 06:55"' in searches[-1]
 
 
-def test_a_field_newly_discovered_at_a_reconcile_triggers_a_full_remap(tmp_path, jira):
+def test_a_field_newly_discovered_at_a_reconcile_triggers_a_full_remap(store_path, jira):
     """When field discovery finds a different story point field, that sync becomes a full one."""
-    conn = connect(tmp_path / "s.sqlite")
-    sync(settings(tmp_path), conn, jira, now=lambda: NOW)
+    conn = connect(store_path)
+    sync(settings(store_path), conn, jira, now=lambda: NOW)
     original_fields = jira.fields
 
     def fields_without_story_points():
         return [f for f in original_fields() if f["id"] != POINTS_FIELD]
 
     jira.fields = fields_without_story_points
-    result = sync(settings(tmp_path), conn, jira, reconcile=True,
+    result = sync(settings(store_path), conn, jira, reconcile=True,
                   now=lambda: NOW + timedelta(minutes=10))
     assert result.mode == "full" and result.issues == len(jira.issues)
     assert load_site(conn).issues[10003].story_points is None
@@ -601,7 +602,7 @@ def drop_changelog_from_search(jira: FakeJira) -> None:
     jira._render = render_without_changelog
 
 
-def test_without_changelog_in_search_every_changelog_comes_from_batched_bulkfetch(tmp_path):
+def test_without_changelog_in_search_every_changelog_comes_from_batched_bulkfetch(store_path):
     """The bulkfetch-everything strategy stores the same changelogs, one bulkfetch per 1,000."""
     from jira_pm.sync import Syncer
 
@@ -609,8 +610,8 @@ def test_without_changelog_in_search_every_changelog_comes_from_batched_bulkfetc
     for issue_id in range(10001, 10012):
         jira.add(issue_id, histories=45 if issue_id == 10005 else 2)
     drop_changelog_from_search(jira)
-    conn = connect(tmp_path / "s.sqlite")
-    syncer = Syncer(settings(tmp_path), conn, jira, now=lambda: NOW)
+    conn = connect(store_path)
+    syncer = Syncer(settings(store_path), conn, jira, now=lambda: NOW)
     syncer.changelog_in_search = False
     result = syncer.run()
     assert jira.expands and all(expand == [] for expand in jira.expands)
@@ -619,10 +620,11 @@ def test_without_changelog_in_search_every_changelog_comes_from_batched_bulkfetc
     assert_store_matches(conn, jira)
 
 
-def test_after_the_creator_migration_one_full_sync_fetches_every_creator(tmp_path, jira):
+@pytest.mark.sqlite_only("rewinds the file to a schema-1 SQLite store with sqlite3")
+def test_after_the_creator_migration_one_full_sync_fetches_every_creator(store_path, jira):
     """A store upgraded from schema 1 gets one full sync (creators filled), then incrementals."""
-    store = tmp_path / "s.sqlite"
-    sync(settings(tmp_path), connect(store), jira, now=lambda: NOW)
+    store = store_path
+    sync(settings(store_path), connect(store), jira, now=lambda: NOW)
     # Turn the store back into a schema-1 store, as an older jira-pm left it.
     old = sqlite3.connect(store)
     for view in ("jira_pm_findings", "jira_pm_issues", "jira_pm_budgets"):  # schema 4
@@ -641,15 +643,15 @@ def test_after_the_creator_migration_one_full_sync_fetches_every_creator(tmp_pat
 
     jira._render = render_with_creator
     conn = connect(store)
-    result = sync(settings(tmp_path), conn, jira, now=lambda: NOW + timedelta(minutes=15))
+    result = sync(settings(store_path), conn, jira, now=lambda: NOW + timedelta(minutes=15))
     assert result.mode == "full" and result.issues == len(jira.issues)
     assert {i.creator for i in load_site(conn).issues.values()} == {Person("acc-9", "Cleo")}
     assert get_meta(conn, FULL_SYNC_DUE) is None
-    again = sync(settings(tmp_path), conn, jira, now=lambda: NOW + timedelta(minutes=30))
+    again = sync(settings(store_path), conn, jira, now=lambda: NOW + timedelta(minutes=30))
     assert again.mode == "incremental"
 
 
-def test_the_sync_asks_jira_for_the_creator_and_the_reporter(tmp_path, jira):
+def test_the_sync_asks_jira_for_the_creator_and_the_reporter(store_path, jira):
     """Search requests name ``creator`` and ``reporter`` among the fields it wants."""
     asked: list[list[str]] = []
     original_search = jira.search
@@ -659,11 +661,11 @@ def test_the_sync_asks_jira_for_the_creator_and_the_reporter(tmp_path, jira):
         return original_search(jql, fields, expand, page_size)
 
     jira.search = recording_search
-    sync(settings(tmp_path), connect(tmp_path / "s.sqlite"), jira, now=lambda: NOW)
+    sync(settings(store_path), connect(store_path), jira, now=lambda: NOW)
     assert asked and all({"creator", "reporter"} <= set(fields) for fields in asked)
 
 
-def test_a_pages_worklog_completion_overlaps_the_save_of_the_page_before(tmp_path, monkeypatch):
+def test_a_pages_worklog_completion_overlaps_the_save_of_the_page_before(store_path, monkeypatch):
     """Truncated worklogs of the next page are fetched while the page before is being saved."""
     import threading
 
@@ -689,8 +691,8 @@ def test_a_pages_worklog_completion_overlaps_the_save_of_the_page_before(tmp_pat
         save_issues(conn, issues, page, synced_at)
 
     monkeypatch.setattr(syncer_module, "save_issues", slow_first_save)
-    conn = connect(tmp_path / "s.sqlite")
-    result = sync(settings(tmp_path), conn, jira, now=lambda: NOW)
+    conn = connect(store_path)
+    result = sync(settings(store_path), conn, jira, now=lambda: NOW)
     assert overlapped == [True]
     assert result.worklogs_completed == 1
     assert_store_matches(conn, jira)

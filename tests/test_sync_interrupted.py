@@ -61,24 +61,24 @@ def jira(request) -> FakeJira:
 # ------------------------------------------------------------------ half-synced store
 
 
-def test_a_store_whose_first_full_sync_was_killed_is_not_ready_until_it_completes(tmp_path, jira):
+def test_a_store_whose_first_full_sync_was_killed_is_not_ready_until_it_completes(store_path, jira):
     """A killed first full sync leaves the scope "interrupted"; the resumed sync makes it ready."""
-    conn = connect(tmp_path / "s.sqlite")
-    scope = result_scope(tmp_path)
+    conn = connect(store_path)
+    scope = result_scope(store_path)
     assert unsynced_reason(conn, scope) == "never"
     jira.fail_after_pages = 2
     with pytest.raises(KeyboardInterrupt):
-        sync(settings(tmp_path), conn, jira, now=lambda: NOW)
+        sync(settings(store_path), conn, jira, now=lambda: NOW)
     assert unsynced_reason(conn, scope) == "interrupted"
     jira.fail_after_pages = None
-    sync(settings(tmp_path), conn, jira, now=lambda: NOW + timedelta(minutes=3))
+    sync(settings(store_path), conn, jira, now=lambda: NOW + timedelta(minutes=3))
     assert unsynced_reason(conn, scope) is None
 
 
 def test_a_kill_in_the_catch_up_pass_still_lets_the_next_run_complete_the_first_full_sync(
-        tmp_path, jira):
+        store_path, jira):
     """A resumed first full sync killed in its catch-up pass is completed by the next run."""
-    conn = killed_first_sync(tmp_path, jira)
+    conn = killed_first_sync(store_path, jira)
     original = FakeJira.search
 
     def search_dying_in_the_catch_up(jql, fields, expand=(), page_size=None):
@@ -88,30 +88,30 @@ def test_a_kill_in_the_catch_up_pass_still_lets_the_next_run_complete_the_first_
 
     jira.search = search_dying_in_the_catch_up
     with pytest.raises(KeyboardInterrupt):
-        sync(settings(tmp_path), conn, jira, now=lambda: NOW + timedelta(minutes=3))
+        sync(settings(store_path), conn, jira, now=lambda: NOW + timedelta(minutes=3))
     heal(jira)
-    sync(settings(tmp_path), conn, jira, now=lambda: NOW + timedelta(minutes=6))
-    assert unsynced_reason(conn, result_scope(tmp_path)) is None
+    sync(settings(store_path), conn, jira, now=lambda: NOW + timedelta(minutes=6))
+    assert unsynced_reason(conn, result_scope(store_path)) is None
     assert load_site(conn).issues[10002].story_points == 13.0
 
 
-def test_a_migrated_store_with_a_completed_full_sync_is_ready(tmp_path, jira):
+def test_a_migrated_store_with_a_completed_full_sync_is_ready(store_path, jira):
     """The migration's full-sync flag and an interrupted later sync leave a synced scope ready."""
-    conn = connect(tmp_path / "s.sqlite")
-    sync(settings(tmp_path), conn, jira, now=lambda: NOW)
+    conn = connect(store_path)
+    sync(settings(store_path), conn, jira, now=lambda: NOW)
     set_meta(conn, "full_sync_due", "schema 2 stores the creator of each issue")
     jira.fail_after_pages = 1
     with pytest.raises(KeyboardInterrupt):
-        sync(settings(tmp_path), conn, jira, now=lambda: NOW + timedelta(minutes=5))
-    assert get_sync_state(conn, result_scope(tmp_path)).checkpoint is not None
-    assert unsynced_reason(conn, scope_key(settings(tmp_path))) is None
+        sync(settings(store_path), conn, jira, now=lambda: NOW + timedelta(minutes=5))
+    assert get_sync_state(conn, result_scope(store_path)).checkpoint is not None
+    assert unsynced_reason(conn, scope_key(settings(store_path))) is None
 
 
-def test_a_resumed_first_sync_counts_every_issue_once(tmp_path, jira):
+def test_a_resumed_first_sync_counts_every_issue_once(store_path, jira):
     """The summary of a resumed full sync counts the site's issues, not only the rest or twice."""
     # Changed while jira-pm was down: the catch-up fetches it again, named apart.
-    conn = killed_first_sync(tmp_path, jira)
-    result = sync(settings(tmp_path), conn, jira, now=lambda: NOW + timedelta(minutes=3))
+    conn = killed_first_sync(store_path, jira)
+    result = sync(settings(store_path), conn, jira, now=lambda: NOW + timedelta(minutes=3))
     assert result.issues == len(jira.issues) and result.caught_up == 1
     assert result.summary().startswith(f"full sync: {len(jira.issues)} issues")
 
@@ -120,10 +120,10 @@ def test_a_resumed_first_sync_counts_every_issue_once(tmp_path, jira):
 
 
 def test_a_store_never_reconciled_reconciles_with_the_sync_that_completes_its_first_full_sync(
-        tmp_path, jira):
+        store_path, jira):
     """An interrupted first full sync, resumed, reconciles then: issues deleted meanwhile go."""
-    conn = connect(tmp_path / "s.sqlite")
-    configured = settings(tmp_path, reconcile_every_hours=24)
+    conn = connect(store_path)
+    configured = settings(store_path, reconcile_every_hours=24)
     jira.fail_after_pages = 2
     with pytest.raises(KeyboardInterrupt):
         sync(configured, conn, jira, now=lambda: NOW)
@@ -131,25 +131,25 @@ def test_a_store_never_reconciled_reconciles_with_the_sync_that_completes_its_fi
     del jira.issues[10002]  # saved before the kill, deleted while jira-pm was down
     result = sync(configured, conn, jira, now=lambda: NOW + timedelta(minutes=3))
     assert result.reconciled and result.deleted == 1
-    assert get_sync_state(conn, result_scope(tmp_path)).last_reconcile is not None
+    assert get_sync_state(conn, result_scope(store_path)).last_reconcile is not None
     assert_store_matches(conn, jira)
 
 
 # ------------------------------------------------------------------ pending changelogs
 
 
-def test_pending_changelogs_survive_a_second_kill_when_a_chain_ends_first(tmp_path):
+def test_pending_changelogs_survive_a_second_kill_when_a_chain_ends_first(store_path):
     """Killed at its end, then in the bulkfetch after its chain ended: a third run completes."""
     jira = FakeJira(deployment="Cloud")
     for issue_id in range(10001, 10008):
         jira.add(issue_id, histories=45 if issue_id in (10002, 10005) else 2)
-    conn = connect(tmp_path / "s.sqlite")
+    conn = connect(store_path)
     # Kill 1: every page saved (changelogs pending), the search's end not yet seen.
     kill_search_after(jira, at_end=True)
     with pytest.raises(KeyboardInterrupt):
-        sync(settings(tmp_path), conn, jira, now=lambda: NOW)
+        sync(settings(store_path), conn, jira, now=lambda: NOW)
     heal(jira)
-    assert get_sync_state(conn, result_scope(tmp_path)).checkpoint[
+    assert get_sync_state(conn, result_scope(store_path)).checkpoint[
         "pending_changelogs"] == [10002, 10005]
 
     # Kill 2: the resumed chain ends at once (its checkpoint is saved), then bulkfetch dies.
@@ -158,12 +158,12 @@ def test_pending_changelogs_survive_a_second_kill_when_a_chain_ends_first(tmp_pa
 
     jira.bulk_changelogs = dying_bulkfetch
     with pytest.raises(KeyboardInterrupt):
-        sync(settings(tmp_path), conn, jira, now=lambda: NOW + timedelta(minutes=1))
+        sync(settings(store_path), conn, jira, now=lambda: NOW + timedelta(minutes=1))
     heal(jira)
-    assert get_sync_state(conn, result_scope(tmp_path)).checkpoint[
+    assert get_sync_state(conn, result_scope(store_path)).checkpoint[
         "pending_changelogs"] == [10002, 10005]
 
-    result = sync(settings(tmp_path), conn, jira, now=lambda: NOW + timedelta(minutes=2))
+    result = sync(settings(store_path), conn, jira, now=lambda: NOW + timedelta(minutes=2))
     assert result.changelogs_completed == 2
     assert len(load_site(conn).issues[10002].changes) == 45
     assert_store_matches(conn, jira)
@@ -187,30 +187,30 @@ def delete_once_served(jira: FakeJira, victim: int) -> None:
 
 @pytest.mark.parametrize("victim", [10011, 10012])
 def test_an_issue_deleted_before_its_follow_up_request_is_skipped_and_the_rest_saved(
-        tmp_path, jira, victim):
+        store_path, jira, victim):
     """A 404 on a worklog/changelog follow-up (or absence from bulkfetch) skips only that issue."""
-    conn = connect(tmp_path / "s.sqlite")
+    conn = connect(store_path)
     delete_once_served(jira, victim)
-    result = sync(settings(tmp_path), conn, jira, now=lambda: NOW)
+    result = sync(settings(store_path), conn, jira, now=lambda: NOW)
     assert result.skipped == 1 and result.issues == len(jira.issues)
     assert "1 issue skipped" in result.summary()
     assert_store_matches(conn, jira)  # the victim is not stored, half-complete or otherwise
-    assert get_sync_state(conn, result_scope(tmp_path)).cursor == NOW
+    assert get_sync_state(conn, result_scope(store_path)).cursor == NOW
 
 
-def test_an_issue_forbidden_on_its_follow_up_is_skipped_and_its_stored_copy_kept(tmp_path, jira):
+def test_an_issue_forbidden_on_its_follow_up_is_skipped_and_its_stored_copy_kept(store_path, jira):
     """403 on a worklog follow-up of an incremental sync skips it; the earlier copy stays."""
     from jira_pm.errors import JiraPermissionError
 
-    conn = connect(tmp_path / "s.sqlite")
-    sync(settings(tmp_path), conn, jira, now=lambda: NOW)
+    conn = connect(store_path)
+    sync(settings(store_path), conn, jira, now=lambda: NOW)
     jira.touch(10011, NOW + timedelta(minutes=5), points=8.0)
 
     def forbidden(issue_id):
         raise JiraPermissionError("you may not see it (403)")
 
     jira.worklogs = forbidden
-    result = sync(settings(tmp_path), conn, jira, now=lambda: NOW + timedelta(minutes=10))
+    result = sync(settings(store_path), conn, jira, now=lambda: NOW + timedelta(minutes=10))
     assert result.skipped == 1 and result.issues == 0
     assert load_site(conn).issues[10011].story_points == 1.0  # as the first sync stored it
 
@@ -218,12 +218,12 @@ def test_an_issue_forbidden_on_its_follow_up_is_skipped_and_its_stored_copy_kept
 # ------------------------------------------------------------------ search without changelog
 
 
-def test_a_search_answer_without_the_changelog_is_one_warning(tmp_path, jira, caplog):
+def test_a_search_answer_without_the_changelog_is_one_warning(store_path, jira, caplog):
     """expand=changelog dropped (a proxy): one warning, Cloud bulkfetches, DC fetches per issue."""
     drop_changelog_from_search(jira)
-    conn = connect(tmp_path / "s.sqlite")
+    conn = connect(store_path)
     with caplog.at_level(logging.WARNING, logger="jira_pm.sync.syncer"):
-        result = sync(settings(tmp_path), conn, jira, now=lambda: NOW)
+        result = sync(settings(store_path), conn, jira, now=lambda: NOW)
     warnings = [r for r in caplog.records if "without the changelog" in r.getMessage()]
     assert len(warnings) == 1
     assert result.changelogs_missing == len(jira.issues)

@@ -9,23 +9,23 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from filelock import FileLock
+from pg_support import count_rows, store_section
 
 from jira_pm.cli import main
 from jira_pm.config import load_settings
 from jira_pm.sandbox.server import Sandbox
-from jira_pm.store.locks import sync_lock_path
+from jira_pm.store.locks import sync_lock
 from jira_pm.sync import scope_key
 
 pytestmark = pytest.mark.integration
 
 
-def write_config(folder: Path, sandbox: Sandbox, projects: str) -> Path:
+def write_config(folder: Path, sandbox: Sandbox, projects: str, store) -> Path:
     config = folder / "jira-pm.toml"
     config.write_text(
         f'[jira]\nurl = "{sandbox.url}"\npat = "{sandbox.credentials("admin")["pat"]}"\n'
         f'deployment = "server"\n[scope]\nprojects = [{projects}]\n'
-        f'[store]\npath = "store.sqlite"\n', encoding="utf-8")
+        + store_section(store), encoding="utf-8")
     return config
 
 
@@ -33,12 +33,13 @@ def invoke(config: Path, *args: str):
     return CliRunner().invoke(main, ["--config", str(config), *args])
 
 
-def test_a_second_sync_of_the_scope_exits_2_and_a_second_run_exits_0(tmp_path):
+def test_a_second_sync_of_the_scope_exits_2_and_a_second_run_exits_0(tmp_path, store_path):
     """While a sync holds the scope's lock, `sync` exits 2 saying so and `run` exits 0 quietly."""
     with Sandbox("server", issues=30, seed=2) as sandbox:
-        config = write_config(tmp_path, sandbox, '"' + '", "'.join(sandbox.state.projects) + '"')
+        config = write_config(tmp_path, sandbox, '"' + '", "'.join(sandbox.state.projects) + '"',
+                              store_path)
         settings = load_settings(config)
-        with FileLock(str(sync_lock_path(settings.store_path, scope_key(settings)))):
+        with sync_lock(settings.store, scope_key(settings)):
             busy = invoke(config, "sync")
             quiet = invoke(config, "run", "--quiet")
         assert busy.exit_code == 2, busy.output
@@ -49,19 +50,20 @@ def test_a_second_sync_of_the_scope_exits_2_and_a_second_run_exits_0(tmp_path):
         assert done.exit_code == 0, done.output
 
 
-def test_a_sync_running_in_another_process_blocks_a_second_one(tmp_path):
+def test_a_sync_running_in_another_process_blocks_a_second_one(tmp_path, store_path):
     """A real second process finds the first sync running and leaves the store to it."""
     with Sandbox("server", issues=600, seed=2, latency_ms=60, max_results_cap=20) as sandbox:
-        config = write_config(tmp_path, sandbox, '"' + '", "'.join(sandbox.state.projects) + '"')
-        settings = load_settings(config)
-        lock = sync_lock_path(settings.store_path, scope_key(settings))
+        config = write_config(tmp_path, sandbox, '"' + '", "'.join(sandbox.state.projects) + '"',
+                              store_path)
         command = [sys.executable, "-c", "from jira_pm.cli import main; main()",
                    "--config", str(config), "sync"]
         first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                  text=True)
         try:
+            # A saved page means the first sync holds its lock, with most pages still to go.
             deadline = time.monotonic() + 30
-            while not lock.exists() and time.monotonic() < deadline:
+            while (not count_rows(store_path, "SELECT count(*) FROM issues")
+                   and time.monotonic() < deadline):
                 time.sleep(0.05)
             second = invoke(config, "sync")
             out, err = first.communicate(timeout=120)

@@ -10,6 +10,7 @@ import time
 import pytest
 import responses
 from click.testing import CliRunner
+from pg_support import store_section
 
 from jira_pm.cli import common, main
 
@@ -25,11 +26,11 @@ def closed_port() -> int:
         return probe.getsockname()[1]
 
 
-def write_config(tmp_path, url: str) -> str:
+def write_config(tmp_path, url: str, store) -> str:
     path = tmp_path / "jira-pm.toml"
     path.write_text(f'[jira]\nurl = "{url}"\ndeployment = "server"\nmax_retry_seconds = 300\n'
-                    '[scope]\nprojects = ["ABC"]\n[store]\npath = "store.sqlite"\n'
-                    '[log]\njson_path = "runs.jsonl"\n', encoding="utf-8")
+                    '[scope]\nprojects = ["ABC"]\n' + store_section(store)
+                    + '[log]\njson_path = "runs.jsonl"\n', encoding="utf-8")
     return str(path)
 
 
@@ -37,7 +38,8 @@ def write_config(tmp_path, url: str) -> str:
 def test_sync_against_a_closed_port_exits_3_long_before_max_retry_seconds(tmp_path):
     """`sync` at a closed port exits 3 in seconds (not 300 s) naming the URL and likely cause."""
     port = closed_port()
-    config = write_config(tmp_path, f"http://127.0.0.1:{port}")
+    # SQLite only: the store plays no part in the first-contact budget, and this test is slow.
+    config = write_config(tmp_path, f"http://127.0.0.1:{port}", tmp_path / "store.sqlite")
     started = time.monotonic()
     result = CliRunner(env=ENV).invoke(main, ["--config", config, "sync"])
     elapsed = time.monotonic() - started
@@ -58,10 +60,10 @@ def struggling_jira(mock) -> None:
 
 
 @pytest.mark.parametrize("terminal", [True, False])
-def test_a_retry_wait_is_shown_on_a_terminal_only(tmp_path, monkeypatch, terminal):
+def test_a_retry_wait_is_shown_on_a_terminal_only(tmp_path, store_path, monkeypatch, terminal):
     """While a request waits to be retried, a terminal gets one 'waiting' line; cron gets none."""
     monkeypatch.setattr(common, "is_terminal", lambda stream=None: terminal)
-    config = write_config(tmp_path, BASE)
+    config = write_config(tmp_path, BASE, store_path)
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         struggling_jira(mock)
         result = CliRunner(env=ENV).invoke(main, ["--config", config, "sync"])
@@ -74,9 +76,9 @@ def test_a_retry_wait_is_shown_on_a_terminal_only(tmp_path, monkeypatch, termina
         assert waiting == []
 
 
-def test_the_json_log_records_each_retry_wait(tmp_path):
+def test_the_json_log_records_each_retry_wait(tmp_path, store_path):
     """`run` writes a 'wait' event per retry wait: status, reason, attempt, seconds, request."""
-    config = write_config(tmp_path, BASE)
+    config = write_config(tmp_path, BASE, store_path)
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         struggling_jira(mock)
         result = CliRunner(env=ENV).invoke(main, ["--config", config, "run"])

@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from jira_pm.errors import ConfigError
+from jira_pm.store.postgres import is_postgres_url
 from jira_pm.store.sync_state import get_meta, set_meta
 
 META_KEY = "site_url"
@@ -64,8 +65,15 @@ def check_site(conn: sqlite3.Connection, url: str, store_path: Path | str | None
     if recorded is not None and recorded != configured:
         raise ConfigError(
             f"the store {store_path or '(in memory)'} belongs to {recorded}, not {configured}",
-            hint="point [store] path at another file to sync this site",
+            hint=f"point {_another_store(store_path)} to sync this site",
         )
+
+
+def _another_store(store_path: Path | str | None) -> str:
+    """What to point elsewhere for a store of its own: a SQLite file, a PostgreSQL schema."""
+    if is_postgres_url(store_path):
+        return "[store] url (or $JIRA_PM_STORE_URL) at another database or schema"
+    return "[store] path at another file"
 
 
 def record_site(conn: sqlite3.Connection, url: str) -> None:
