@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_sync.py                               # 10k, both flavours
     .venv/bin/python bench/bench_sync.py --issues 10000 100000 --latency-ms 20
+    .venv/bin/python bench/bench_sync.py --issues 100000 --flavors cloud --stores sqlite postgresql
 
 The sandbox runs in this process; the sync runs as a `jira-pm sync` subprocess
 (so its peak RSS is its own, sampled with psutil). The lower bound is what the
@@ -14,8 +15,15 @@ status) and one versions request per project.
 The local floor (the "floor s" column) is what the sync's own work cannot go
 below: the same search pages, fetched beforehand with no latency and kept as
 bytes, then only decoded, mapped and saved (one transaction a page) into a fresh
-store, in this process, timed right after the sync. "sync ÷ floor" is the
-full sync's wall time over it.
+store of the same kind, in this process, timed right after the sync. "sync ÷ floor" is the
+full sync's wall time over it. CPU seconds are the sync process's own (user +
+system, all its threads) and the floor thread's; in brackets, the CPU this
+process (the sandbox) spent answering the sync, on the same cores. A PostgreSQL
+server's own CPU is in none of them.
+
+PostgreSQL: ``--stores postgresql`` uses ``--pg-url`` (an admin URL) or else
+starts a throwaway cluster on 127.0.0.1 as tests/pg_support.py does (stopped by
+its process id at the end); each sync and each floor gets a fresh database.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ import argparse
 import json
 import math
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -78,8 +87,10 @@ def bulkfetch_child(config: str) -> None:
     print(syncer.run().summary())
 
 
-def local_floor(site: Sandbox, config: Path, env: dict) -> tuple[float, int]:
-    """Seconds to decode, map and save the sync's search pages with nothing else; and pages.
+def local_floor(site: Sandbox, config: Path, env: dict,
+                store: str | Path) -> tuple[float, float, int]:
+    """Wall and CPU seconds to decode, map and save the sync's search pages with nothing
+    else, into ``store`` (a fresh one); and the pages.
 
     The pages are the real sync's (its JQL, fields and expand), fetched first
     with the sandbox's latency off and kept as the bytes that came over the wire.
@@ -118,10 +129,9 @@ def local_floor(site: Sandbox, config: Path, env: dict) -> tuple[float, int]:
         os.environ.clear()
         os.environ.update(saved_env)
 
-    store = config.with_name(config.stem + "-floor.sqlite")
     conn = connect(store)
     now = time.time
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.thread_time()
     for body in bodies:
         try:
             page = jsontext.loads(body)["issues"]
@@ -132,27 +142,82 @@ def local_floor(site: Sandbox, config: Path, env: dict) -> tuple[float, int]:
         with transaction(conn):
             save_issues(conn, issues, page, datetime.fromtimestamp(now(), UTC))
             save_sprints(conn, sprints)
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.thread_time() - cpu
     conn.close()
-    return elapsed, len(bodies)
+    return elapsed, cpu, len(bodies)
 
 
-def run_sync(config: Path, env: dict, strategy: str) -> tuple[float, int, str]:
-    """Wall seconds, peak RSS bytes and the summary line of one sync in a child process.
+def children_cpu() -> float:
+    """CPU seconds (user + system) of this process's finished children so far."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def run_sync(config: Path, env: dict, strategy: str) -> tuple[float, float, int, str]:
+    """Wall seconds, CPU seconds, peak RSS bytes and the summary line of one sync in a
+    child process.
 
     "expand" is the real `jira-pm sync` command; "bulkfetch" is bulkfetch_child.
     """
     from measure import measure, measure_sync  # bench/ is on sys.path when a bench script runs
 
+    cpu = children_cpu()
     if strategy == "expand":
         elapsed, peak, out = measure_sync(config, env)
     else:
         elapsed, peak, out = measure(
             [sys.executable, __file__, "--child", str(config)], env, config.parent)
-    return elapsed, peak, out.strip()
+    return elapsed, children_cpu() - cpu, peak, out.strip()
 
 
-def bench(flavor: str, issues: int, latency_ms: float, folder: Path, strategy: str) -> dict:
+class Stores:
+    """Fresh stores of one kind: SQLite files in ``folder``, or PostgreSQL databases."""
+
+    def __init__(self, kind: str, folder: Path, pg_url: str | None = None):
+        self.kind, self.folder, self.pg_url = kind, folder, pg_url
+        self._cluster = None
+
+    def fresh(self, name: str) -> str:
+        """A new, empty store called ``name``: its path or URL."""
+        if self.kind == "sqlite":
+            return str(self.folder / f"{name}.sqlite")
+        import psycopg
+
+        admin = self._admin_url()
+        database = "bench_" + "".join(ch if ch.isalnum() else "_" for ch in name.lower())
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{database}"')
+            conn.execute(f'CREATE DATABASE "{database}"')
+        return f"{admin.rpartition('/')[0]}/{database}"
+
+    def _admin_url(self) -> str:
+        if self.pg_url:
+            return self.pg_url
+        if self._cluster is None:
+            sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+            from pg_support import Cluster, _binaries
+
+            binaries = _binaries()
+            if binaries is None:
+                raise SystemExit("PostgreSQL is not installed (no initdb): install it, or "
+                                 "pass --pg-url with an admin URL of a running server")
+            self._cluster = Cluster(binaries)
+        return self._cluster.admin_url
+
+    def close(self) -> None:
+        if self._cluster is not None:
+            self._cluster.stop()
+            self._cluster = None
+
+
+def store_section(store: str) -> str:
+    from jira_pm.store.postgres import is_postgres_url
+
+    return f'[store]\n{"url" if is_postgres_url(store) else "path"} = "{store}"\n'
+
+
+def bench(flavor: str, issues: int, latency_ms: float, folder: Path, strategy: str,
+          stores: Stores) -> dict:
     from jira_pm.sandbox import Sandbox
 
     ready = time.perf_counter()
@@ -160,13 +225,13 @@ def bench(flavor: str, issues: int, latency_ms: float, folder: Path, strategy: s
     ready = time.perf_counter() - ready
     try:
         credentials = site.credentials("admin")
-        config = folder / f"{flavor}-{issues}-{strategy}.toml"
-        store = folder / f"{flavor}-{issues}-{strategy}.sqlite"
+        name = f"{flavor}-{issues}-{strategy}"
+        config = folder / f"{name}-{stores.kind}.toml"
+        store = stores.fresh(name)
         projects = ", ".join(f'"{k}"' for k in sorted(site.state.projects))
         config.write_text(
             f'[jira]\nurl = "{site.url}"\nmax_parallel = 4\n'
-            f"[scope]\nprojects = [{projects}]\n"
-            f'[store]\npath = "{store.name}"\n',
+            f"[scope]\nprojects = [{projects}]\n" + store_section(store),
             encoding="utf-8",
         )
         env = {**os.environ, "JIRA_EMAIL": credentials["email"]}
@@ -178,14 +243,19 @@ def bench(flavor: str, issues: int, latency_ms: float, folder: Path, strategy: s
         bound, parts = lower_bound(site, page)
 
         site.reset_stats()
-        elapsed, peak, summary = run_sync(config, env, strategy)
+        load_before = os.getloadavg()[0]
+        served = time.process_time()  # this process's CPU: the sandbox answering the sync
+        elapsed, cpu, peak, summary = run_sync(config, env, strategy)
+        served = time.process_time() - served
         full_requests = site.stats()["total"]
 
         site.reset_stats()
-        quiet_elapsed, _, _ = run_sync(config, env, strategy)
+        quiet_elapsed, _, _, _ = run_sync(config, env, strategy)
         quiet_requests = site.stats()["total"]
 
-        floor, floor_pages = local_floor(site, config, env)
+        floor, floor_cpu, floor_pages = local_floor(site, config, env,
+                                                    stores.fresh(f"{name}-floor"))
+        load_after = os.getloadavg()[0]
 
         conn = connect(store)
         load = time.perf_counter()
@@ -195,7 +265,9 @@ def bench(flavor: str, issues: int, latency_ms: float, folder: Path, strategy: s
         conn.close()
         return {
             "flavor": flavor, "issues": issues, "strategy": strategy, "ready": ready,
-            "elapsed": elapsed,
+            "store": stores.kind, "elapsed": elapsed, "cpu": cpu, "floor_cpu": floor_cpu,
+            "sandbox_cpu": served,
+            "load": (load_before, load_after),
             "peak_mb": peak / 2**20, "requests": full_requests, "bound": bound, "parts": parts,
             "ratio": full_requests / bound, "quiet_requests": quiet_requests,
             "quiet_elapsed": quiet_elapsed, "projects": len(site.state.projects),
@@ -214,6 +286,10 @@ def main() -> None:
     parser.add_argument("--strategies", nargs="+", default=["expand"],
                         choices=["expand", "bulkfetch"],
                         help="changelogs from search (expand) or all from bulkfetch (Cloud)")
+    parser.add_argument("--stores", nargs="+", default=["sqlite"],
+                        choices=["sqlite", "postgresql"])
+    parser.add_argument("--pg-url", help="admin URL of a PostgreSQL server to use "
+                        "(default: start a throwaway cluster on 127.0.0.1)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -221,29 +297,38 @@ def main() -> None:
         return
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-sync-") as tmp:
-        for issues in args.issues:
-            for flavor in args.flavors:
-                for strategy in args.strategies:
-                    if strategy == "bulkfetch" and flavor != "cloud":
-                        continue  # DC has no bulkfetch; its expand=changelog is complete
-                    row = bench(flavor, issues, args.latency_ms, Path(tmp), strategy)
-                    rows.append(row)
-                    print(f"# {flavor} {issues} {strategy}: {row['summary']}", file=sys.stderr)
+        for kind in args.stores:
+            stores = Stores(kind, Path(tmp), args.pg_url)
+            try:
+                for issues in args.issues:
+                    for flavor in args.flavors:
+                        for strategy in args.strategies:
+                            if strategy == "bulkfetch" and flavor != "cloud":
+                                continue  # DC has no bulkfetch; its expand=changelog is complete
+                            row = bench(flavor, issues, args.latency_ms, Path(tmp), strategy,
+                                        stores)
+                            rows.append(row)
+                            print(f"# {kind} {flavor} {issues} {strategy}: {row['summary']}",
+                                  file=sys.stderr)
+            finally:
+                stores.close()
     print(f"latency {args.latency_ms:g} ms per request\n")
-    print("| flavour | issues | changelogs | requests / lower bound | ratio | wall s | peak RSS MB "
-          "| local floor s | sync ÷ floor "
-          "| no-change requests (projects) | load_site s (changelog items) |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| store | flavour | issues | changelogs | requests / lower bound | ratio | wall s "
+          "| CPU s (sandbox's) | peak RSS MB | local floor s (CPU s) | sync ÷ floor "
+          "| no-change requests (projects) | load_site s (changelog items) | load avg |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['flavor']} | {r['issues']:,} | {r['strategy']} "
+        print(f"| {r['store']} | {r['flavor']} | {r['issues']:,} | {r['strategy']} "
               f"| {r['requests']:,} / {r['bound']:,} "
-              f"| {r['ratio']:.2f} | {r['elapsed']:.1f} | {r['peak_mb']:.0f} "
-              f"| {r['floor']:.1f} | {r['elapsed'] / r['floor']:.2f} "
+              f"| {r['ratio']:.2f} | {r['elapsed']:.1f} | {r['cpu']:.1f} ({r['sandbox_cpu']:.1f}) "
+              f"| {r['peak_mb']:.0f} "
+              f"| {r['floor']:.1f} ({r['floor_cpu']:.1f}) | {r['elapsed'] / r['floor']:.2f} "
               f"| {r['quiet_requests']} ({r['projects']}) "
-              f"| {r['load_site']:.1f} ({r['changes']:,}) |")
+              f"| {r['load_site']:.1f} ({r['changes']:,}) "
+              f"| {r['load'][0]:.1f} → {r['load'][1]:.1f} |")
     print()
     for r in rows:
-        print(f"- {r['flavor']} {r['issues']:,}: lower bound parts {r['parts']}; "
+        print(f"- {r['store']} {r['flavor']} {r['issues']:,}: lower bound parts {r['parts']}; "
               f"sandbox ready in {r['ready']:.1f}s; floor over {r['floor_pages']:,} pages")
 
 

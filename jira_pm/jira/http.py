@@ -26,6 +26,7 @@ from __future__ import annotations
 import email.utils
 import http.client
 import logging
+import os
 import random
 import re
 import socket
@@ -386,6 +387,27 @@ def _unreachable_hint(reason: str) -> str:
 # ---- the session --------------------------------------------------------------------------
 
 
+def read_environment_once(session: requests.Session, base_url: str) -> None:
+    """Settle what requests would read from the environment on every request, once, now.
+
+    With ``trust_env`` on, requests looks up proxies (HTTPS_PROXY, NO_PROXY, ...),
+    the CA bundle (REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE) and ~/.netrc again for each
+    request: about 0.2 ms of CPU each, a few seconds over a large sync. Every
+    request of a JiraHttp goes to one site (``JiraHttp.url`` refuses others), so
+    the answers for ``base_url`` are the answers for all of them: they go on the
+    session the way requests would have applied them, and ``trust_env`` goes off.
+    """
+    session.proxies.update(requests.utils.get_environ_proxies(base_url))
+    if session.verify is True:
+        session.verify = (os.environ.get("REQUESTS_CA_BUNDLE")
+                          or os.environ.get("CURL_CA_BUNDLE") or True)
+    if session.auth is None:  # anonymous: requests would have sent ~/.netrc's login
+        login = requests.utils.get_netrc_auth(base_url)
+        if login:
+            session.auth = HTTPBasicAuth(*login)
+    session.trust_env = False
+
+
 class JiraHttp:
     """Sends requests to one Jira site and returns decoded JSON, or raises a JiraError.
 
@@ -433,6 +455,7 @@ class JiraHttp:
         # budget holds back only the endpoint, the issue or everything Jira names.
         self.gate = Gate(clock=clock, sleep=self._sleep)
         self._paces_told: set[tuple[str, str]] = set()
+        built = session is None
         if session is None:
             session = requests.Session()
             # Room for max_parallel (<= 16) threads; urllib3's own retries stay off: ours rule.
@@ -449,6 +472,8 @@ class JiraHttp:
         # must win, so it goes on every request; the default (true) still honours an
         # environment bundle, as corporate proxies rely on.
         self._verify_override = None if verify is True else verify
+        if built:
+            read_environment_once(session, self.base_url)
         self.session.headers.update({
             "Accept": "application/json",
             "User-Agent": f"jira-pm/{__version__}",

@@ -8,11 +8,12 @@ import socket
 import threading
 from pathlib import Path
 
-from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.serving import make_server
 
 from jira_pm.sandbox.app import SandboxApp
 from jira_pm.sandbox.faults import Faults
 from jira_pm.sandbox.generator import generate
+from jira_pm.sandbox.keepalive import Connections, KeepAliveHandler
 from jira_pm.sandbox.limits import CloudLimits
 from jira_pm.sandbox.render import FieldSelection, Renderer
 from jira_pm.sandbox.scenario import load_scenario
@@ -20,25 +21,21 @@ from jira_pm.sandbox.state import SiteState
 from jira_pm.sandbox.timeutil import parse_duration, parse_instant
 
 
-class QuietRequestHandler(WSGIRequestHandler):
-    """No per-request log lines: the counters say what was asked; stderr stays clean."""
-
-    def log_request(self, *args, **kwargs) -> None:
-        pass
-
-
 def _make_server(host: str, port: int, app, ssl_context=None):
-    """A threaded werkzeug server; OSError (not werkzeug's sys.exit) when the port is taken."""
+    """A threaded werkzeug server answering HTTP/1.1 with persistent connections (see
+    keepalive.py); OSError (not werkzeug's sys.exit) when the port is taken."""
     if port:
         # werkzeug prints and calls sys.exit(1) on a busy port: find out first, quietly.
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             probe.bind((host, port))
     try:
-        return make_server(host, port, app, threaded=True, request_handler=QuietRequestHandler,
-                           ssl_context=ssl_context)
+        server = make_server(host, port, app, threaded=True, request_handler=KeepAliveHandler,
+                             ssl_context=ssl_context)
     except SystemExit as exc:
         raise OSError(errno.EADDRINUSE, f"cannot listen on {host}:{port}") from exc
+    server.connections = Connections()
+    return server
 
 
 class _HeapFreeze:
@@ -136,6 +133,9 @@ class Sandbox:
             return
         self._server.shutdown()
         self._server.server_close()
+        # Clients keep idle connections in their pools: close them, so a stopped site
+        # stops answering on them too.
+        self._server.connections.close_all()
         self._thread.join(timeout=5)
         self._server = None
         _HEAP.release()
