@@ -303,4 +303,37 @@ def test_ctrl_c_during_parallel_writes_stops_a_worker_waiting_to_retry(store_pat
         assert not any(t.is_alive() for t in writers)
         assert time.monotonic() - started < 20
         assert len(mock.calls) == 1  # the first 503; the retry was never sent
+        # The same client (the Python API keeps it) writes again in the next apply.
+        mock.replace(responses.PUT, f"{base}/rest/api/2/issue/2", status=204)
+        assert apply(conn, jira, [finding(issues=ids)], cfg=_parallel(2)).exit_code == 0
+        assert len(mock.calls) == 2
+    conn.close()
+
+
+def test_sync_apply_and_clean_resume_a_client_a_ctrl_c_stopped(store_path):
+    """A client stopped by Ctrl-C sends again from the next sync, apply or clean (Python API)."""
+    from jira_pm.jira.http import JiraHttp
+    from jira_pm.sync import sync
+    from jira_pm.writeback.clean import clean_from_store
+
+    conn, ids = many(store_path, 2)
+    jira = FakeJira({i: [] for i in ids})
+    jira.http = JiraHttp("https://jira.example.test")
+    jira.search = lambda *args, **kwargs: iter(())  # a site whose search finds nothing
+    jira.search_ids = lambda jql: iter(())
+    jira.approximate_count = lambda jql: 0
+    starts = {
+        "sync": lambda: sync(_parallel(2), conn, jira),
+        "apply": lambda: apply(conn, jira, [finding(issues=ids)], cfg=_parallel(2),
+                               dry_run=True),
+        "clean": lambda: clean_from_store(conn, jira, _parallel(2), "r-clean",
+                                          pack_labels=["pm-overdue"], dry_run=True),
+    }
+    for name, start in starts.items():
+        jira.http.stop()
+        try:
+            start()
+        except Exception:  # noqa: BLE001 - only whether it resumed the client matters here
+            pass
+        assert not jira.http.stopped, name
     conn.close()

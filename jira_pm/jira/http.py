@@ -553,8 +553,13 @@ class JiraHttp:
         self._stopped.set()
 
     def resume(self) -> None:
-        """Send again after ``stop`` (a later write-back through the same client)."""
+        """Send again after ``stop``: a new sync or write-back through the same client began."""
         self._stopped.clear()
+
+    @property
+    def stopped(self) -> bool:
+        """Whether ``stop`` was called and no ``resume`` since."""
+        return self._stopped.is_set()
 
     def add_wait_observer(self, observer: Callable[[RetryWait], None]) -> None:
         """Call ``observer`` before every retry wait (terminal line, JSON log)."""
@@ -880,3 +885,14 @@ def _path(url: str) -> str:
     """The path and query of a URL, for short log and error lines."""
     parts = urlsplit(url)
     return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def resume_sending(client: Any) -> None:
+    """Let ``client`` send again if a Ctrl-C stopped it (``JiraHttp.stop``): a new job begins.
+
+    Called where a sync, write-back or clean starts, so a client kept across
+    jobs (the Python API's) is not left refusing every request after one Ctrl-C.
+    """
+    http = getattr(client, "http", None)
+    if isinstance(http, JiraHttp):
+        http.resume()

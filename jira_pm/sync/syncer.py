@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from jira_pm.config import DEFAULT_CONFIG_NAME
 from jira_pm.errors import ConfigError, JiraJqlRejected, JiraNotFound, JiraPermissionError
+from jira_pm.jira.http import resume_sending
 from jira_pm.mapping import (
     FieldMap,
     discover_fields,
@@ -668,6 +669,7 @@ def sync(
     its checkpoints with the first.
     """
     kwargs = {"now": now} if now is not None else {}
+    resume_sending(client)
     with sync_lock(settings.store, scope_key(settings)):
         return Syncer(settings, conn, client, progress=progress, **kwargs).run(
             full=full, reconcile=reconcile, new_scope=new_scope

@@ -342,8 +342,6 @@ class Applier:
         """
         http = getattr(self.client, "http", None)
         stoppable = http is not None and hasattr(http, "stop")  # a test's fake client: no
-        if stoppable:
-            http.resume()
         try:
             yield
         except BaseException as exc:

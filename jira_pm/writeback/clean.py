@@ -26,6 +26,7 @@ from typing import Any
 
 from jira_pm.errors import JiraNotFound
 from jira_pm.jira.format import find_markers
+from jira_pm.jira.http import resume_sending
 from jira_pm.store import ledger
 from jira_pm.writeback.apply import REFUSED, Applier, Outcome
 from jira_pm.writeback.from_store import WritebackResult, uses_adf
@@ -162,6 +163,7 @@ def clean_from_store(conn: sqlite3.Connection, client: Any, settings: Any, run_i
                      pack_labels: Iterable[str], comments: bool = False, dry_run: bool = False,
                      fault: Any = None) -> WritebackResult:
     """Plan a clean and, unless ``dry_run``, perform it."""
+    resume_sending(client)
     plan = plan_clean(conn, client, settings, pack_labels, comments=comments)
     if dry_run:
         return WritebackResult(plan, None)

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from jira_pm.jira.http import resume_sending
 from jira_pm.model import Finding
 from jira_pm.store import ledger
 from jira_pm.writeback.apply import Applier, FaultHook, Outcome, finalize
@@ -108,6 +109,7 @@ def apply_from_store(
         from jira_pm.rulepack import load_pack
 
         owned_labels = load_pack(settings).owned_labels()
+    resume_sending(client)
     plan, loops = plan_with_loops(conn, client, settings, findings, owned_labels)
     if dry_run:
         return WritebackResult(plan, None, loops)
