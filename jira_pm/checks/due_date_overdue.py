@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from jira_pm.checks.context import CheckContext
+from jira_pm.checks.history import ChangeNeeds
 from jira_pm.checks.overdue import deadline
 from jira_pm.checks.registry import Hit, Param, check
 from jira_pm.words import plural
@@ -16,6 +17,7 @@ from jira_pm.words import plural
     severity="medium",
     params=(Param("grace_days", "int", 0, "working days after the due date before it is late"),),
     title="Issue or epic past its due date",
+    changes=ChangeNeeds(),  # reads no changelog
 )
 def due_date_overdue(ctx: CheckContext) -> Iterator[Hit]:
     """Issue or epic past its due date.

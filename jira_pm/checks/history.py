@@ -52,11 +52,15 @@ class FieldIds:
 
     def kind_of(self, change: Change) -> str | None:
         """"sprint", "version", "epic", "points", "hours", "status" or None."""
+        return self.kind_of_field(change.field, change.field_id)
+
+    def kind_of_field(self, field: str, field_id: str | None) -> str | None:
+        """The kind of the items of one changelog field (as ``kind_of`` classifies them)."""
         # Memoised per (field, field_id): a million items share a few dozen fields.
-        key = (change.field, change.field_id)
+        key = (field, field_id)
         kind = self._cache.get(key, _UNKNOWN)
         if kind is _UNKNOWN:
-            kind = self._cache[key] = self._kind(change.field, change.field_id)
+            kind = self._cache[key] = self._kind(field, field_id)
         return kind
 
     def select(self, changes: Iterable[Change], kind: str) -> list[Change]:
@@ -90,6 +94,25 @@ class FieldIds:
         if name in STATUS_NAMES:
             return "status"
         return None
+
+
+@dataclass(frozen=True)
+class ChangeNeeds:
+    """Which changelog items a check reads, by kind (see ``FieldIds.kind_of``).
+
+    ``every``: the kinds it reads on any issue; ``epics``: those it reads on epics
+    only. The engine loads only the items the enabled rules need when each of
+    their checks says what it reads; a check that says nothing (a plugin's, by
+    default) gets every item.
+    """
+
+    every: frozenset[str] = frozenset()
+    epics: frozenset[str] = frozenset()
+
+    def __or__(self, other: ChangeNeeds) -> ChangeNeeds:
+        every = self.every | other.every
+        return ChangeNeeds(every, (self.epics | other.epics) - every)
+
 
 
 def parse_int(value: str | None) -> int | None:
