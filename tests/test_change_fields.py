@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from test_site_parts import AS_OF, PEOPLE, generated_store
 
-from jira_pm.checks.history import ChangeNeeds, FieldIds
 from jira_pm.checks import registry
+from jira_pm.checks.history import ChangeNeeds, FieldIds
 from jira_pm.engine import change_fields, evaluate, evaluate_in_parts
 from jira_pm.model import CATEGORY_IN_PROGRESS, Change
 from jira_pm.rulepack import load_pack
@@ -44,7 +44,7 @@ def store(tmp_path):
 
 
 def test_only_the_fields_the_checks_read_are_loaded(store):
-    """The default pack loads sprint, version, epic and estimate items everywhere, status on epics."""
+    """The default pack loads sprint, epic and estimate items everywhere, status items on epics."""
     conn, settings = store
     needed = change_fields(load_pack(settings), FieldIds.from_settings(settings),
                            changelog_fields(conn))
@@ -59,7 +59,7 @@ def test_only_the_fields_the_checks_read_are_loaded(store):
 
 @pytest.mark.parametrize("max_issues", [1, 10_000])
 def test_findings_with_the_needed_items_equal_those_with_every_item(store, max_issues):
-    """The store evaluated with only the needed changelog items finds exactly what all items find."""
+    """The store evaluated with only the needed changelog items finds what all items find."""
     conn, settings = store
     pack = load_pack(settings)
     whole = load_site(conn)
@@ -76,7 +76,7 @@ def test_findings_with_the_needed_items_equal_those_with_every_item(store, max_i
 
 
 def test_a_check_that_does_not_say_what_it_reads_gets_every_item(store, monkeypatch):
-    """A rule whose check declares no changelog needs (a plugin's) makes the engine load everything."""
+    """A rule whose check says nothing of what it reads (a plugin's) makes every item load."""
     conn, settings = store
     registry.all_checks()  # the built-in checks and plugins are loaded before one is added
     monkeypatch.setitem(registry._REGISTRY, "plugin_check", registry.CheckSpec(

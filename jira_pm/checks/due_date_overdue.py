@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 
 from jira_pm.checks.context import CheckContext
 from jira_pm.checks.history import ChangeNeeds
@@ -46,13 +47,19 @@ def due_date_overdue(ctx: CheckContext) -> Iterator[Hit]:
     """
     grace = int(ctx.params["grace_days"])
     today = ctx.today
+    # Deadline and lateness by due date: a million issues share a few hundred due dates.
+    lateness: dict[date, tuple[date, int]] = {}
     for issue in ctx.site.issues.values():  # the engine sorts the findings
         if issue.due_date is None or issue.is_resolved or not ctx.eligible(issue):
             continue
-        due = deadline(ctx, issue.due_date, grace)
+        known = lateness.get(issue.due_date)
+        if known is None:
+            due = deadline(ctx, issue.due_date, grace)
+            known = lateness[issue.due_date] = (
+                due, ctx.calendar.working_days_between(due, today) if today > due else 0)
+        due, late = known
         if today <= due:
             continue
-        late = ctx.calendar.working_days_between(due, today)
         kind = "epic" if issue.is_epic else "issue"
         yield Hit(
             subject_type=kind,

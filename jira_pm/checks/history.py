@@ -12,7 +12,7 @@ are numbers in the value or, for story points, only in the display string.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -73,6 +73,19 @@ class FieldIds:
                 known = self.kind_of(change)
             if known == kind:
                 found.append(change)
+        return found
+
+    def select_kinds(self, changes: Iterable[Change], kinds: Collection[str]
+                     ) -> list[tuple[str, Change]]:
+        """(kind, item) for the items of any of ``kinds``, in order (``select`` for several)."""
+        memo = self._cache
+        found = []
+        for change in changes:
+            known = memo.get((change.field, change.field_id), _UNKNOWN)
+            if known is _UNKNOWN:
+                known = self.kind_of(change)
+            if known in kinds:
+                found.append((known, change))
         return found
 
     def _kind(self, field: str, field_id: str | None) -> str | None:
@@ -155,6 +168,24 @@ def parse_sprint_ids(
         # Some DC versions leave the ids out; sprint names are the fallback.
         return frozenset(names[n.strip()] for n in text.split(",") if n.strip() in names)
     return frozenset()
+
+
+SprintParser = Callable[[str | None, str | None], frozenset[int]]
+
+
+def sprint_parser(names: Mapping[str, int] | None = None) -> SprintParser:
+    """``parse_sprint_ids`` with ``names``, memoised by (value, text): a site's Sprint
+    items repeat a few hundred distinct values, read millions of times at scale."""
+    memo: dict[tuple[str | None, str | None], frozenset[int]] = {}
+
+    def parse(value: str | None, text: str | None) -> frozenset[int]:
+        key = (value, text)
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = parse_sprint_ids(value, text, names)
+        return found
+
+    return parse
 
 
 def parse_issue_ref(
@@ -251,9 +282,13 @@ def replay_forward(initial: Any, changes: Iterable[Change], apply: Undo) -> Any:
 # --- per-field undo/apply -------------------------------------------------------------
 
 
-def sprint_undo(names: Mapping[str, int] | None = None) -> Undo:
+def sprint_undo(names: Mapping[str, int] | None = None, *,
+                parse: SprintParser | None = None) -> Undo:
+    """Undo a Sprint item; ``parse`` (a ``sprint_parser``) instead of ``names`` shares its memo."""
+    parse = parse or sprint_parser(names)
+
     def undo(value: frozenset[int], change: Change) -> frozenset[int]:
-        return parse_sprint_ids(change.from_value, change.from_string, names)
+        return parse(change.from_value, change.from_string)
 
     return undo
 

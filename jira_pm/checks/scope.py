@@ -42,9 +42,8 @@ def membership_timeline(ctx: CheckContext, issue: Issue, kind: str) -> history.T
     index = ctx.index
     changes = index.changes(issue, kind)
     if kind == "sprint":
-        return history.rebuild(
-            issue, changes, frozenset(issue.sprint_ids), history.sprint_undo(index.sprint_names)
-        )
+        return history.rebuild(issue, changes, frozenset(issue.sprint_ids),
+                               history.sprint_undo(parse=index.parse_sprints))
     if kind == "version":
         return history.rebuild(
             issue, changes, frozenset(issue.fix_version_ids), history.version_undo
