@@ -76,9 +76,12 @@ def site_parts(conn: sqlite3.Connection, field_ids: FieldIds, max_issues: int = 
         groups.join(("p", a), ("p", b))
     for table, column, kind in (("issue_sprints", "sprint_id", "s"),
                                 ("issue_versions", "version_id", "v")):
+        # Issues first (CROSS JOIN keeps SQLite to that order; PostgreSQL plans its own):
+        # SQLite then reads (id, project) from the project index and each issue's links
+        # from the link table's key, instead of an issue row per link: 5x less at 1M.
         for other, project in conn.execute(
-            f"SELECT DISTINCT t.{column}, i.project_key FROM {table} t "
-            "JOIN issues i ON i.id = t.issue_id"
+            f"SELECT DISTINCT t.{column}, i.project_key FROM issues i "
+            f"CROSS JOIN {table} t WHERE t.issue_id = i.id"
         ):
             groups.join(("p", project), (kind, other))
     _join_changelog_links(conn, field_ids, groups,
