@@ -272,7 +272,7 @@ def change_fields(pack: RulePack, field_ids: FieldIds,
         needs |= rule.spec.changes
     every = {f for f, i in fields if field_ids.kind_of_field(f, i) in needs.every}
     epics = {f for f, i in fields if field_ids.kind_of_field(f, i) in needs.epics}
-    return ChangeFields(frozenset(every), frozenset(epics - every))
+    return ChangeFields(frozenset(every), frozenset(epics - every), needs.subtasks)
 
 
 def _budget_subjects(site: Site, settings) -> Site:

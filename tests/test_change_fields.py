@@ -19,7 +19,8 @@ from jira_pm.store.site import ChangeFields, changelog_fields, load_site
 
 @pytest.fixture
 def store(tmp_path):
-    """The parts test's store, plus status items on every issue and items no check reads.
+    """The parts test's store, plus status items on every issue, items no check reads,
+    and sub-tasks that moved between sprints.
 
     Epics in progress moved to "In Progress" some days after their creation: that
     move, not the creation, is SC003's baseline.
@@ -27,6 +28,15 @@ def store(tmp_path):
     conn, settings = generated_store(tmp_path / "site.sqlite")
     site = load_site(conn)
     history = 1 + max(c.history_id for i in site.issues.values() for c in i.changes)
+    stories = [i for i in site.issues.values() if i.sprint_ids][:40]
+    for number, story in enumerate(stories, start=1000):
+        site.issues[number] = replace(
+            story, id=number, key=f"{story.project_key}-{number}", issue_type="Sub-task",
+            is_subtask=True, parent_id=story.id, worklogs=[], changes=[
+                Change(number, history + number, 0, story.created + timedelta(days=1),
+                       PEOPLE[1], "Sprint", "customfield_10020", None, None,
+                       str(story.sprint_ids[0]), None)])
+    history += 2000
     for issue in site.issues.values():
         moved = issue.created + timedelta(days=2)
         issue.changes += [
@@ -55,6 +65,7 @@ def test_only_the_fields_the_checks_read_are_loaded(store):
     assert ("status" in {f for epic, f in fields if epic}
             and "status" not in {f for epic, f in fields if not epic})
     assert not {f for _, f in fields} & {"summary", "assignee"}
+    assert [i.changes for i in site.issues.values() if i.is_subtask] == [[]] * 40
 
 
 @pytest.mark.parametrize("max_issues", [1, 10_000])
@@ -91,10 +102,11 @@ def test_a_check_that_does_not_say_what_it_reads_gets_every_item(store, monkeypa
 
 
 def test_needs_join_and_an_item_needed_everywhere_is_not_also_an_epic_item():
-    """Joining needs keeps every kind once: a kind read on every issue is not listed for epics."""
+    """Joined needs list a kind read on every issue once (not for epics too), and keep sub-tasks."""
     joined = (ChangeNeeds(every=frozenset({"sprint"}), epics=frozenset({"status"}))
               | ChangeNeeds(every=frozenset({"status"})))
     assert joined == ChangeNeeds(every=frozenset({"sprint", "status"}))
+    assert (ChangeNeeds() | ChangeNeeds(subtasks=True)).subtasks
 
 
 def test_a_field_configured_by_id_is_loaded_under_its_own_name(store):

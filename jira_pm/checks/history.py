@@ -15,7 +15,8 @@ import re
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from operator import attrgetter
+from typing import Any, NamedTuple
 
 from jira_pm.model import CATEGORY_IN_PROGRESS, Change, Issue, Person
 
@@ -113,19 +114,20 @@ class FieldIds:
 class ChangeNeeds:
     """Which changelog items a check reads, by kind (see ``FieldIds.kind_of``).
 
-    ``every``: the kinds it reads on any issue; ``epics``: those it reads on epics
-    only. The engine loads only the items the enabled rules need when each of
-    their checks says what it reads; a check that says nothing (a plugin's, by
-    default) gets every item.
+    ``every``: the kinds it reads on any issue (sub-tasks only when ``subtasks``);
+    ``epics``: those it reads on epics only. The engine loads only the items the
+    enabled rules need when each of their checks says what it reads; a check that
+    says nothing (a plugin's, by default) gets every item.
     """
 
     every: frozenset[str] = frozenset()
     epics: frozenset[str] = frozenset()
+    subtasks: bool = False
 
     def __or__(self, other: ChangeNeeds) -> ChangeNeeds:
         every = self.every | other.every
-        return ChangeNeeds(every, (self.epics | other.epics) - every)
-
+        return ChangeNeeds(every, (self.epics | other.epics) - every,
+                           self.subtasks or other.subtasks)
 
 
 def parse_int(value: str | None) -> int | None:
@@ -201,9 +203,12 @@ def parse_issue_ref(
     return None
 
 
-@dataclass(frozen=True)
-class Step:
-    """One change of a field: its value before and after, when and by whom."""
+class Step(NamedTuple):
+    """One change of a field: its value before and after, when and by whom.
+
+    A NamedTuple, built with ``tuple.__new__``: scope creep builds one per
+    changelog item of every candidate, a few million at a million issues.
+    """
 
     at: datetime
     author: Person | None
@@ -257,15 +262,19 @@ class Timeline:
 
 Undo = Callable[[Any, Change], Any]
 
+# Items in the order they happened; one history's items in Jira's own order.
+_HISTORY_ORDER = attrgetter("at", "history_id", "item_index")
+
 
 def rebuild(issue: Issue, changes: Iterable[Change], current: Any, undo: Undo) -> Timeline:
     """Replay ``changes`` of one field backwards from ``current``."""
-    ordered = sorted(changes, key=lambda c: (c.at, c.history_id, c.item_index))
+    ordered = sorted(changes, key=_HISTORY_ORDER)
     value = current
     steps: list[Step] = []
+    new = tuple.__new__
     for change in reversed(ordered):
         before = undo(value, change)
-        steps.append(Step(change.at, change.author, before, value))
+        steps.append(new(Step, (change.at, change.author, before, value)))
         value = before
     steps.reverse()
     return Timeline(issue.created, value, steps, current)
@@ -274,7 +283,7 @@ def rebuild(issue: Issue, changes: Iterable[Change], current: Any, undo: Undo) -
 def replay_forward(initial: Any, changes: Iterable[Change], apply: Undo) -> Any:
     """Apply ``changes`` oldest first to ``initial`` (the inverse of :func:`rebuild`)."""
     value = initial
-    for change in sorted(changes, key=lambda c: (c.at, c.history_id, c.item_index)):
+    for change in sorted(changes, key=_HISTORY_ORDER):
         value = apply(value, change)
     return value
 

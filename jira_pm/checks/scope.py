@@ -29,8 +29,9 @@ SCOPE_PARAMS = (
     ),
 )
 
-# What every scope-creep check reads on any issue: the membership of all three
-# containers (SiteIndex.ever_members builds them together) and both estimates.
+# What every scope-creep check reads on any issue but sub-tasks (their scope is
+# their parents'): the membership of all three containers (SiteIndex.ever_members
+# builds them together) and both estimates.
 SCOPE_CHANGES = history.ChangeNeeds(
     every=frozenset({"sprint", "version", "epic", "points", "hours"}))
 

@@ -29,7 +29,8 @@ def _d(text: str | None) -> date | None:
 
 @dataclass(frozen=True)
 class ChangeFields:
-    """The changelog items ``load_site`` loads, by field name: on every issue, on epics only.
+    """The changelog items ``load_site`` loads, by field name: on every issue (sub-tasks
+    only when ``subtasks``), on epics only.
 
     The rule engine passes what its enabled checks read (items of other fields would
     only be built and dropped); without it every item is loaded.
@@ -37,6 +38,7 @@ class ChangeFields:
 
     every: frozenset[str] = frozenset()
     epics: frozenset[str] = frozenset()
+    subtasks: bool = False
 
     def test(self) -> tuple[str, list[str]] | None:
         """The SQL condition on ``changes`` rows and its parameters; None when none is wanted."""
@@ -135,7 +137,11 @@ def load_site(
         _load_links(conn, issues, "issue_versions", "version_id", "fix_version_ids", of_part)
         _load_links(conn, issues, "issue_sprints", "sprint_id", "sprint_ids", of_part)
 
-        _load_changes(conn, issues, people, of_part, change_fields)
+        of_changes = of_part
+        if change_fields is not None and not change_fields.subtasks:
+            of_changes = (" WHERE issue_id IN (SELECT id FROM issues"
+                          + (f"{where} AND" if where else " WHERE") + " is_subtask = 0)", params)
+        _load_changes(conn, issues, people, of_changes, change_fields)
         for r in conn.execute(
             "SELECT id, issue_id, author_id, author_name, started, seconds, updated "
             f"FROM worklogs{of_part[0]} ORDER BY issue_id, started, id", of_part[1]
