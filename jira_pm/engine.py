@@ -13,16 +13,20 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from jira_pm.calendar import WorkingCalendar, calendar_from_settings
 from jira_pm.checks.budget import budget_problems
 from jira_pm.checks.context import CheckContext, SiteIndex
-from jira_pm.checks.history import FieldIds
+from jira_pm.checks.history import ChangeNeeds, FieldIds
 from jira_pm.checks.registry import Hit
 from jira_pm.errors import JiraPmError
 from jira_pm.exemptions import exemption_reason
 from jira_pm.model import Finding, Issue, Site
 from jira_pm.rulepack import Rule, RulePack, load_pack
+
+if TYPE_CHECKING:
+    from jira_pm.store.site import ChangeFields
 
 log = logging.getLogger(__name__)
 
@@ -227,12 +231,14 @@ def evaluate_in_parts(conn, settings, pack: RulePack, as_of: datetime,
 def _evaluate_parts(conn, settings, pack: RulePack, as_of: datetime,
                     max_issues: int) -> tuple[list[Finding], list[str]]:
     from jira_pm.site_parts import site_parts
-    from jira_pm.store.site import load_site, load_versions
+    from jira_pm.store.site import changelog_fields, load_site, load_versions
 
     field_ids = FieldIds.from_settings(settings)
-    parts = site_parts(conn, field_ids, max_issues)
+    fields = changelog_fields(conn)
+    parts = site_parts(conn, field_ids, max_issues, fields)
+    needed = change_fields(pack, field_ids, fields)
     if len(parts) == 1:
-        site = load_site(conn)
+        site = load_site(conn, change_fields=needed)
         return evaluate(site, pack, settings, as_of), config_problems(site, settings)
     calendar = calendar_from_settings(settings, years=_years(as_of.astimezone(UTC)))
     # What SiteIndex.status_names learns from all issues, in load order (the last one wins).
@@ -240,12 +246,33 @@ def _evaluate_parts(conn, settings, pack: RulePack, as_of: datetime,
     findings: list[Finding] = []
     budgets = [Site(versions=load_versions(conn))]
     for part in parts:
-        site = load_site(conn, projects=part.projects, sprint_ids=part.sprint_ids)
+        site = load_site(conn, projects=part.projects, sprint_ids=part.sprint_ids,
+                         change_fields=needed)
         findings += evaluate(site, pack, settings, as_of, calendar=calendar,
                              status_names=status_names)
         budgets.append(_budget_subjects(site, settings))
         del site
     return sorted(findings, key=_order), config_problems(_merged(budgets), settings)
+
+
+def change_fields(pack: RulePack, field_ids: FieldIds,
+                  fields: list[tuple[str, str | None]]) -> ChangeFields | None:
+    """The changelog fields the pack's enabled rules read (of the store's ``fields``).
+
+    None (load every item) when a rule's check does not say what it reads. A field
+    name is loaded whole when any of its field ids is of a needed kind: the checks
+    pick their items by kind again, so a few extra items change nothing.
+    """
+    from jira_pm.store.site import ChangeFields
+
+    needs = ChangeNeeds()
+    for rule in pack.enabled():
+        if rule.spec.changes is None:
+            return None
+        needs |= rule.spec.changes
+    every = {f for f, i in fields if field_ids.kind_of_field(f, i) in needs.every}
+    epics = {f for f, i in fields if field_ids.kind_of_field(f, i) in needs.epics}
+    return ChangeFields(frozenset(every), frozenset(epics - every), needs.subtasks)
 
 
 def _budget_subjects(site: Site, settings) -> Site:

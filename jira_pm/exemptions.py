@@ -30,6 +30,7 @@ def exemption_reason(
         return f"carries the exempt label {exempt_label}"
     if issue.project_key in exempt_projects:
         return f"project {issue.project_key} is exempt"
-    if issue.issue_type.lower() in {t.lower() for t in exempt_issue_types}:
+    # Most sites exempt no issue type: no set to build for each of a million issues.
+    if exempt_issue_types and issue.issue_type.lower() in {t.lower() for t in exempt_issue_types}:
         return f"issue type {issue.issue_type} is exempt"
     return None

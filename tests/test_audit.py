@@ -146,6 +146,26 @@ def test_table_csv_and_markdown_outputs(workdir):
     assert markdown.startswith("# jira-pm audit") and "| high | OD001 |" in markdown
 
 
+def test_the_table_reads_no_names_from_the_store_and_shows_the_same(workdir, monkeypatch):
+    """The table, which names no issue or person, is built without the store's keys and names."""
+    from jira_pm import report
+
+    full = run("audit", "--no-record").output
+    made = []
+    real = report.lookup_from_store
+
+    def spy(conn, settings, **kw):
+        made.append(real(conn, settings, **kw))
+        return made[-1]
+
+    monkeypatch.setattr(report, "lookup_from_store", spy)
+    assert run("audit", "--no-record").output == full
+    assert "ABC-1" in run("audit", "--no-record", "--format", "csv").output
+    table, csv_lookup = made
+    assert not table.issue_keys and not table.people and str(table.zone) == "Europe/Berlin"
+    assert csv_lookup.issue_keys[1] == "ABC-1"
+
+
 def test_bad_rules_folder_is_one_line_and_exit_two(workdir):
     """A broken rule file given with --rules fails with one line naming it, exit 2."""
     folder = workdir / "rules"

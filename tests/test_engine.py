@@ -173,3 +173,21 @@ def test_evaluate_store_reports_a_budget_problem_once_without_logging(store_path
     assert len(evaluation.problems) == 1 and "'ABC-999' is not in the store" in \
         evaluation.problems[0]
     assert caplog.records == []
+
+
+def test_the_diff_decodes_only_the_findings_it_resolves(store_path, monkeypatch):
+    """Diffing with the last run reads back whole only the findings that run resolves."""
+    from jira_pm.store import findings as stored
+
+    conn = connect(store_path)
+    settings = Settings.for_tests()
+    findings = evaluate(overdue_site(), load_pack(settings), settings, NOW)
+    record_findings(conn, findings, NOW)
+    decoded = []
+    real = stored._row_to_finding
+    monkeypatch.setattr(stored, "_row_to_finding",
+                        lambda row: decoded.append(row["fingerprint"]) or real(row))
+    diff = stored.diff_findings(conn, findings[1:])
+    assert diff.resolved == [findings[0]] and diff.new == []
+    assert [f.fingerprint for f in diff.still_open] == [f.fingerprint for f in findings[1:]]
+    assert decoded == [findings[0].fingerprint]

@@ -253,8 +253,24 @@ def _status(ctx, subject_type, subject_id, name, project, unit, limit, warn_at, 
     )
 
 
-def eligible_statuses(ctx: CheckContext) -> Iterator[BudgetStatus]:
-    """Budgets whose subject the rule may report on (scope and exemptions applied)."""
+def eligible_statuses(ctx: CheckContext) -> list[BudgetStatus]:
+    """Budgets whose subject the rule may report on (scope and exemptions applied).
+
+    The budget rules of a pack usually share their parameters and scope: the
+    statuses are computed once per site for each combination of what they read
+    (the rule's parameters, projects and issue types; the rest is the site's).
+    """
+    params = ctx.params
+    key = ("budget statuses", params.get("field_unit", "hours"),
+           float(params.get("warn_at", 0.8)), bool(params.get("label_container_issues", False)),
+           ctx.project_scope, tuple(getattr(ctx.rule, "issue_types", ()) or ()))
+    found = ctx.index.shared.get(key)
+    if found is None:
+        found = ctx.index.shared[key] = list(_eligible_statuses(ctx))
+    return found
+
+
+def _eligible_statuses(ctx: CheckContext) -> Iterator[BudgetStatus]:
     for status in budget_statuses(ctx):
         if status is None or not ctx.project_in_scope(status.project_key):
             continue

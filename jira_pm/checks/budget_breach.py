@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from jira_pm.checks.budget import BUDGET_PARAMS, budget_hit, describe, eligible_statuses
 from jira_pm.checks.context import CheckContext
+from jira_pm.checks.history import ChangeNeeds
 from jira_pm.checks.registry import Hit, check
 
 
@@ -15,6 +16,7 @@ from jira_pm.checks.registry import Hit, check
     severity="high",
     params=BUDGET_PARAMS,
     title="Budget spent",
+    changes=ChangeNeeds(),  # reads no changelog
 )
 def budget_breach(ctx: CheckContext) -> Iterator[Hit]:
     """Budget spent.

@@ -13,6 +13,8 @@ from jira_pm.calendar import WorkingCalendar
 from jira_pm.checks import history
 from jira_pm.model import Issue, Site
 
+_CONTAINERS = frozenset({"sprint", "version", "epic"})
+
 
 class SiteIndex:
     """Lookups over one site, built once per evaluation and shared by every rule."""
@@ -20,6 +22,9 @@ class SiteIndex:
     def __init__(self, site: Site, field_ids: history.FieldIds):
         self.site = site
         self.field_ids = field_ids
+        # What several rules compute alike (the budget rules' statuses), keyed by
+        # everything the result depends on.
+        self.shared: dict[tuple, Any] = {}
 
     @cached_property
     def by_key(self) -> dict[str, Issue]:
@@ -63,6 +68,11 @@ class SiteIndex:
         """Sprint name -> id, for Sprint items that carry names only."""
         return {s.name: s.id for s in self.site.sprints.values()}
 
+    @cached_property
+    def parse_sprints(self) -> history.SprintParser:
+        """``history.parse_sprint_ids`` with this site's sprint names, memoised."""
+        return history.sprint_parser(self.sprint_names)
+
     def changes(self, issue: Issue, kind: str) -> list:
         """The issue's changelog items of one field kind."""
         return history.changes_of(issue, kind, self.field_ids)
@@ -90,7 +100,7 @@ class SiteIndex:
         versions: dict[int, dict[int, Issue]] = defaultdict(dict)
         epics: dict[int, dict[int, Issue]] = defaultdict(dict)
         ids = self.field_ids
-        sprint_names = self.sprint_names
+        parse_sprints = self.parse_sprints
         for issue in self.site.issues.values():
             if issue.is_subtask:
                 continue
@@ -101,15 +111,12 @@ class SiteIndex:
             epic_id = self.current_epic_id(issue)
             if epic_id is not None:
                 epics[epic_id][issue.id] = issue
-            for change in issue.changes:
-                kind = ids.kind_of(change)
+            for kind, change in ids.select_kinds(issue.changes, _CONTAINERS):
                 if kind == "sprint":
-                    for value, text in (
-                        (change.from_value, change.from_string),
-                        (change.to_value, change.to_string),
-                    ):
-                        for sprint_id in history.parse_sprint_ids(value, text, sprint_names):
-                            sprints[sprint_id][issue.id] = issue
+                    for sprint_id in parse_sprints(change.from_value, change.from_string):
+                        sprints[sprint_id][issue.id] = issue
+                    for sprint_id in parse_sprints(change.to_value, change.to_string):
+                        sprints[sprint_id][issue.id] = issue
                 elif kind == "version":
                     for value in (change.from_value, change.to_value):
                         version_id = history.parse_int(value)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 
 from jira_pm.checks.context import CheckContext
+from jira_pm.checks.history import ChangeNeeds
 from jira_pm.checks.overdue import deadline
 from jira_pm.checks.registry import Hit, Param, check
 from jira_pm.words import plural
@@ -16,6 +18,7 @@ from jira_pm.words import plural
     severity="medium",
     params=(Param("grace_days", "int", 0, "working days after the due date before it is late"),),
     title="Issue or epic past its due date",
+    changes=ChangeNeeds(),  # reads no changelog
 )
 def due_date_overdue(ctx: CheckContext) -> Iterator[Hit]:
     """Issue or epic past its due date.
@@ -44,13 +47,22 @@ def due_date_overdue(ctx: CheckContext) -> Iterator[Hit]:
     """
     grace = int(ctx.params["grace_days"])
     today = ctx.today
+    today_text = today.isoformat()
+    # By due date: a million issues share a few hundred due dates (and the dates'
+    # text is held once, not once per finding).
+    lateness: dict[date, tuple[date, int, str, str]] = {}
     for issue in ctx.site.issues.values():  # the engine sorts the findings
         if issue.due_date is None or issue.is_resolved or not ctx.eligible(issue):
             continue
-        due = deadline(ctx, issue.due_date, grace)
+        known = lateness.get(issue.due_date)
+        if known is None:
+            due = deadline(ctx, issue.due_date, grace)
+            known = lateness[issue.due_date] = (
+                due, ctx.calendar.working_days_between(due, today) if today > due else 0,
+                issue.due_date.isoformat(), due.isoformat())
+        due, late, due_text, deadline_text = known
         if today <= due:
             continue
-        late = ctx.calendar.working_days_between(due, today)
         kind = "epic" if issue.is_epic else "issue"
         yield Hit(
             subject_type=kind,
@@ -59,14 +71,14 @@ def due_date_overdue(ctx: CheckContext) -> Iterator[Hit]:
             project_key=issue.project_key,
             message=(
                 f"{'Epic' if issue.is_epic else 'Issue'} {issue.key} was due "
-                f"{issue.due_date.isoformat()} and is {plural(late, 'working day')} late "
+                f"{due_text} and is {plural(late, 'working day')} late "
                 f"(status {issue.status!r})"
             ),
             evidence={
-                "due_date": issue.due_date.isoformat(),
+                "due_date": due_text,
                 "grace_days": grace,
-                "deadline": due.isoformat(),
-                "today": today.isoformat(),
+                "deadline": deadline_text,
+                "today": today_text,
                 "working_days_late": late,
                 "status": issue.status,
             },

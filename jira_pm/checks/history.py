@@ -12,10 +12,11 @@ are numbers in the value or, for story points, only in the display string.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from operator import attrgetter
+from typing import Any, NamedTuple
 
 from jira_pm.model import CATEGORY_IN_PROGRESS, Change, Issue, Person
 
@@ -52,11 +53,15 @@ class FieldIds:
 
     def kind_of(self, change: Change) -> str | None:
         """"sprint", "version", "epic", "points", "hours", "status" or None."""
+        return self.kind_of_field(change.field, change.field_id)
+
+    def kind_of_field(self, field: str, field_id: str | None) -> str | None:
+        """The kind of the items of one changelog field (as ``kind_of`` classifies them)."""
         # Memoised per (field, field_id): a million items share a few dozen fields.
-        key = (change.field, change.field_id)
+        key = (field, field_id)
         kind = self._cache.get(key, _UNKNOWN)
         if kind is _UNKNOWN:
-            kind = self._cache[key] = self._kind(change.field, change.field_id)
+            kind = self._cache[key] = self._kind(field, field_id)
         return kind
 
     def select(self, changes: Iterable[Change], kind: str) -> list[Change]:
@@ -69,6 +74,19 @@ class FieldIds:
                 known = self.kind_of(change)
             if known == kind:
                 found.append(change)
+        return found
+
+    def select_kinds(self, changes: Iterable[Change], kinds: Collection[str]
+                     ) -> list[tuple[str, Change]]:
+        """(kind, item) for the items of any of ``kinds``, in order (``select`` for several)."""
+        memo = self._cache
+        found = []
+        for change in changes:
+            known = memo.get((change.field, change.field_id), _UNKNOWN)
+            if known is _UNKNOWN:
+                known = self.kind_of(change)
+            if known in kinds:
+                found.append((known, change))
         return found
 
     def _kind(self, field: str, field_id: str | None) -> str | None:
@@ -90,6 +108,26 @@ class FieldIds:
         if name in STATUS_NAMES:
             return "status"
         return None
+
+
+@dataclass(frozen=True)
+class ChangeNeeds:
+    """Which changelog items a check reads, by kind (see ``FieldIds.kind_of``).
+
+    ``every``: the kinds it reads on any issue (sub-tasks only when ``subtasks``);
+    ``epics``: those it reads on epics only. The engine loads only the items the
+    enabled rules need when each of their checks says what it reads; a check that
+    says nothing (a plugin's, by default) gets every item.
+    """
+
+    every: frozenset[str] = frozenset()
+    epics: frozenset[str] = frozenset()
+    subtasks: bool = False
+
+    def __or__(self, other: ChangeNeeds) -> ChangeNeeds:
+        every = self.every | other.every
+        return ChangeNeeds(every, (self.epics | other.epics) - every,
+                           self.subtasks or other.subtasks)
 
 
 def parse_int(value: str | None) -> int | None:
@@ -134,6 +172,24 @@ def parse_sprint_ids(
     return frozenset()
 
 
+SprintParser = Callable[[str | None, str | None], frozenset[int]]
+
+
+def sprint_parser(names: Mapping[str, int] | None = None) -> SprintParser:
+    """``parse_sprint_ids`` with ``names``, memoised by (value, text): a site's Sprint
+    items repeat a few hundred distinct values, read millions of times at scale."""
+    memo: dict[tuple[str | None, str | None], frozenset[int]] = {}
+
+    def parse(value: str | None, text: str | None) -> frozenset[int]:
+        key = (value, text)
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = parse_sprint_ids(value, text, names)
+        return found
+
+    return parse
+
+
 def parse_issue_ref(
     value: str | None, text: str | None, by_key: Mapping[str, Issue]
 ) -> int | None:
@@ -147,9 +203,12 @@ def parse_issue_ref(
     return None
 
 
-@dataclass(frozen=True)
-class Step:
-    """One change of a field: its value before and after, when and by whom."""
+class Step(NamedTuple):
+    """One change of a field: its value before and after, when and by whom.
+
+    A NamedTuple, built with ``tuple.__new__``: scope creep builds one per
+    changelog item of every candidate, a few million at a million issues.
+    """
 
     at: datetime
     author: Person | None
@@ -203,15 +262,19 @@ class Timeline:
 
 Undo = Callable[[Any, Change], Any]
 
+# Items in the order they happened; one history's items in Jira's own order.
+_HISTORY_ORDER = attrgetter("at", "history_id", "item_index")
+
 
 def rebuild(issue: Issue, changes: Iterable[Change], current: Any, undo: Undo) -> Timeline:
     """Replay ``changes`` of one field backwards from ``current``."""
-    ordered = sorted(changes, key=lambda c: (c.at, c.history_id, c.item_index))
+    ordered = sorted(changes, key=_HISTORY_ORDER)
     value = current
     steps: list[Step] = []
+    new = tuple.__new__
     for change in reversed(ordered):
         before = undo(value, change)
-        steps.append(Step(change.at, change.author, before, value))
+        steps.append(new(Step, (change.at, change.author, before, value)))
         value = before
     steps.reverse()
     return Timeline(issue.created, value, steps, current)
@@ -220,7 +283,7 @@ def rebuild(issue: Issue, changes: Iterable[Change], current: Any, undo: Undo) -
 def replay_forward(initial: Any, changes: Iterable[Change], apply: Undo) -> Any:
     """Apply ``changes`` oldest first to ``initial`` (the inverse of :func:`rebuild`)."""
     value = initial
-    for change in sorted(changes, key=lambda c: (c.at, c.history_id, c.item_index)):
+    for change in sorted(changes, key=_HISTORY_ORDER):
         value = apply(value, change)
     return value
 
@@ -228,9 +291,13 @@ def replay_forward(initial: Any, changes: Iterable[Change], apply: Undo) -> Any:
 # --- per-field undo/apply -------------------------------------------------------------
 
 
-def sprint_undo(names: Mapping[str, int] | None = None) -> Undo:
+def sprint_undo(names: Mapping[str, int] | None = None, *,
+                parse: SprintParser | None = None) -> Undo:
+    """Undo a Sprint item; ``parse`` (a ``sprint_parser``) instead of ``names`` shares its memo."""
+    parse = parse or sprint_parser(names)
+
     def undo(value: frozenset[int], change: Change) -> frozenset[int]:
-        return parse_sprint_ids(change.from_value, change.from_string, names)
+        return parse(change.from_value, change.from_string)
 
     return undo
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from jira_pm.checks.context import CheckContext
+from jira_pm.checks.history import ChangeNeeds
 from jira_pm.checks.registry import Hit, Param, check
 
 
@@ -16,6 +17,7 @@ from jira_pm.checks.registry import Hit, Param, check
         Param("tolerance", "float", 0.2, "fraction above the original estimate that is tolerated"),
     ),
     title="Issue over its original estimate",
+    changes=ChangeNeeds(),  # reads no changelog
 )
 def over_estimate(ctx: CheckContext) -> Iterator[Hit]:
     """Issue over its original estimate.

@@ -15,6 +15,7 @@ from importlib.metadata import entry_points
 from typing import Any
 
 from jira_pm.checks.codes import CODE_BY_CHECK
+from jira_pm.checks.history import ChangeNeeds
 from jira_pm.errors import RulePackError
 
 ENTRY_POINT_GROUP = "jira_pm.checks"
@@ -81,6 +82,8 @@ class CheckSpec:
     title: str = ""
     source: str = "builtin"
     extra: dict[str, Any] = field(default_factory=dict)
+    # The changelog items the check reads; None (unknown) means all of them.
+    changes: ChangeNeeds | None = None
 
     @property
     def doc(self) -> str:
@@ -105,6 +108,7 @@ def check(
     severity: str,
     params: Iterable[Param] = (),
     title: str = "",
+    changes: ChangeNeeds | None = None,
 ) -> Callable[[Callable[..., Iterable[Hit]]], Callable[..., Iterable[Hit]]]:
     """Decorator: make ``run(ctx)`` the check ``name`` (its docstring is its documentation)."""
 
@@ -118,6 +122,7 @@ def check(
             code=CODE_BY_CHECK.get(name),
             title=title,
             source=run.__module__,
+            changes=changes,
         )
         run.check_spec = spec  # type: ignore[attr-defined]
         if run.__module__.startswith("jira_pm.checks."):

@@ -29,6 +29,12 @@ SCOPE_PARAMS = (
     ),
 )
 
+# What every scope-creep check reads on any issue but sub-tasks (their scope is
+# their parents'): the membership of all three containers (SiteIndex.ever_members
+# builds them together) and both estimates.
+SCOPE_CHANGES = history.ChangeNeeds(
+    every=frozenset({"sprint", "version", "epic", "points", "hours"}))
+
 _NOT_THERE = object()
 
 
@@ -37,9 +43,8 @@ def membership_timeline(ctx: CheckContext, issue: Issue, kind: str) -> history.T
     index = ctx.index
     changes = index.changes(issue, kind)
     if kind == "sprint":
-        return history.rebuild(
-            issue, changes, frozenset(issue.sprint_ids), history.sprint_undo(index.sprint_names)
-        )
+        return history.rebuild(issue, changes, frozenset(issue.sprint_ids),
+                               history.sprint_undo(parse=index.parse_sprints))
     if kind == "version":
         return history.rebuild(
             issue, changes, frozenset(issue.fix_version_ids), history.version_undo

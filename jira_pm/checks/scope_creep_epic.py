@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from jira_pm.checks import history
 from jira_pm.checks.context import CheckContext
 from jira_pm.checks.registry import Hit, check
-from jira_pm.checks.scope import SCOPE_PARAMS, scope_creep
+from jira_pm.checks.scope import SCOPE_CHANGES, SCOPE_PARAMS, scope_creep
 from jira_pm.model import CATEGORY_IN_PROGRESS
 
 
@@ -17,6 +17,7 @@ from jira_pm.model import CATEGORY_IN_PROGRESS
     severity="low",
     params=SCOPE_PARAMS,
     title="Scope creep in an epic in progress",
+    changes=SCOPE_CHANGES | history.ChangeNeeds(epics=frozenset({"status"})),
 )
 def scope_creep_epic(ctx: CheckContext) -> Iterator[Hit]:
     """Scope creep in an epic in progress.

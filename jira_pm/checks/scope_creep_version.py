@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from jira_pm.checks.context import CheckContext
 from jira_pm.checks.registry import Hit, check
-from jira_pm.checks.scope import SCOPE_PARAMS, scope_creep
+from jira_pm.checks.scope import SCOPE_CHANGES, SCOPE_PARAMS, scope_creep
 
 
 @check(
@@ -15,6 +15,7 @@ from jira_pm.checks.scope import SCOPE_PARAMS, scope_creep
     severity="medium",
     params=SCOPE_PARAMS,
     title="Scope creep in an unreleased version",
+    changes=SCOPE_CHANGES,
 )
 def scope_creep_version(ctx: CheckContext) -> Iterator[Hit]:
     """Scope creep in an unreleased version.

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from jira_pm import forecast as mc
 from jira_pm.checks.context import CheckContext
+from jira_pm.checks.history import ChangeNeeds
 from jira_pm.checks.overdue import keys, open_issues_of
 from jira_pm.checks.registry import Hit, Param, check
 from jira_pm.model import Issue
@@ -27,6 +28,7 @@ from jira_pm.words import day_text, plural
         Param("seed", "int", mc.DEFAULT_SEED, "random seed, so the verdict is reproducible"),
     ),
     title="Version forecast to miss its release date",
+    changes=ChangeNeeds(),  # reads no changelog
 )
 def version_at_risk(ctx: CheckContext) -> Iterator[Hit]:
     """Version forecast to miss its release date.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from jira_pm.checks.context import CheckContext
+from jira_pm.checks.history import ChangeNeeds
 from jira_pm.checks.overdue import deadline, keys, open_issues_of
 from jira_pm.checks.registry import Hit, Param, check
 from jira_pm.words import plural
@@ -18,6 +19,7 @@ from jira_pm.words import plural
         Param("grace_days", "int", 0, "working days after the release date before it is late"),
     ),
     title="Version past its release date",
+    changes=ChangeNeeds(),  # reads no changelog
 )
 def version_overdue(ctx: CheckContext) -> Iterator[Hit]:
     """Version past its release date.

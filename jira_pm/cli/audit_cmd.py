@@ -41,7 +41,7 @@ def audit(ctx, projects, rule_ids, severity, as_of_text, rules_dirs, no_record, 
     """
     from jira_pm.calendar import calendar_from_settings
     from jira_pm.engine import evaluate_store
-    from jira_pm.report import lookup_from_store, render
+    from jira_pm.report import NAMELESS_FORMATS, lookup_from_store, render
     from jira_pm.rulepack import load_pack
     from jira_pm.runner import never_synced_error, require_synced
 
@@ -66,7 +66,7 @@ def audit(ctx, projects, rule_ids, severity, as_of_text, rules_dirs, no_record, 
         if conn.execute("SELECT COUNT(*) FROM issues").fetchone()[0] == 0:
             note(f"the store {settings.store_name} holds no issues: the scope matched none")
         evaluation = evaluate_store(conn, settings, pack, as_of, record=record)
-        lookup = lookup_from_store(conn, settings)
+        lookup = lookup_from_store(conn, settings, names=fmt not in NAMELESS_FORMATS)
     finally:
         conn.close()
 

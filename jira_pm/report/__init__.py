@@ -25,6 +25,8 @@ FORMATS: dict[str, Callable[..., str]] = {
     "csv": render_csv,
     "markdown": render_markdown,
 }
+# Formats that show no issue key and no person: ``lookup_from_store(names=False)`` serves them.
+NAMELESS_FORMATS = frozenset({"table"})
 
 
 def render(
@@ -46,4 +48,5 @@ def render(
                         resolved=list(resolved), as_of=as_of, lookup=lookup, width=width)
 
 
-__all__ = ["DEFAULT_WIDTH", "FORMATS", "Lookup", "lookup_from_store", "render"]
+__all__ = ["DEFAULT_WIDTH", "FORMATS", "NAMELESS_FORMATS", "Lookup", "lookup_from_store",
+           "render"]

@@ -68,10 +68,18 @@ def parse_instant(text: object) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def lookup_from_store(conn, settings) -> Lookup:
-    """Keys of every stored issue and the latest display name seen for each person."""
+def lookup_from_store(conn, settings, *, names: bool = True) -> Lookup:
+    """Keys of every stored issue and the latest display name seen for each person.
+
+    ``names=False``: only the zone and the site's URL, for an output that names no
+    issue and no person (the table); at a million issues the names take a scan of
+    ten million changelog items.
+    """
     from zoneinfo import ZoneInfo
 
+    zone = ZoneInfo(settings.calendar.timezone)
+    if not names:
+        return Lookup(zone=zone, site_url=settings.jira.url)
     keys = dict(conn.execute("SELECT id, key FROM issues"))
     people: dict[str, str] = {}
     # Later sources overwrite earlier ones: the assignee and creator names are as of
@@ -83,5 +91,4 @@ def lookup_from_store(conn, settings) -> Lookup:
         people.update(conn.execute(
             f"SELECT DISTINCT {id_col}, {name_col} FROM {table} "  # noqa: S608 - fixed names
             f"WHERE {id_col} IS NOT NULL AND {name_col} IS NOT NULL AND {name_col} != ''"))
-    return Lookup(issue_keys=keys, people=people, zone=ZoneInfo(settings.calendar.timezone),
-                  site_url=settings.jira.url)
+    return Lookup(issue_keys=keys, people=people, zone=zone, site_url=settings.jira.url)

@@ -14,10 +14,13 @@ COLUMNS = ("severity", "rule_id", "subject_type", "subject", "project", "status"
            "issues", "issue_keys", "message", "fingerprint")
 
 
+_DIGITS = re.compile(r"(\d+)")
+
+
 def _natural(text: str) -> tuple:
     """SHOP-2 before SHOP-10, as Jira lists keys: digit runs compare as numbers."""
-    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part)
-                 for part in re.split(r"(\d+)", text) if part)
+    return tuple([(0, int(part), "") if part.isdigit() else (1, 0, part)
+                  for part in _DIGITS.split(text) if part])
 
 
 def ordered(findings: Iterable[Finding]) -> list[Finding]:
@@ -26,8 +29,10 @@ def ordered(findings: Iterable[Finding]) -> list[Finding]:
                                            _natural(f.subject_name), f.rule_id))
 
 
-def row(finding: Finding, status: dict[str, str], lookup: Lookup) -> dict[str, Any]:
-    return {
+def row(finding: Finding, status: dict[str, str], lookup: Lookup, *,
+        keys: bool = True) -> dict[str, Any]:
+    """The finding's flat row; ``keys=False`` leaves out issue_keys (the table shows a count)."""
+    values = {
         "severity": finding.severity,
         "rule_id": finding.rule_id,
         "subject_type": finding.subject_type,
@@ -36,10 +41,12 @@ def row(finding: Finding, status: dict[str, str], lookup: Lookup) -> dict[str, A
         "status": status.get(finding.fingerprint, "open"),
         "label": finding.label or "",
         "issues": len(finding.issue_ids),
-        "issue_keys": lookup.keys(finding.issue_ids),
-        "message": finding.message,
-        "fingerprint": finding.fingerprint,
     }
+    if keys:
+        values["issue_keys"] = lookup.keys(finding.issue_ids)
+    values["message"] = finding.message
+    values["fingerprint"] = finding.fingerprint
+    return values
 
 
 def summary(findings: list[Finding], status: dict[str, str], resolved: list[Finding]) -> str:

@@ -80,7 +80,7 @@ def render_table(findings: list[Finding], *, status, resolved, as_of=None, looku
     else:
         rows, messages = [], []
         for finding in findings:
-            values = row(finding, status, lookup)
+            values = row(finding, status, lookup, keys=False)
             rows.append([str(values[key]) for key, _ in HEADERS])
             messages.append(values["message"])
         widths, message_width = _layout(rows, width)

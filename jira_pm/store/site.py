@@ -10,6 +10,7 @@ import gc
 import json
 import sqlite3
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from jira_pm.model import Change, Issue, Person, Site, Sprint, Version, Worklog
@@ -26,6 +27,37 @@ def _d(text: str | None) -> date | None:
     return date.fromisoformat(text) if text else None
 
 
+@dataclass(frozen=True)
+class ChangeFields:
+    """The changelog items ``load_site`` loads, by field name: on every issue (sub-tasks
+    only when ``subtasks``), on epics only.
+
+    The rule engine passes what its enabled checks read (items of other fields would
+    only be built and dropped); without it every item is loaded.
+    """
+
+    every: frozenset[str] = frozenset()
+    epics: frozenset[str] = frozenset()
+    subtasks: bool = False
+
+    def test(self) -> tuple[str, list[str]] | None:
+        """The SQL condition on ``changes`` rows and its parameters; None when none is wanted."""
+        tests: list[str] = []
+        params: list[str] = []
+        if self.every:
+            tests.append(f"field IN ({','.join('?' * len(self.every))})")
+            params += sorted(self.every)
+        if self.epics:
+            tests.append(f"(field IN ({','.join('?' * len(self.epics))}) "
+                         "AND issue_id IN (SELECT id FROM issues WHERE is_epic <> 0))")
+            params += sorted(self.epics)
+        return ("(" + " OR ".join(tests) + ")", params) if tests else None
+
+
+def changelog_fields(conn: sqlite3.Connection) -> list[tuple[str, str | None]]:
+    """Every distinct (field name, field id) of the stored changelog items."""
+    rows = conn.execute("SELECT DISTINCT field, field_id FROM changes")
+    return [(row[0], row[1]) for row in rows]
 
 
 def _key_order(conn: sqlite3.Connection, key: str) -> str:
@@ -43,13 +75,15 @@ def load_site(
     *,
     projects: Collection[str] | None = None,
     sprint_ids: Collection[int] | None = None,
+    change_fields: ChangeFields | None = None,
 ) -> Site:
     """The whole store as one consistent ``Site`` snapshot (one read transaction).
 
     With ``projects``, only part of it: those projects' issues (with their
     changes and worklogs) and versions, and the sprints in ``sprint_ids`` (all
     sprints when None). ``engine.evaluate_store`` evaluates a large store so,
-    one group of projects at a time.
+    one group of projects at a time. With ``change_fields``, only those changelog
+    items (see ``ChangeFields``).
     """
     where, versions_where, params = "", "", []
     if projects is not None:
@@ -103,7 +137,11 @@ def load_site(
         _load_links(conn, issues, "issue_versions", "version_id", "fix_version_ids", of_part)
         _load_links(conn, issues, "issue_sprints", "sprint_id", "sprint_ids", of_part)
 
-        _load_changes(conn, issues, people, of_part)
+        of_changes = of_part
+        if change_fields is not None and not change_fields.subtasks:
+            of_changes = (" WHERE issue_id IN (SELECT id FROM issues"
+                          + (f"{where} AND" if where else " WHERE") + " is_subtask = 0)", params)
+        _load_changes(conn, issues, people, of_changes, change_fields)
         for r in conn.execute(
             "SELECT id, issue_id, author_id, author_name, started, seconds, updated "
             f"FROM worklogs{of_part[0]} ORDER BY issue_id, started, id", of_part[1]
@@ -147,9 +185,10 @@ def load_versions(conn: sqlite3.Connection, where: str = "", params: Sequence = 
 
 def _load_changes(
     conn: sqlite3.Connection, issues: dict[int, Issue], people: dict[tuple, Person],
-    of_part: tuple[str, list] = ("", []),
+    of_part: tuple[str, list] = ("", []), fields: ChangeFields | None = None,
 ) -> None:
-    """Append every stored changelog item to its issue's ``changes``, in history order.
+    """Append every stored changelog item (or those of ``fields``) to its issue's
+    ``changes``, in history order.
 
     The hot loop of ``load_site`` (a million rows at 100k issues): rows unpack
     straight into names, consecutive items of one history share one parsed
@@ -165,10 +204,16 @@ def _load_changes(
     current_id = None
     bucket: list[Change] = []
     last_text, last_at = None, None
+    sql, params = "SELECT * FROM changes" + of_part[0], list(of_part[1])
+    if fields is not None:
+        test = fields.test()
+        if test is None:
+            return
+        sql += (" AND " if of_part[0] else " WHERE ") + test[0]
+        params += test[1]
     for (issue_id, history_id, item_index, at_text, author_id, author_name, field, field_id,
          from_value, from_string, to_value, to_string) in conn.execute(
-            "SELECT * FROM changes" + of_part[0]
-            + _key_order(conn, "issue_id, history_id, item_index"), of_part[1]):
+            sql + _key_order(conn, "issue_id, history_id, item_index"), params):
         # Primary-key order (or, for a part, the issues' ids one by one, each issue's rows in
         # primary-key order): every issue's items come together and in history order.
         if issue_id != current_id:

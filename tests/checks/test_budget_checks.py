@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from jira_pm.checks.budget import budget_problems
-from jira_pm.checks.testing import issue, run_check, site, worklog
+from jira_pm.checks.testing import at, issue, run_check, site, worklog
 from jira_pm.config import Settings
 from jira_pm.model import CATEGORY_DONE, Person, Version
 
@@ -189,3 +189,57 @@ def test_budget_naming_an_unknown_version_is_a_problem():
                            {"version": "9.9", "project": "ABC", "hours": 5}])
     assert [p.split(":")[0] for p in budget_problems(s, cfg)] == [
         "[[budget]] #2 in the configuration"]
+
+
+BUDGET_RULES = """
+[[rule]]
+id = "BX001"
+check = "budget_breach"
+severity = "high"
+projects = ["XYZ"]
+
+[[rule]]
+id = "BX002"
+check = "budget_warning"
+severity = "low"
+[rule.params]
+warn_at = 0.5
+
+[[rule]]
+id = "BX003"
+check = "budget_breach"
+severity = "high"
+issue_types = ["Bug"]
+[rule.params]
+label_container_issues = true
+"""
+
+
+def test_budget_rules_evaluated_together_find_what_each_finds_alone(tmp_path):
+    """Budget rules share one site's statuses only where scope and parameters agree."""
+    from dataclasses import replace
+
+    from jira_pm.engine import evaluate
+    from jira_pm.rulepack import load_pack
+
+    (tmp_path / "budget.toml").write_text(BUDGET_RULES)
+    s = site(
+        issue(100, "ABC-100", is_epic=True, budget=10, worklogs=[worklog(100, 6)]),
+        issue(1, parent_id=100, worklogs=[worklog(1, 6)]),
+        issue(200, "XYZ-200", project="XYZ", is_epic=True, budget=10,
+              worklogs=[worklog(200, 11)]),
+        issue(300, "ABC-300", is_epic=True, budget=10, worklogs=[worklog(300, 6)]),
+        issue(2, "XYZ-2", project="XYZ", issue_type="Bug", parent_id=200),
+        issue(3, "XYZ-3", project="XYZ", worklogs=[worklog(3, 700)]),
+    )
+    cfg = Settings.for_tests(projects=["ABC", "XYZ"], budget=[{"project": "XYZ", "hours": 500}])
+    pack = load_pack(cfg, extra_paths=[tmp_path / "budget.toml"])
+    together = evaluate(s, pack, cfg, at(NOW))
+    alone = [f for rule in pack.enabled()
+             for f in evaluate(s, replace(pack, rules=(rule,)), cfg, at(NOW))]
+    assert sorted(f.fingerprint for f in together) == sorted(f.fingerprint for f in alone)
+    assert {f.fingerprint: f for f in together} == {f.fingerprint: f for f in alone}
+    found = {(f.rule_id, f.subject_name, f.issue_ids) for f in together}
+    assert ("BX001", "XYZ-200", (200,)) in found and ("BX001", "ABC-100", (100,)) not in found
+    assert ("BX003", "XYZ", (2,)) in found and ("BU002", "XYZ", ()) in found
+    assert ("BX002", "ABC-300", (300,)) in found and ("BU001", "ABC-300", (300,)) not in found
