@@ -434,7 +434,10 @@ class _Parser:
 
     def scope(self) -> ScopeSettings:
         s = self.section("scope", {"projects", "jql"})
-        projects = self.strings(s.get("projects", []), "[scope] projects")
+        # Jira's project keys are upper case (JQL takes any case): "shop" is SHOP, so
+        # the scope, its stored identity and comparisons with the keys Jira returns agree.
+        projects = tuple(key.upper() for key in self.strings(s.get("projects", []),
+                                                            "[scope] projects"))
         jql = self.optional_string(s.get("jql"), "[scope] jql")
         if not projects and not jql:
             raise self.fail("[scope]", "neither projects nor jql is set",
@@ -578,8 +581,8 @@ class _Parser:
                                     "[writeback] exempt_label"),
             exempt_issue_types=self.strings(s.get("exempt_issue_types", []),
                                             "[writeback] exempt_issue_types"),
-            exempt_projects=self.strings(s.get("exempt_projects", []),
-                                         "[writeback] exempt_projects"),
+            exempt_projects=tuple(key.upper() for key in self.strings(
+                s.get("exempt_projects", []), "[writeback] exempt_projects")),
             max_writes=int(self.number(s.get("max_writes", 500), "[writeback] max_writes",
                                        integer=True)),
             notify_users=self.boolean(s.get("notify_users", True), "[writeback] notify_users"),

@@ -120,3 +120,13 @@ def test_a_store_shared_by_two_scopes_before_the_check_is_synced_in_full(store_p
     assert result.mode == "full"
     assert stored_keys(conn) == ["SHOP-10001", "SHOP-10002", "SHOP-10003"]
     conn.close()
+
+
+def test_project_keys_in_another_case_are_the_same_scope(store_path):
+    """Jira project keys are case-insensitive: ["shop"] then ["SHOP"] (or widened) is accepted."""
+    jira, conn = two_project_jira(), connect(store_path)
+    sync(scoped(store_path, "shop"), conn, jira, now=lambda: NOW)
+    result = sync(scoped(store_path, "SHOP"), conn, jira, now=lambda: NOW)
+    assert result.mode == "incremental"  # not a move: no full sync
+    sync(scoped(store_path, "Shop", "ops"), conn, jira, now=lambda: NOW)
+    conn.close()
