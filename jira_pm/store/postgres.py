@@ -308,6 +308,7 @@ def store_error(exc: BaseException, url: str | None = None) -> StoreError:
     where = f"the store database {shown_url(url)}" if url else "the store database"
     state = getattr(exc, "sqlstate", None) or _connect_state(str(exc))
     detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    connecting = not state and "connection" in detail.lower()
     if "FATAL:" in detail:  # libpq's "connection to server at … failed: FATAL:  …": the cause
         detail = detail.rpartition("FATAL:")[2].strip()
     if state in ("42501", "25006"):
@@ -332,7 +333,7 @@ def store_error(exc: BaseException, url: str | None = None) -> StoreError:
     if state == "53100":
         return StoreError(f"cannot write {where}: the database server's disk is full",
                           hint="free space on the database server")
-    if state.startswith("08") or (not state and "connection" in detail.lower()):
+    if state.startswith("08") or connecting:
         return StoreError(f"cannot connect to {where}: {detail}",
                           hint="check that PostgreSQL runs and that [store] url (or "
                                "$JIRA_PM_STORE_URL) names its host, port and database")
