@@ -93,12 +93,23 @@ class KeepAliveHandler(WSGIRequestHandler):
         environ = self.environ = self.make_environ()
         try:
             body = self._request_body(environ)
-        except (TimeoutError, ConnectionError, ValueError):
-            self.close_connection = True  # a body cut short or malformed: nothing to answer
+        except (TimeoutError, ConnectionError):
+            self.close_connection = True  # a body cut short: nobody left to answer
+            return
+        except (ValueError, OSError):  # a malformed length or chunk: say so, then hang up
+            self.close_connection = True
+            try:
+                self._send("400 Bad Request", [("Content-Type", "text/plain")],
+                           b"Malformed request body", environ["REQUEST_METHOD"])
+            except (TimeoutError, ConnectionError):
+                pass
             return
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
+        # The body is whole now: a chunked request must not look chunked to the site,
+        # or werkzeug reads no Content-Length and hands it an empty body.
         environ.pop("wsgi.input_terminated", None)
+        environ.pop("HTTP_TRANSFER_ENCODING", None)
 
         started: list = []
 

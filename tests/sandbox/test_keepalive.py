@@ -108,3 +108,35 @@ def test_a_stopped_sandbox_closes_the_connections_clients_keep():
     with pytest.raises((http.client.HTTPException, OSError)):
         ask(conn, headers=basic(site))
     conn.close()
+
+
+def test_a_chunked_request_body_reaches_the_site():
+    """A body sent in chunks (no Content-Length) is read whole, as werkzeug's own handler does."""
+    import json
+
+    with Sandbox(scenario=shop()) as site:
+        conn = connect(site)
+        query = json.dumps({"jql": "project = SHOP", "maxResults": 1}).encode()
+        conn.request("POST", "/rest/api/3/search/jql", body=iter([query]),
+                     headers={**basic(site), "Content-Type": "application/json"},
+                     encode_chunked=True)
+        response = conn.getresponse()
+        assert response.status == 200, response.read()
+        assert json.loads(response.read())["issues"]
+        conn.close()
+
+
+def test_a_malformed_chunked_body_is_a_400_not_a_traceback(capfd):
+    """A chunked body that breaks off mid-chunk gets a 400 and a closed connection, no traceback."""
+    with Sandbox(scenario=shop()) as site:
+        conn = connect(site)
+        conn.putrequest("POST", "/rest/api/3/search/jql")
+        conn.putheader("Transfer-Encoding", "chunked")
+        conn.putheader("Content-Type", "application/json")
+        conn.endheaders()
+        conn.send(b"zz\r\n{}\r\n0\r\n\r\n")  # not a hexadecimal chunk size
+        response = conn.getresponse()
+        assert response.status == 400
+        assert response.will_close
+        conn.close()
+    assert "Traceback" not in capfd.readouterr().err
