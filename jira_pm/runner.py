@@ -204,11 +204,11 @@ def _waits_logged(client: Any, log: JsonLog) -> Iterator[None]:
 def store_lock(settings: Any, log: JsonLog | None = None) -> Iterator[None]:
     """Hold the store's run lock (``run`` and ``apply`` share it); LockBusy when it is held."""
     if is_postgres_url(settings.store):
-        held_by = f"another jira-pm run of this scope holds its lock in {settings.store_name}"
+        held_by = f"another jira-pm run holds its lock in {settings.store_name}"
     else:
         held_by = f"another jira-pm run holds the lock {lock_path(Path(settings.store_path))}"
     try:
-        with run_lock(settings.store, scope_key(settings), f"{held_by}; this run did nothing",
+        with run_lock(settings.store, f"{held_by}; this run did nothing",
                       "nothing to fix if runs overlap now and then; if it persists, "
                       "run less often or check for a hung run"):
             yield

@@ -11,7 +11,6 @@ from click.testing import CliRunner
 from pg_support import store_section
 
 from jira_pm.cli import main
-from jira_pm.config import load_settings
 from jira_pm.errors import UsageError
 from jira_pm.store import connect
 from jira_pm.writeback.log_view import parse_since
@@ -105,10 +104,9 @@ def test_log_of_a_killed_run_shows_its_pending_writes_as_interrupted_only_when_n
         tmp_path, store_path):
     """While a run holds the lock its pending write is pending; once none does, interrupted."""
     from jira_pm.store.locks import run_lock
-    from jira_pm.sync.query import scope_key
 
     config = ledger_store(tmp_path, store_path)
-    with run_lock(store_path, scope_key(load_settings(config)), "busy", ""):
+    with run_lock(store_path, "busy", ""):
         result = CliRunner().invoke(main, ["--config", str(config), "log", "--run", "cccc"],
                                     env={"COLUMNS": "120"})
     assert result.output.splitlines() == [

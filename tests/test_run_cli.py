@@ -17,7 +17,6 @@ from jira_pm.engine import evaluate_store
 from jira_pm.sandbox.server import Sandbox
 from jira_pm.store.locks import run_lock
 from jira_pm.store.schema import connect
-from jira_pm.sync.query import scope_key
 
 pytestmark = pytest.mark.integration
 
@@ -43,7 +42,7 @@ HELD = re.compile(r"another jira-pm run (?:of this scope )?holds (?:the|its) loc
 def holding_the_run_lock(config):
     """The run lock of the config's store and scope, held as another run would hold it."""
     settings = load_settings(config)
-    return run_lock(settings.store, scope_key(settings), "busy", "")
+    return run_lock(settings.store, "busy", "")
 
 
 def invoke(config, *args):

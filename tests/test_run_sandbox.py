@@ -18,7 +18,6 @@ from jira_pm.sandbox.server import Sandbox
 from jira_pm.store import ledger
 from jira_pm.store.locks import run_lock
 from jira_pm.store.schema import connect
-from jira_pm.sync.query import scope_key
 
 pytestmark = pytest.mark.integration
 
@@ -259,7 +258,7 @@ def test_dry_run_plan_is_what_the_real_run_then_does(flavor, store_path):
 def test_a_second_run_while_the_lock_is_held_does_nothing(store_path):
     """While another run holds the store's lock, run raises LockBusy (exit 0) and writes nothing."""
     with site("cloud", store_path) as (app, settings):
-        with run_lock(settings.store, scope_key(settings), "busy", ""):
+        with run_lock(settings.store, "busy", ""):
             with pytest.raises(LockBusy) as busy:
                 run(settings)
         assert busy.value.exit_code == 0 and app.stats()["total"] == 0

@@ -86,15 +86,13 @@ def test_run_waiting_on_the_lock_creates_no_store(tmp_path, store_path, monkeypa
     """`run` takes the run lock before it opens the store: a skipped run leaves none behind."""
     from pg_support import store_section
 
-    from jira_pm.config import load_settings
     from jira_pm.store.locks import run_lock
-    from jira_pm.sync.query import scope_key
 
     monkeypatch.setenv("JIRA_PAT", "t0ken-x")
     config = tmp_path / "jira-pm.toml"
     config.write_text('[jira]\nurl = "https://jira.example.test"\n[scope]\nprojects = ["PM"]\n'
                       + store_section(store_path), encoding="utf-8")
-    with run_lock(store_path, scope_key(load_settings(config)), "busy", ""):
+    with run_lock(store_path, "busy", ""):
         result = CliRunner().invoke(main, ["--config", str(config), "run"])
     assert result.exit_code == 0, result.output
     assert "another jira-pm run" in result.stderr and "lock" in result.stderr
@@ -130,7 +128,7 @@ def test_run_lock_held_for_an_instant_is_waited_for(store_path):
     taken, released = threading.Event(), threading.Event()
 
     def probe() -> None:
-        with run_lock(store_path, "scope-a", "busy", ""):
+        with run_lock(store_path, "busy", ""):
             taken.set()
             released.wait(timeout=0.3)
 
@@ -138,7 +136,7 @@ def test_run_lock_held_for_an_instant_is_waited_for(store_path):
     prober.start()
     assert taken.wait(timeout=30)
     try:
-        with run_lock(store_path, "scope-a", "busy", ""):
+        with run_lock(store_path, "busy", ""):
             ran = True
     finally:
         released.set()
@@ -151,8 +149,8 @@ def test_run_lock_held_by_a_run_is_busy_after_the_grace(store_path):
     from jira_pm.errors import LockBusy
     from jira_pm.store.locks import RUN_LOCK_GRACE, run_lock
 
-    with run_lock(store_path, "scope-a", "busy", ""):
+    with run_lock(store_path, "busy", ""):
         started = time.monotonic()
-        with pytest.raises(LockBusy), run_lock(store_path, "scope-a", "busy", ""):
+        with pytest.raises(LockBusy), run_lock(store_path, "busy", ""):
             pass
         assert RUN_LOCK_GRACE <= time.monotonic() - started < RUN_LOCK_GRACE + 5

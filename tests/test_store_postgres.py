@@ -16,7 +16,6 @@ from jira_pm.redaction import redact
 from jira_pm.sandbox.server import Sandbox
 from jira_pm.store import connect, ledger
 from jira_pm.store.locks import run_lock_free, sync_lock
-from jira_pm.sync import scope_key
 
 # The scenario's labels after a run of scope ABC, and of scope OUT (OUT-1 is in the
 # overdue release 9.9: its own scope's run labels it).
@@ -101,7 +100,7 @@ def test_a_second_runner_of_the_same_scope_exits_0_and_does_nothing(tmp_path, pg
             while not _started_runs(pg_store):
                 assert first.poll() is None and time.monotonic() < deadline, "never started"
                 time.sleep(0.05)
-            assert not run_lock_free(settings.store, scope_key(settings))
+            assert not run_lock_free(settings.store)
             second = subprocess.run(command, capture_output=True, text=True, timeout=60)
             still_running = first.poll() is None
         finally:
@@ -123,13 +122,13 @@ def test_a_killed_holder_s_lock_is_released_by_the_database(pg_store):
         [sys.executable, "-c",
          "import sys, time\n"
          "from jira_pm.store.locks import sync_lock\n"
-         f"with sync_lock({str(pg_store)!r}, 'scope-1'):\n"
+         f"with sync_lock({str(pg_store)!r}):\n"
          "    print('held', flush=True)\n"
          "    time.sleep(60)\n"],
         stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "held"
-        with pytest.raises(LockBusy), sync_lock(pg_store, "scope-1"):
+        with pytest.raises(LockBusy), sync_lock(pg_store):
             pass
     finally:
         holder.kill()
@@ -137,7 +136,7 @@ def test_a_killed_holder_s_lock_is_released_by_the_database(pg_store):
     deadline = time.monotonic() + 10
     while True:
         try:
-            with sync_lock(pg_store, "scope-1"):
+            with sync_lock(pg_store):
                 break
         except LockBusy:
             assert time.monotonic() < deadline, "the database kept a dead process's lock"

@@ -130,3 +130,31 @@ def test_project_keys_in_another_case_are_the_same_scope(store_path):
     assert result.mode == "incremental"  # not a move: no full sync
     sync(scoped(store_path, "Shop", "ops"), conn, jira, now=lambda: NOW)
     conn.close()
+
+
+def test_a_sync_of_another_scope_waits_for_no_one_and_does_nothing(store_path):
+    """While one scope syncs a new store, a config of another scope is told a sync is running."""
+    from jira_pm.errors import LockBusy
+    from jira_pm.store.locks import sync_lock
+
+    jira, conn = two_project_jira(), connect(store_path)
+    with sync_lock(store_path), pytest.raises(LockBusy):  # the first scope's sync, mid-way
+        sync(scoped(store_path, "OPS"), conn, jira, now=lambda: NOW)
+    assert stored_keys(conn) == []
+    conn.close()
+
+
+def test_an_interrupted_move_still_removes_the_old_scopes_issues(store_path):
+    """A --new-scope sync killed mid-way leaves a reconcile due, even with automatic ones off."""
+    from test_sync_interrupted import heal, kill_search_after
+
+    jira, conn = two_project_jira(), connect(store_path)
+    sync(scoped(store_path, "SHOP"), conn, jira, now=lambda: NOW)
+    kill_search_after(jira, at_end=True)
+    with pytest.raises(KeyboardInterrupt):
+        sync(scoped(store_path, "OPS"), conn, jira, now=lambda: NOW, new_scope=True)
+    heal(jira)
+    sync(scoped(store_path, "OPS"), conn, jira, now=lambda: NOW)  # reconcile_every_hours = 0
+    assert stored_keys(conn) == ["OPS-20001", "OPS-20002"]
+    sync(scoped(store_path, "OPS"), conn, jira, now=lambda: NOW)  # and only once
+    conn.close()

@@ -15,7 +15,6 @@ from jira_pm.cli import main
 from jira_pm.config import load_settings
 from jira_pm.sandbox.server import Sandbox
 from jira_pm.store.locks import sync_lock
-from jira_pm.sync import scope_key
 
 pytestmark = pytest.mark.integration
 
@@ -39,11 +38,11 @@ def test_a_second_sync_of_the_scope_exits_2_and_a_second_run_exits_0(tmp_path, s
         config = write_config(tmp_path, sandbox, '"' + '", "'.join(sandbox.state.projects) + '"',
                               store_path)
         settings = load_settings(config)
-        with sync_lock(settings.store, scope_key(settings)):
+        with sync_lock(settings.store):
             busy = invoke(config, "sync")
             quiet = invoke(config, "run", "--quiet")
         assert busy.exit_code == 2, busy.output
-        assert "another jira-pm sync of this scope is running" in busy.stderr
+        assert "another jira-pm sync is running" in busy.stderr
         assert quiet.exit_code == 0 and quiet.output == ""
         assert sandbox.stats()["by_route"].get("GET /rest/api/2/search", 0) == 0
         done = invoke(config, "sync")

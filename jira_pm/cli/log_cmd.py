@@ -57,9 +57,8 @@ def log_command(ctx: click.Context, run_id: str | None, issue_key: str | None,
 def _none_running(settings) -> bool:
     """Whether no run holds the store's run lock now (False when that cannot be told)."""
     from jira_pm.store.locks import run_lock_free
-    from jira_pm.sync import scope_key
 
-    return run_lock_free(settings.store, scope_key(settings))
+    return run_lock_free(settings.store)
 
 
 @main.command("unstick")

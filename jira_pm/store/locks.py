@@ -1,23 +1,24 @@
 """Run and sync locks: one holder at a time, and a clear word for the one that waits.
 
-Two locks exist. The run lock is held by ``run``, ``apply`` and ``clean``: one
-write-back at a time. The sync lock is held by every sync of one scope, whether
-``jira-pm sync`` or the sync inside ``run``: two syncs of the same scope would
-interleave their checkpoints. Neither waits: the second process is told at
-once (``LockBusy``) and decides what that means (cron's ``run`` exits 0) —
-except that the run lock is waited for up to ``RUN_LOCK_GRACE`` seconds,
-because ``jira-pm log`` tells a live run from a killed one by taking it for an
-instant, and a cron run starting in that instant must not skip its turn.
+Two locks exist, each one per store (a store holds one scope, see
+``sync.identity``). The run lock is held by ``run``, ``apply`` and ``clean``:
+one write-back at a time. The sync lock is held by every sync, whether
+``jira-pm sync`` or the sync inside ``run``: two syncs would interleave their
+checkpoints, or, of two scopes on one new store, both claim it. Neither waits:
+the second process is told at once (``LockBusy``) and decides what that means
+(cron's ``run`` exits 0) — except that the run lock is waited for up to
+``RUN_LOCK_GRACE`` seconds, because ``jira-pm log`` tells a live run from a
+killed one by taking it for an instant, and a cron run starting in that
+instant must not skip its turn.
 
 On SQLite they are files beside the store (``<store>.lock``,
-``<store>.sync-<scope>.lock``), and the run lock covers the whole store. On
-PostgreSQL they are session advisory locks in the database, held on a
-connection of their own, so runners on several hosts share them and the
-database releases a killed runner's lock when its connection goes; there the
-run lock is per scope, so runners of different scopes work at once (their
-store writes still queue one transaction at a time, see ``store.postgres``).
+``<store>.sync.lock``). On PostgreSQL they are session advisory locks in the
+database, keyed by the store's schema and held on a connection of their own,
+so runners on several hosts share them, runners of other schemas (other
+scopes) work at once, and the database releases a killed runner's lock when its
+connection goes (their store writes still queue one transaction at a time, see
+``store.postgres``).
 """
-
 from __future__ import annotations
 
 import time
@@ -42,9 +43,9 @@ def run_lock_path(store_path: str | Path) -> Path:
     return Path(f"{store_path}.lock")
 
 
-def sync_lock_path(store_path: str | Path, scope: str) -> Path:
-    """The sync lock of one scope of a store (scopes of one store sync independently)."""
-    return Path(f"{store_path}.sync-{scope}.lock")
+def sync_lock_path(store_path: str | Path) -> Path:
+    """The sync lock of a store: beside it, as the run lock."""
+    return Path(f"{store_path}.sync.lock")
 
 
 @contextmanager
@@ -92,20 +93,20 @@ def hold_in_database(url: str, name: str, busy: str, hint: str,
 
 
 @contextmanager
-def run_lock(store: str | Path, scope: str, busy: str, hint: str) -> Iterator[None]:
-    """Hold the run lock: of the whole SQLite store, or of ``scope`` in a PostgreSQL store.
+def run_lock(store: str | Path, busy: str, hint: str) -> Iterator[None]:
+    """Hold the run lock of the store (a SQLite file, or a schema of a PostgreSQL database).
 
     A holder that keeps it ``RUN_LOCK_GRACE`` seconds makes it busy.
     """
     if is_postgres_url(store):
-        with hold_in_database(str(store), f"run:{scope}", busy, hint, wait=RUN_LOCK_GRACE):
+        with hold_in_database(str(store), "run", busy, hint, wait=RUN_LOCK_GRACE):
             yield
         return
     with hold(run_lock_path(store), busy, hint, wait=RUN_LOCK_GRACE):
         yield
 
 
-def run_lock_free(store: str | Path, scope: str) -> bool:
+def run_lock_free(store: str | Path) -> bool:
     """Whether no run holds the run lock now (False when that cannot be told).
 
     It takes the lock for an instant, without waiting; a run starting in that
@@ -113,7 +114,7 @@ def run_lock_free(store: str | Path, scope: str) -> bool:
     """
     try:
         if is_postgres_url(store):
-            with hold_in_database(str(store), f"run:{scope}", "busy", ""):
+            with hold_in_database(str(store), "run", "busy", ""):
                 return True
         with hold(run_lock_path(store), "busy", ""):
             return True
@@ -122,8 +123,14 @@ def run_lock_free(store: str | Path, scope: str) -> bool:
 
 
 @contextmanager
-def sync_lock(store_path: str | Path, scope: str) -> Iterator[None]:
-    """Hold the sync lock of ``scope`` (nothing to hold for an in-memory store)."""
+def sync_lock(store_path: str | Path) -> Iterator[None]:
+    """Hold the store's sync lock (nothing to hold for an in-memory store).
+
+    One per store, not per scope: a store holds one scope (``sync.identity``),
+    and two configs of different scopes starting on one new store at once must
+    not both claim it; the second is told a sync is running, and its next try
+    finds the store claimed.
+    """
     if str(store_path) == IN_MEMORY:
         yield
         return
@@ -131,14 +138,14 @@ def sync_lock(store_path: str | Path, scope: str) -> Iterator[None]:
         from jira_pm.store.postgres import shown_url
 
         with hold_in_database(
-                str(store_path), f"sync:{scope}",
-                f"another jira-pm sync of this scope is running on {shown_url(str(store_path))}; "
+                str(store_path), "sync",
+                f"another jira-pm sync is running on {shown_url(str(store_path))}; "
                 "this one did nothing",
                 "let it finish; a killed sync's lock is released by the database"):
             yield
         return
-    path = sync_lock_path(store_path, scope)
-    with hold(path, f"another jira-pm sync of this scope is running on {store_path} "
+    path = sync_lock_path(store_path)
+    with hold(path, f"another jira-pm sync is running on {store_path} "
               f"(lock {path}); this one did nothing",
               "let it finish; if none is running, a hung process holds the lock"):
         yield

@@ -29,6 +29,9 @@ from jira_pm.store.sync_state import get_meta, set_meta
 
 META_KEY = "site_url"
 SCOPE_KEY = "scope"
+# Set when a sync moves the store to another scope, cleared by the next reconcile:
+# until then the old scope's issues may still be stored (a move that was killed).
+SCOPE_MOVED = "scope_moved"
 _DEFAULT_PORTS = {"https": 443, "http": 80}
 
 
@@ -139,14 +142,18 @@ def scope_changes(conn: sqlite3.Connection, settings: Any, scope_key: str) -> bo
                         (scope_key,)).fetchone() is not None
 
 
-def record_scope(conn: sqlite3.Connection, settings: Any, scope_key: str) -> None:
+def record_scope(conn: sqlite3.Connection, settings: Any, scope_key: str, *,
+                 moved: bool) -> None:
     """Claim the store for ``settings``' scope; a change drops the other scopes' sync state.
 
     Their cursors would otherwise make a later sync of an old scope incremental,
-    missing the issues this scope's sync removed.
+    missing the issues this scope's sync removed. ``moved`` (``scope_changes``)
+    also leaves a reconcile due until one completes (``SCOPE_MOVED``).
     """
     configured = scope_identity(settings)
-    if get_meta(conn, SCOPE_KEY) == configured:
+    if get_meta(conn, SCOPE_KEY) == configured and not moved:
         return
     set_meta(conn, SCOPE_KEY, configured)
     conn.execute("DELETE FROM sync_state WHERE scope <> ?", (scope_key,))
+    if moved:
+        set_meta(conn, SCOPE_MOVED, describe_scope(configured))

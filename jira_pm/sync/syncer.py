@@ -43,6 +43,7 @@ from jira_pm.store.issues import (
 from jira_pm.store.locks import sync_lock
 from jira_pm.store.sync_state import LAST_SYNC, stored_changelog_ids
 from jira_pm.sync.identity import (
+    SCOPE_MOVED,
     check_scope,
     check_site,
     record_scope,
@@ -195,7 +196,8 @@ class Syncer:
         check_site(self.conn, url, self.settings.store_name)
         if not new_scope:
             check_scope(self.conn, self.settings, self.settings.store_name)
-        if scope_changes(self.conn, self.settings, self.scope):
+        moved = scope_changes(self.conn, self.settings, self.scope)
+        if moved:
             full = True  # the other scope's reconcile may have removed this one's issues
         state = get_sync_state(self.conn, self.scope)
         checkpoint = state.checkpoint
@@ -223,7 +225,7 @@ class Syncer:
                                   or reconcile_due)
         with transaction(self.conn):  # the first sync to get this far claims the store
             record_site(self.conn, url)
-            record_scope(self.conn, self.settings, self.scope)
+            record_scope(self.conn, self.settings, self.scope, moved=moved)
         if cached and mode != "full" and FieldMap.from_dict(cached["map"]) != fields:
             # Jira now names other fields (say a new story point field): remap everything.
             mode, checkpoint = "full", None
@@ -284,10 +286,10 @@ class Syncer:
                 "issues": result.issues})
         if seen is not None:
             self._remove_missing(result, issue_ids(self.conn) - seen)
-            set_sync_state(self.conn, self.scope, last_reconcile=started)
+            self._reconciled(started)
         elif reconcile_due:
             self.reconcile(result, base)
-            set_sync_state(self.conn, self.scope, last_reconcile=started)
+            self._reconciled(started)
 
         result.cursor = run_started
         result.requests = self._requests() - requests_before
@@ -580,9 +582,17 @@ class Syncer:
 
     # -- reconcile
 
+    def _reconciled(self, started: datetime) -> None:
+        """A reconcile completed: the store holds only this scope's issues."""
+        with transaction(self.conn):
+            set_sync_state(self.conn, self.scope, last_reconcile=started)
+            delete_meta(self.conn, SCOPE_MOVED)
+
     def _reconcile_due(self, state: Any, asked: bool | None, mode: str) -> bool:
         if asked is not None:
             return asked
+        if get_meta(self.conn, SCOPE_MOVED):
+            return True  # a move to this scope was killed before it removed the old issues
         hours = float(self.settings.sync.reconcile_every_hours)
         if hours <= 0:
             return False
@@ -670,7 +680,7 @@ def sync(
     """
     kwargs = {"now": now} if now is not None else {}
     resume_sending(client)
-    with sync_lock(settings.store, scope_key(settings)):
+    with sync_lock(settings.store):
         return Syncer(settings, conn, client, progress=progress, **kwargs).run(
             full=full, reconcile=reconcile, new_scope=new_scope
         )
