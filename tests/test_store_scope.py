@@ -158,3 +158,16 @@ def test_an_interrupted_move_still_removes_the_old_scopes_issues(store_path):
     assert stored_keys(conn) == ["OPS-20001", "OPS-20002"]
     sync(scoped(store_path, "OPS"), conn, jira, now=lambda: NOW)  # and only once
     conn.close()
+
+
+def test_new_scope_on_the_recorded_scope_still_syncs_in_full_and_reconciles(store_path):
+    """sync --new-scope repairs a store whose issues are not its recorded scope's (full sync)."""
+    jira, conn = two_project_jira(), connect(store_path)
+    shop = scoped(store_path, "SHOP")
+    sync(shop, conn, jira, now=lambda: NOW)
+    with transaction(conn):  # issues of another scope, as a damaged store holds them
+        conn.execute("UPDATE issues SET key = 'OPS-' || id, project_key = 'OPS'")
+    result = sync(shop, conn, jira, now=lambda: NOW, new_scope=True)
+    assert result.mode == "full"
+    assert stored_keys(conn) == ["SHOP-10001", "SHOP-10002", "SHOP-10003"]
+    conn.close()

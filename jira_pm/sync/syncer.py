@@ -196,7 +196,9 @@ class Syncer:
         check_site(self.conn, url, self.settings.store_name)
         if not new_scope:
             check_scope(self.conn, self.settings, self.settings.store_name)
-        moved = scope_changes(self.conn, self.settings, self.scope)
+        # --new-scope always syncs in full and reconciles: run again, it repairs a store
+        # whose recorded scope and issues disagree, whatever left it so.
+        moved = new_scope or scope_changes(self.conn, self.settings, self.scope)
         if moved:
             full = True  # the other scope's reconcile may have removed this one's issues
         state = get_sync_state(self.conn, self.scope)
