@@ -448,3 +448,27 @@ def test_doctor_lists_prefix_labels_in_scope_that_jira_pm_leaves_alone(mock, tmp
     assert result.exit_code == 0, result.output
     assert ("✓ labels: pm-approved (2 issues) have the prefix 'pm-' but are not jira-pm's; "
             "it leaves them alone") in result.output
+
+
+def test_doctor_fails_a_store_that_holds_another_scope_with_exit_2(mock, tmp_path, store_path):
+    """A store claimed by another scope is a failed check naming the fix, not a green run."""
+    from jira_pm.store.schema import connect
+    from jira_pm.store.sync_state import set_meta
+
+    site(mock)
+    project(mock)
+    search_and_fields(mock)
+    conn = connect(store_path)
+    set_meta(conn, "scope", {"projects": ["OPS"], "jql": ""})
+    conn.execute(
+        "INSERT INTO issues (id, key, project_key, issue_type, status, status_category,"
+        " created, updated, labels, raw, synced_at) VALUES (1, 'OPS-1', 'OPS', 'Task', 'Open',"
+        " 'new', '2026-11-01T00:00:00+00:00', '2026-11-01T00:00:00+00:00', '[]', '{}',"
+        " '2026-11-21T00:00:00+00:00')")
+    conn.commit()
+    conn.close()
+    result = doctor(config(tmp_path, store=store_path))
+    assert result.exit_code == 2, result.output
+    assert "✗ store: the store " in result.output
+    assert "holds the issues of projects OPS, not this config's projects ABC" in result.output
+    assert "`jira-pm sync --new-scope`" in result.output

@@ -202,8 +202,30 @@ class Doctor:
             field_map = self.fields()
             self.scope_query(field_map)
             self.budgets()
-        self.labels_left_alone()
+        if self.store_belongs_here():
+            self.labels_left_alone()
         return self.exit_code
+
+    def store_belongs_here(self) -> bool:
+        """Whether the store (if any) is this site's and holds this scope, as sync will check."""
+        from jira_pm.errors import ConfigError
+        from jira_pm.store import connect
+        from jira_pm.store.schema import store_exists
+        from jira_pm.sync.identity import check_scope, check_site
+
+        s = self.settings
+        if not store_exists(s.store):
+            return True
+        conn = connect(s.store)
+        try:
+            check_site(conn, s.jira.url, s.store_name)
+            check_scope(conn, s, s.store_name)
+        except ConfigError as refused:
+            self.line(False, f"store: {refused.message}", refused.hint, failure_code=EXIT_USAGE)
+            return False
+        finally:
+            conn.close()
+        return True
 
     def credentials(self) -> None:
         from jira_pm.jira.http import BearerAuth, auth_from_settings, unused_credentials
