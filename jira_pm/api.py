@@ -61,14 +61,19 @@ class JiraPm:
         deployment = deployment_of_jira(jira) or jira_settings.deployment
         return cls(settings, JiraClient(http_from_jira(jira, **options), deployment=deployment))
 
-    def sync(self, *, full: bool = False, reconcile: bool | None = None) -> Any:
-        """Pull the scope into the store (``jira-pm sync``); returns the SyncResult."""
+    def sync(self, *, full: bool = False, reconcile: bool | None = None,
+             new_scope: bool = False) -> Any:
+        """Pull the scope into the store (``jira-pm sync``); returns the SyncResult.
+
+        ``new_scope`` moves a store holding another scope to this one (``sync --new-scope``).
+        """
         from jira_pm.store.schema import connect
         from jira_pm.sync import sync
 
         conn = connect(self.settings.store)
         try:
-            return sync(self.settings, conn, self.client, full=full, reconcile=reconcile)
+            return sync(self.settings, conn, self.client, full=full, reconcile=reconcile,
+                        new_scope=new_scope)
         finally:
             conn.close()
 

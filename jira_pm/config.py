@@ -525,6 +525,7 @@ class _Parser:
 
     def budget(self, t: dict[str, Any], where: str) -> BudgetSetting:
         project = self.optional_string(t.get("project"), f"{where} project")
+        project = project.upper() if project else project  # a project key, as Jira spells it
         if "epic" in t and "version" in t:
             raise self.fail(where, "has both epic and version",
                             "give exactly one of epic / version / project per [[budget]]")

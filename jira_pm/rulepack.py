@@ -278,7 +278,7 @@ def _validate(path: Path, position: int, table: dict[str, Any], prefix: str) -> 
     policy = table.get("comment_policy", "once")
     if policy not in COMMENT_POLICIES:
         raise fail("comment_policy", f"is {policy!r}", f"use one of {', '.join(COMMENT_POLICIES)}")
-    projects = _string_list(table, "projects", fail)
+    projects = tuple(key.upper() for key in _string_list(table, "projects", fail))  # Jira's case
     issue_types = _string_list(table, "issue_types", fail)
     description = table.get("description", "")
     if not isinstance(description, str):

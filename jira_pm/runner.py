@@ -31,7 +31,7 @@ from jira_pm.store import ledger
 from jira_pm.store.locks import run_lock, run_lock_path
 from jira_pm.store.postgres import is_postgres_url
 from jira_pm.store.schema import connect
-from jira_pm.store.sync_state import unsynced_reason
+from jira_pm.store.sync_state import get_meta, unsynced_reason
 from jira_pm.sync.query import scope_key
 from jira_pm.words import plural
 from jira_pm.writeback.apply import FaultHook
@@ -237,9 +237,14 @@ def require_synced(conn: Any, settings: Any, what: str = "apply") -> None:
 
     Either way its findings would be wrong (see ``sync.identity`` for the scope).
     """
-    from jira_pm.sync.identity import check_scope
+    from jira_pm.sync.identity import SCOPE_MOVED, check_scope
 
     check_scope(conn, settings, settings.store_name)
+    moving_to = get_meta(conn, SCOPE_MOVED)
+    if moving_to:
+        raise UsageError(f"the store at {settings.store_name} is moving to {moving_to} and may "
+                         f"still hold issues of the scope it held, so there is nothing to "
+                         f"{what} yet", hint="run `jira-pm sync` to finish the move")
     reason = unsynced_reason(conn, scope_key(settings))
     if reason:
         raise never_synced_error(settings, what, reason)

@@ -328,3 +328,25 @@ def test_a_url_with_a_password_is_refused_without_repeating_it(tmp_path, url):
     """A password in [jira] url is refused, and no other message quotes it first."""
     line = load_error(tmp_path, MINIMAL.replace("https://example.atlassian.net/", url))
     assert "user name or password" in line and "hunter2" not in line
+
+
+def test_project_keys_are_read_as_jira_spells_them(tmp_path):
+    """Project keys in [scope], [[budget]] and exempt_projects are upper-cased: 'shop' is SHOP."""
+    settings = load_settings(write(tmp_path, '''
+[jira]
+url = "https://acme.atlassian.net"
+[scope]
+projects = ["shop", "Ops"]
+[writeback]
+exempt_projects = ["crm"]
+[[budget]]
+project = "shop"
+hours = 1000
+[[budget]]
+version = "1.4"
+project = "ops"
+hours = 10
+'''))
+    assert settings.scope.projects == ("SHOP", "OPS")
+    assert settings.writeback.exempt_projects == ("CRM",)
+    assert [budget.project for budget in settings.budgets] == ["SHOP", "OPS"]

@@ -182,3 +182,11 @@ def test_a_rule_may_not_write_the_exempt_label(tmp_path):
                              writeback={"exempt_label": "pm-hold"})
     with pytest.raises(RulePackError, match=r"x\.toml: rule ACME-1: key 'label' is the exempt"):
         load_pack(cfg)
+
+
+def test_a_rules_project_keys_are_read_as_jira_spells_them(tmp_path):
+    """projects = ["abc"] in a rule file scopes the rule to ABC, as Jira's keys are upper case."""
+    write(tmp_path / "rules", "mine.toml", GOOD.replace('projects = ["ABC"]',
+                                                      'projects = ["abc"]'))
+    pack = load_pack(settings(paths=[str(tmp_path / "rules")]))
+    assert pack.get("ACME-1").projects == ("ABC",)

@@ -36,7 +36,7 @@ def configured(tmp_path, store, user="admin"):
 
 
 # SQLite's run lock covers the store; PostgreSQL's covers one scope (store/locks.py).
-HELD = re.compile(r"another jira-pm run (?:of this scope )?holds (?:the|its) lock ")
+HELD = re.compile(r"another jira-pm run holds (?:the|its) lock ")
 
 
 def holding_the_run_lock(config):

@@ -171,3 +171,41 @@ def test_new_scope_on_the_recorded_scope_still_syncs_in_full_and_reconciles(stor
     assert result.mode == "full"
     assert stored_keys(conn) == ["SHOP-10001", "SHOP-10002", "SHOP-10003"]
     conn.close()
+
+
+def test_a_move_killed_before_it_removed_the_old_issues_is_refused_by_audit_and_apply(store_path):
+    """Until a killed move has removed the old scope's issues, audit and apply refuse the store."""
+    from test_sync_interrupted import heal, kill_search_after
+
+    from jira_pm.errors import UsageError
+    from jira_pm.runner import require_synced
+
+    jira, conn = two_project_jira(), connect(store_path)
+    sync(scoped(store_path, "SHOP"), conn, jira, now=lambda: NOW)
+    ops = scoped(store_path, "OPS")
+    kill_search_after(jira, pages=0)  # killed before its first page
+    with pytest.raises(KeyboardInterrupt):
+        sync(ops, conn, jira, now=lambda: NOW, new_scope=True)
+    with pytest.raises(UsageError) as refused:
+        require_synced(conn, ops, "apply")
+    assert "is moving to projects OPS" in refused.value.one_line()
+    assert "run `jira-pm sync` to finish the move" in refused.value.one_line()
+    heal(jira)
+    sync(ops, conn, jira, now=lambda: NOW)
+    require_synced(conn, ops, "apply")  # the move finished: nothing left to refuse
+    assert stored_keys(conn) == ["OPS-20001", "OPS-20002"]
+    conn.close()
+
+
+def test_a_scope_change_jira_rejects_leaves_the_store_with_its_scope(store_path):
+    """A widened scope with a project Jira does not know fails and claims nothing."""
+    jira, conn = two_project_jira(), connect(store_path)
+    shop = scoped(store_path, "SHOP")
+    sync(shop, conn, jira, now=lambda: NOW)
+    jira.bad_jql = True  # "The value 'SHPO' does not exist for the field 'project'"
+    with pytest.raises(ConfigError) as rejected:
+        sync(scoped(store_path, "SHOP", "SHPO"), conn, jira, now=lambda: NOW)
+    assert "Jira rejected the sync query" in rejected.value.one_line()
+    jira.bad_jql = False
+    assert sync(shop, conn, jira, now=lambda: NOW).mode == "incremental"
+    conn.close()

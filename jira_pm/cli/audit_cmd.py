@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from jira_pm.cli.common import echo, load_settings_from_ctx, note, open_store
+from jira_pm.cli.common import echo, load_settings_from_ctx, note, open_store, project_keys
 from jira_pm.cli.main import main
 from jira_pm.errors import EXIT_FINDINGS, UsageError
 from jira_pm.model import SEVERITIES, severity_rank
@@ -15,7 +15,7 @@ RULES_DIR = click.Path(exists=True, path_type=Path)
 
 
 @main.command("audit")
-@click.option("--project", "projects", multiple=True,
+@click.option("--project", "projects", multiple=True, callback=project_keys,
               help="Only findings in this project (repeatable).")
 @click.option("--rule", "rule_ids", multiple=True, help="Only this rule id (repeatable).")
 @click.option("--severity", type=click.Choice(SEVERITIES), default=None,

@@ -145,3 +145,9 @@ class BarProgress:
 
     def _show_count(self) -> None:
         click.echo(f"\r{self.label}: {self._count:,}", err=True, nl=False)
+
+
+def project_keys(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+                 ) -> tuple[str, ...]:
+    """A ``--project`` option's keys as Jira spells them (upper case): ``shop`` is SHOP."""
+    return tuple(value.upper() for value in values)

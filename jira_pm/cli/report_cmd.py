@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from jira_pm.cli.common import echo, load_settings_from_ctx
+from jira_pm.cli.common import echo, load_settings_from_ctx, project_keys
 from jira_pm.cli.main import main
 
 DEFAULT_OUT = Path("jira-pm-report")
@@ -16,7 +16,7 @@ DEFAULT_OUT = Path("jira-pm-report")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_OUT,
               show_default=True, help="Folder to write index.html, the project pages and "
               "report.json into.")
-@click.option("--project", "projects", multiple=True,
+@click.option("--project", "projects", multiple=True, callback=project_keys,
               help="Only this project (repeatable; default: the configured scope).")
 @click.option("--as-of", "as_of_text", default=None, metavar="DATE|DATETIME",
               help="Report as of this moment (a date means the end of that day in the "

@@ -304,9 +304,10 @@ def close_interrupted(conn: sqlite3.Connection, current_run_id: str) -> tuple[in
     """Close the runs and pending writes of runs that died; returns (runs, rows) closed.
 
     Only call this while holding the run lock: a run without an end is then
-    certainly not running any more. On PostgreSQL the run lock is per scope, so
-    runs of other scopes may be at work: a run counts as dead there only when
-    its own advisory lock (taken by ``start_run``) is free.
+    certainly not running any more. On PostgreSQL, where runners on several
+    hosts share the store, a run also counts as dead only when its own advisory
+    lock (taken by ``start_run``) is free: a second guard, should a runner of an
+    older version hold the run lock under another name.
     """
     alive = _alive_runs(conn, current_run_id) if is_postgres(conn) else []
     others = "".join(" AND run_id != ?" for _ in alive)

@@ -100,6 +100,15 @@ def describe_scope(scope: dict[str, Any]) -> str:
     return " and ".join(parts) or "no scope"
 
 
+def _recorded(conn: sqlite3.Connection) -> dict[str, Any] | None:
+    """The scope the store holds, its project keys upper-cased as the config's are now."""
+    recorded = get_meta(conn, SCOPE_KEY)
+    if not recorded:
+        return None
+    return {"projects": sorted(key.upper() for key in recorded.get("projects") or ()),
+            "jql": recorded.get("jql") or ""}
+
+
 def scope_accepted(recorded: dict[str, Any] | None, configured: dict[str, Any]) -> bool:
     """Whether a store holding ``recorded`` may sync ``configured``: the same, or more projects.
 
@@ -113,7 +122,7 @@ def scope_accepted(recorded: dict[str, Any] | None, configured: dict[str, Any]) 
 
 def check_scope(conn: sqlite3.Connection, settings: Any, store_name: str) -> None:
     """Raise ConfigError when the store holds the issues of another scope than ``settings``'."""
-    recorded = get_meta(conn, SCOPE_KEY)
+    recorded = _recorded(conn)
     configured = scope_identity(settings)
     if scope_accepted(recorded, configured):
         return
@@ -135,7 +144,7 @@ def scope_changes(conn: sqlite3.Connection, settings: Any, scope_key: str) -> bo
     scope's sync state: that scope's reconcile may have removed this one's issues
     while this one's cursor stayed, so only a full sync can be trusted.
     """
-    recorded = get_meta(conn, SCOPE_KEY)
+    recorded = _recorded(conn)
     if recorded is not None:
         return recorded != scope_identity(settings)
     return conn.execute("SELECT 1 FROM sync_state WHERE scope <> ? LIMIT 1",
@@ -151,7 +160,7 @@ def record_scope(conn: sqlite3.Connection, settings: Any, scope_key: str, *,
     also leaves a reconcile due until one completes (``SCOPE_MOVED``).
     """
     configured = scope_identity(settings)
-    if get_meta(conn, SCOPE_KEY) == configured and not moved:
+    if _recorded(conn) == configured and not moved:
         return
     set_meta(conn, SCOPE_KEY, configured)
     conn.execute("DELETE FROM sync_state WHERE scope <> ?", (scope_key,))

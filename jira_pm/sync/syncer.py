@@ -220,11 +220,16 @@ class Syncer:
             mode = checkpoint.get("mode", mode)
         result = SyncResult(mode=mode, resumed=bool(checkpoint))
 
-        reconcile_due = self._reconcile_due(state, reconcile, mode)
+        # A move reconciles in this run, whatever reconcile_every_hours says.
+        reconcile_due = moved or self._reconcile_due(state, reconcile, mode)
         # Facts also refresh with each reconcile, so a changed user time zone or
         # clock is picked up within reconcile_every_hours, not only on --full.
         fields = self._site_facts(cached, refresh=(mode == "full" and not checkpoint)
                                   or reconcile_due)
+        if moved:
+            # Claim the store for a new scope only once Jira accepts its query: a typo'd
+            # project must leave the store with the scope it holds, not one nobody can sync.
+            self._accepted_by_jira(scope_jql(self.settings))
         with transaction(self.conn):  # the first sync to get this far claims the store
             record_site(self.conn, url)
             record_scope(self.conn, self.settings, self.scope, moved=moved)
@@ -387,11 +392,7 @@ class Syncer:
                                  sprint_ids)
             self._flush_changelogs(result, checkpoint)
         except JiraJqlRejected as exc:  # only the search's JQL is the scope's fault
-            raise ConfigError(
-                f"Jira rejected the sync query: {exc.message}",
-                hint="check [scope] projects and jql in "
-                f"{self.settings.source or DEFAULT_CONFIG_NAME}",
-            ) from exc
+            raise self._rejected(exc) from exc
         finally:
             if self.progress is not None:
                 self.progress.finish()
@@ -584,6 +585,21 @@ class Syncer:
 
     # -- reconcile
 
+    def _rejected(self, exc: JiraJqlRejected) -> ConfigError:
+        """The one-line error of a scope query Jira refused: the config is at fault."""
+        return ConfigError(
+            f"Jira rejected the sync query: {exc.message}",
+            hint="check [scope] projects and jql in "
+            f"{self.settings.source or DEFAULT_CONFIG_NAME}",
+        )
+
+    def _accepted_by_jira(self, jql: str) -> None:
+        """Ask for the first page of ids of ``jql``; ConfigError when Jira rejects the query."""
+        try:
+            next(iter(self.client.search_ids(jql)), None)
+        except JiraJqlRejected as exc:
+            raise self._rejected(exc) from exc
+
     def _reconciled(self, started: datetime) -> None:
         """A reconcile completed: the store holds only this scope's issues."""
         with transaction(self.conn):
@@ -591,10 +607,10 @@ class Syncer:
             delete_meta(self.conn, SCOPE_MOVED)
 
     def _reconcile_due(self, state: Any, asked: bool | None, mode: str) -> bool:
-        if asked is not None:
-            return asked
         if get_meta(self.conn, SCOPE_MOVED):
             return True  # a move to this scope was killed before it removed the old issues
+        if asked is not None:
+            return asked
         hours = float(self.settings.sync.reconcile_every_hours)
         if hours <= 0:
             return False
@@ -676,9 +692,9 @@ def sync(
     ``new_scope`` moves a store that holds another scope's issues to this one
     (see ``sync.identity``); without it such a store is refused.
 
-    Holds the scope's sync lock (``store.locks``): a second sync of the same
-    scope on the same store raises LockBusy at once instead of interleaving
-    its checkpoints with the first.
+    Holds the store's sync lock (``store.locks``): a second sync on the same
+    store raises LockBusy at once instead of interleaving its checkpoints with
+    the first (or, of another scope, claiming the store beside it).
     """
     kwargs = {"now": now} if now is not None else {}
     resume_sending(client)
