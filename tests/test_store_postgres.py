@@ -221,29 +221,21 @@ def test_an_unknown_database_user_is_a_login_error(pg_database):
     assert line.startswith("cannot log in to the store database") and "[store] url" in line
 
 
-def test_a_wrong_password_is_a_login_error_without_the_password():
-    """A refused password (no SQLSTATE at connect time) says to check the user and password."""
+@pytest.mark.parametrize(("fatal", "starts", "says"), [
+    ('password authentication failed for user "jirapm"', "cannot log in to",
+     "check the user and password"),
+    ("the database system is starting up", "cannot connect to", "check that PostgreSQL runs"),
+])
+def test_connect_time_refusals_name_their_cause_without_the_password(fatal, starts, says):
+    """libpq's refusals (no SQLSTATE at connect time) get their own fix; unmapped ones still
+    say "cannot connect"; the password is never shown."""
     import psycopg
 
     from jira_pm.store.postgres import store_error
 
     exc = psycopg.OperationalError(
-        'connection failed: connection to server at "127.0.0.1", port 5432 failed: FATAL:  '
-        'password authentication failed for user "jirapm"')
+        f'connection failed: connection to server at "127.0.0.1", port 5432 failed: FATAL:  '
+        f"{fatal}")
     line = store_error(exc, "postgresql://jirapm:hunter2-pw@127.0.0.1:5432/pm").one_line()
-    assert line.startswith("cannot log in to the store database postgresql://jirapm:***@")
-    assert "check the user and password" in line and "hunter2" not in line
-
-
-def test_an_unmapped_refusal_while_connecting_still_says_cannot_connect():
-    """A connect-time refusal with no mapping (server starting up) keeps the connect hint."""
-    import psycopg
-
-    from jira_pm.store.postgres import store_error
-
-    exc = psycopg.OperationalError(
-        'connection failed: connection to server at "127.0.0.1", port 5432 failed: FATAL:  '
-        'the database system is starting up')
-    line = store_error(exc, "postgresql://jp:pw-x@127.0.0.1:5432/jp").one_line()
-    assert line.startswith("cannot connect to the store database postgresql://jp:***@")
-    assert "the database system is starting up" in line and "check that PostgreSQL runs" in line
+    assert line.startswith(f"{starts} the store database postgresql://jirapm:***@")
+    assert fatal in line and says in line and "hunter2" not in line
