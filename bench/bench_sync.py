@@ -15,8 +15,9 @@ status) and one versions request per project.
 The local floor (the "floor s" column) is what the sync's own work cannot go
 below: the same search pages, fetched beforehand with no latency and kept as
 bytes, then only decoded, mapped and saved (one transaction a page) into a fresh
-store of the same kind, in this process, timed right after the sync. "sync ÷ floor" is the
-full sync's wall time over it. CPU seconds are the sync process's own (user +
+store of the same kind, in this process, timed right after the sync, with the cyclic
+collector paused as sync pauses it (the sandbox's heap is frozen out of its reach).
+"sync ÷ floor" is the full sync's wall time over it. CPU seconds are the sync process's own (user +
 system, all its threads) and the floor thread's; in brackets, the CPU this
 process (the sandbox) spent answering the sync, on the same cores. A PostgreSQL
 server's own CPU is in none of them.
@@ -98,6 +99,7 @@ def local_floor(site: Sandbox, config: Path, env: dict,
     from jira_pm import jsontext
     from jira_pm.cli.common import make_client
     from jira_pm.config import load_settings
+    from jira_pm.gcpause import collector_paused
     from jira_pm.mapping import discover_fields, map_issue, sprints_of
     from jira_pm.store.issues import save_issues, save_sprints, transaction
     from jira_pm.sync.query import ISSUE_EXPAND, issue_fields, scope_jql
@@ -132,16 +134,17 @@ def local_floor(site: Sandbox, config: Path, env: dict,
     conn = connect(store)
     now = time.time
     started, cpu = time.perf_counter(), time.thread_time()
-    for body in bodies:
-        try:
-            page = jsontext.loads(body)["issues"]
-        except jsontext.NotFast:
-            page = json.loads(body)["issues"]
-        issues = [map_issue(raw, fields) for raw in page]
-        sprints = [s for raw in page for s in sprints_of(raw, fields)]
-        with transaction(conn):
-            save_issues(conn, issues, page, datetime.fromtimestamp(now(), UTC))
-            save_sprints(conn, sprints)
+    with collector_paused():  # as sync runs: the floor gets every saving sync has
+        for body in bodies:
+            try:
+                page = jsontext.loads(body)["issues"]
+            except jsontext.NotFast:
+                page = json.loads(body)["issues"]
+            issues = [map_issue(raw, fields) for raw in page]
+            sprints = [s for raw in page for s in sprints_of(raw, fields)]
+            with transaction(conn):
+                save_issues(conn, issues, page, datetime.fromtimestamp(now(), UTC))
+                save_sprints(conn, sprints)
     elapsed, cpu = time.perf_counter() - started, time.thread_time() - cpu
     conn.close()
     return elapsed, cpu, len(bodies)

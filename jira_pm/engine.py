@@ -7,7 +7,6 @@ says what is new, still open and resolved since the last run.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import logging
 from collections.abc import Callable
@@ -22,6 +21,7 @@ from jira_pm.checks.history import ChangeNeeds, FieldIds
 from jira_pm.checks.registry import Hit
 from jira_pm.errors import JiraPmError
 from jira_pm.exemptions import exemption_reason
+from jira_pm.gcpause import collector_paused
 from jira_pm.model import Finding, Issue, Site
 from jira_pm.rulepack import Rule, RulePack, load_pack
 
@@ -97,15 +97,10 @@ def evaluate(
     findings: dict[str, Finding] = {}
     # A site is millions of objects; the cyclic GC would rescan them over and over
     # while the checks allocate, and nothing here makes reference cycles.
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         for rule in pack.enabled():
             _run_rule(rule, site, settings, calendar, as_of, index, exempt, findings)
         return sorted(findings.values(), key=_order)
-    finally:
-        if gc_was_enabled:
-            gc.enable()
 
 
 def _run_rule(rule, site, settings, calendar, as_of, index, exempt, findings) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import re
 import sqlite3
 from datetime import UTC, datetime, timedelta
@@ -485,6 +486,26 @@ def test_progress_gets_cloud_approximate_count_and_every_page(store_path, jira):
         ("start", expected_total), ("advance", 3), ("advance", 3), ("advance", 3),
         ("advance", 2), ("finish",),
     ]
+
+
+class CollectorWatch(RecordingProgress):
+    """A progress that notes whether the cyclic collector runs while pages are saved."""
+
+    def advance(self, issues):
+        super().advance(gc.isenabled())
+
+
+def test_the_cyclic_collector_is_paused_while_pages_are_saved_and_back_after(store_path, jira):
+    """Buffered pages are many live objects the collector would rescan: sync pauses it."""
+    gc.enable()
+    watch = CollectorWatch()
+    sync(settings(store_path), connect(store_path), jira, progress=watch, now=lambda: NOW)
+    assert [e[1] for e in watch.events if e[0] == "advance"] == [False] * 4
+    assert gc.isenabled()
+    jira.bad_jql = True  # a sync that fails gives it back too
+    with pytest.raises(ConfigError):
+        sync(settings(store_path), connect(store_path), jira, full=True, now=lambda: NOW)
+    assert gc.isenabled()
 
 
 def test_a_large_cloud_full_sync_pages_disjoint_id_ranges_concurrently_and_resumes(store_path):

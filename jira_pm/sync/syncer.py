@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from jira_pm.config import DEFAULT_CONFIG_NAME
 from jira_pm.errors import ConfigError, JiraJqlRejected, JiraNotFound, JiraPermissionError
+from jira_pm.gcpause import collector_paused
 from jira_pm.jira.http import resume_sending
 from jira_pm.mapping import (
     FieldMap,
@@ -188,6 +189,12 @@ class Syncer:
 
     def run(self, *, full: bool = False, reconcile: bool | None = None,
             new_scope: bool = False) -> SyncResult:
+        # Buffered search pages are hundreds of thousands of live objects the cyclic
+        # collector would rescan every few pages (a third of decoding's CPU at 100k).
+        with collector_paused():
+            return self._run(full=full, reconcile=reconcile, new_scope=new_scope)
+
+    def _run(self, *, full: bool, reconcile: bool | None, new_scope: bool) -> SyncResult:
         started_clock = time.monotonic()
         requests_before = self._requests()
         # A store belongs to one site: ids collide across sites (see sync.identity);
