@@ -15,12 +15,15 @@ status) and one versions request per project.
 The local floor (the "floor s" column) is what the sync's own work cannot go
 below: the same search pages, fetched beforehand with no latency and kept as
 bytes, then only decoded, mapped and saved (one transaction a page) into a fresh
-store of the same kind, in this process, timed right after the sync, with the cyclic
-collector paused as sync pauses it (the sandbox's heap is frozen out of its reach).
-"sync ÷ floor" is the full sync's wall time over it. CPU seconds are the sync process's own (user +
-system, all its threads) and the floor thread's; in brackets, the CPU this
-process (the sandbox) spent answering the sync, on the same cores. A PostgreSQL
-server's own CPU is in none of them.
+store of the same kind, in this process, timed right after the sync, with the
+cyclic collector paused as sync pauses it (the sandbox's heap is frozen out of
+its reach). "sync ÷ floor" is the full sync's wall time over it. The box this
+runs on is shared and its speed drifts by half over minutes, so ``--repeat N``
+runs N rounds of sync then floor (fresh stores each) and shows the round with
+the median ratio. CPU seconds are the sync process's own (user + system, all its
+threads) and the floor thread's; in brackets, the CPU this process (the sandbox)
+spent answering the sync, on the same cores. A PostgreSQL server's own CPU is in
+none of them.
 
 PostgreSQL: ``--stores postgresql`` uses ``--pg-url`` (an admin URL) or else
 starts a throwaway cluster on 127.0.0.1 as tests/pg_support.py does (stopped by
@@ -39,7 +42,7 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from jira_pm.store import connect
 from jira_pm.store.issues import load_site
@@ -88,20 +91,12 @@ def bulkfetch_child(config: str) -> None:
     print(syncer.run().summary())
 
 
-def local_floor(site: Sandbox, config: Path, env: dict,
-                store: str | Path) -> tuple[float, float, int]:
-    """Wall and CPU seconds to decode, map and save the sync's search pages with nothing
-    else, into ``store`` (a fresh one); and the pages.
-
-    The pages are the real sync's (its JQL, fields and expand), fetched first
-    with the sandbox's latency off and kept as the bytes that came over the wire.
-    """
-    from jira_pm import jsontext
+def search_bodies(site: Sandbox, config: Path, env: dict) -> tuple[list[bytes], Any]:
+    """The sync's search pages (its JQL, fields and expand) as the bytes that came over
+    the wire, fetched with the sandbox's latency off; and the field map."""
     from jira_pm.cli.common import make_client
     from jira_pm.config import load_settings
-    from jira_pm.gcpause import collector_paused
-    from jira_pm.mapping import discover_fields, map_issue, sprints_of
-    from jira_pm.store.issues import save_issues, save_sprints, transaction
+    from jira_pm.mapping import discover_fields
     from jira_pm.sync.query import ISSUE_EXPAND, issue_fields, scope_jql
 
     saved_env = dict(os.environ)
@@ -130,6 +125,16 @@ def local_floor(site: Sandbox, config: Path, env: dict,
         site.set_faults(latency_ms=latency)
         os.environ.clear()
         os.environ.update(saved_env)
+    return bodies, fields
+
+
+def local_floor(bodies: list[bytes], fields: Any, store: str | Path) -> tuple[float, float]:
+    """Wall and CPU seconds to decode, map and save ``bodies`` (search pages) with nothing
+    else, into ``store`` (a fresh one)."""
+    from jira_pm import jsontext
+    from jira_pm.gcpause import collector_paused
+    from jira_pm.mapping import map_issue, sprints_of
+    from jira_pm.store.issues import save_issues, save_sprints, transaction
 
     conn = connect(store)
     now = time.time
@@ -147,7 +152,7 @@ def local_floor(site: Sandbox, config: Path, env: dict,
                 save_sprints(conn, sprints)
     elapsed, cpu = time.perf_counter() - started, time.thread_time() - cpu
     conn.close()
-    return elapsed, cpu, len(bodies)
+    return elapsed, cpu
 
 
 def children_cpu() -> float:
@@ -220,7 +225,7 @@ def store_section(store: str) -> str:
 
 
 def bench(flavor: str, issues: int, latency_ms: float, folder: Path, strategy: str,
-          stores: Stores) -> dict:
+          stores: Stores, repeat: int = 1) -> dict:
     from jira_pm.sandbox import Sandbox
 
     ready = time.perf_counter()
@@ -232,11 +237,15 @@ def bench(flavor: str, issues: int, latency_ms: float, folder: Path, strategy: s
         config = folder / f"{name}-{stores.kind}.toml"
         store = stores.fresh(name)
         projects = ", ".join(f'"{k}"' for k in sorted(site.state.projects))
-        config.write_text(
-            f'[jira]\nurl = "{site.url}"\nmax_parallel = 4\n'
-            f"[scope]\nprojects = [{projects}]\n" + store_section(store),
-            encoding="utf-8",
-        )
+
+        def write_config(store: str) -> None:
+            config.write_text(
+                f'[jira]\nurl = "{site.url}"\nmax_parallel = 4\n'
+                f"[scope]\nprojects = [{projects}]\n" + store_section(store),
+                encoding="utf-8",
+            )
+
+        write_config(store)
         env = {**os.environ, "JIRA_EMAIL": credentials["email"]}
         if flavor == "cloud":
             env["JIRA_API_TOKEN"] = credentials["api_token"]
@@ -245,20 +254,29 @@ def bench(flavor: str, issues: int, latency_ms: float, folder: Path, strategy: s
         page = CLOUD_PAGE if flavor == "cloud" else 1000
         bound, parts = lower_bound(site, page)
 
-        site.reset_stats()
+        bodies, fields = search_bodies(site, config, env)
         load_before = os.getloadavg()[0]
-        served = time.process_time()  # this process's CPU: the sandbox answering the sync
-        elapsed, cpu, peak, summary = run_sync(config, env, strategy)
-        served = time.process_time() - served
-        full_requests = site.stats()["total"]
-
-        site.reset_stats()
-        quiet_elapsed, _, _, _ = run_sync(config, env, strategy)
-        quiet_requests = site.stats()["total"]
-
-        floor, floor_cpu, floor_pages = local_floor(site, config, env,
-                                                    stores.fresh(f"{name}-floor"))
+        pairs = []  # (sync wall, sync CPU, sandbox CPU, peak, floor wall, floor CPU) a round
+        for round_ in range(repeat):
+            if round_:
+                write_config(stores.fresh(f"{name}-{round_}"))
+            site.reset_stats()
+            served = time.process_time()  # this process's CPU: the sandbox answering the sync
+            elapsed, cpu, peak, summary = run_sync(config, env, strategy)
+            served = time.process_time() - served
+            if round_ == 0:
+                full_requests = site.stats()["total"]
+                site.reset_stats()
+                quiet_elapsed, _, _, _ = run_sync(config, env, strategy)
+                quiet_requests = site.stats()["total"]
+            floor, floor_cpu = local_floor(bodies, fields,
+                                           stores.fresh(f"{name}-floor-{round_}"))
+            pairs.append((elapsed, cpu, served, peak, floor, floor_cpu))
         load_after = os.getloadavg()[0]
+        floor_pages = len(bodies)
+        del bodies
+        middle = sorted(pairs, key=lambda pair: pair[0] / pair[4])[len(pairs) // 2]
+        elapsed, cpu, served, peak, floor, floor_cpu = middle
 
         conn = connect(store)
         load = time.perf_counter()
@@ -276,6 +294,7 @@ def bench(flavor: str, issues: int, latency_ms: float, folder: Path, strategy: s
             "quiet_elapsed": quiet_elapsed, "projects": len(site.state.projects),
             "summary": summary, "load_site": load, "changes": changes,
             "floor": floor, "floor_pages": floor_pages,
+            "ratios": sorted(pair[0] / pair[4] for pair in pairs),
         }
     finally:
         site.stop()
@@ -293,6 +312,9 @@ def main() -> None:
                         choices=["sqlite", "postgresql"])
     parser.add_argument("--pg-url", help="admin URL of a PostgreSQL server to use "
                         "(default: start a throwaway cluster on 127.0.0.1)")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="rounds of sync then floor, each into fresh stores; the table "
+                        "shows the round with the median sync ÷ floor and every round's ratio")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -309,7 +331,7 @@ def main() -> None:
                             if strategy == "bulkfetch" and flavor != "cloud":
                                 continue  # DC has no bulkfetch; its expand=changelog is complete
                             row = bench(flavor, issues, args.latency_ms, Path(tmp), strategy,
-                                        stores)
+                                        stores, max(1, args.repeat))
                             rows.append(row)
                             print(f"# {kind} {flavor} {issues} {strategy}: {row['summary']}",
                                   file=sys.stderr)
@@ -331,8 +353,10 @@ def main() -> None:
               f"| {r['load'][0]:.1f} → {r['load'][1]:.1f} |")
     print()
     for r in rows:
+        rounds = ", ".join(f"{ratio:.2f}" for ratio in r["ratios"])
         print(f"- {r['store']} {r['flavor']} {r['issues']:,}: lower bound parts {r['parts']}; "
-              f"sandbox ready in {r['ready']:.1f}s; floor over {r['floor_pages']:,} pages")
+              f"sandbox ready in {r['ready']:.1f}s; floor over {r['floor_pages']:,} pages; "
+              f"sync ÷ floor of each round: {rounds}")
 
 
 if __name__ == "__main__":

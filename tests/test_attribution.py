@@ -260,7 +260,7 @@ def test_a_jql_400_in_sync_is_blamed_on_scope(store_path):
     from jira_pm.sync import sync
 
     class RejectingJql(FakeJira):
-        def search(self, jql, fields, expand=(), page_size=None):
+        def search(self, jql, fields, expand=(), page_size=None, deferred=False):
             raise JiraJqlRejected("GET /rest/api/3/search/jql: Jira rejected the request "
                                   "(400: Error in the JQL Query)", status=400)
             yield  # a generator, like the real one

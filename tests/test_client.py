@@ -15,7 +15,7 @@ from jira_pm.config import Settings
 from jira_pm.errors import AmbiguousWriteError, JiraBadRequest, JiraNotFound
 from jira_pm.jira.client import JiraClient
 from jira_pm.jira.http import JiraHttp
-from jira_pm.jira.search import by_id, strip_order_by
+from jira_pm.jira.search import PendingPage, by_id, strip_order_by
 
 BASE = "https://jira.example.test"
 
@@ -122,6 +122,49 @@ def test_cloud_search_follows_next_page_token(mock):
                                              expand=["changelog"]))
     assert [[i["id"] for i in page] for page in pages] == [["1", "2"], ["3", "4"], ["5"]]
     assert not any(urlsplit(c.request.url).path == "/rest/api/3/search" for c in mock.calls)
+
+
+def cloud_token_pages(mock) -> None:
+    url = f"{BASE}/rest/api/3/search/jql"
+    mock.get(url, json={"issues": issues(1, 2), "nextPageToken": "t1"},
+             match=[matchers.query_param_matcher({"maxResults": "5000"}, strict_match=False)])
+    mock.get(url, json={"issues": issues(3), "isLast": True},
+             match=[matchers.query_param_matcher({"nextPageToken": "t1"}, strict_match=False)])
+
+
+def test_a_deferred_search_yields_pages_its_consumer_decodes(mock):
+    """deferred=True: the pages come undecoded; the consumer's decode tells the search
+    where the next page starts."""
+    cloud_token_pages(mock)
+    pages = make_client("cloud").search("project = PM", ["summary"], deferred=True)
+    first = next(pages)
+    assert isinstance(first, PendingPage)
+    assert [i["id"] for i in first.issues()] == ["1", "2"]
+    assert [i["id"] for i in next(pages).issues()] == ["3"]
+    assert next(pages, None) is None
+
+
+def test_a_deferred_page_nobody_decoded_is_decoded_by_the_search_itself(mock):
+    """A consumer that asks for the next page without decoding this one gets it anyway."""
+    cloud_token_pages(mock)
+    pages = list(make_client("cloud").search("project = PM", ["summary"], deferred=True))
+    assert [[i["id"] for i in page.issues()] for page in pages] == [["1", "2"], ["3"]]
+
+
+def test_merged_stops_a_deferred_search_whose_page_is_an_html_login_page(mock):
+    """A page that cannot be decoded raises in the consumer and ends the search's thread."""
+    from jira_pm.errors import JiraUnexpectedResponse
+    from jira_pm.sync.pages import merged
+
+    mock.get(f"{BASE}/rest/api/3/search/jql", body="<html><title>Log in</title></html>",
+             content_type="text/html")
+    pages = make_client("cloud").search("project = PM", ["summary"], deferred=True)
+    stream = merged([(0, pages)])
+    index, page = next(stream)
+    with pytest.raises(JiraUnexpectedResponse, match="HTML page titled 'Log in'"):
+        page.issues()
+    assert next(stream) == (0, None)  # the search ended instead of waiting for ever
+    assert next(stream, None) is None
 
 
 def test_cloud_search_posts_long_field_lists(mock):

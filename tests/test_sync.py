@@ -146,7 +146,7 @@ class FakeJira:
                                           i["id"] <= bound)]
         return sorted(found, key=lambda i: i["id"])
 
-    def search(self, jql, fields, expand=(), page_size=None):
+    def search(self, jql, fields, expand=(), page_size=None, deferred=False):
         self.jqls.append(jql)
         self.expands.append(list(expand))
         found = self._matching(jql)
@@ -677,7 +677,7 @@ def test_the_sync_asks_jira_for_the_creator_and_the_reporter(store_path, jira):
     asked: list[list[str]] = []
     original_search = jira.search
 
-    def recording_search(jql, fields, expand=(), page_size=None):
+    def recording_search(jql, fields, expand=(), page_size=None, deferred=False):
         asked.append(list(fields))
         return original_search(jql, fields, expand, page_size)
 
@@ -686,34 +686,39 @@ def test_the_sync_asks_jira_for_the_creator_and_the_reporter(store_path, jira):
     assert asked and all({"creator", "reporter"} <= set(fields) for fields in asked)
 
 
-def test_a_pages_worklog_completion_overlaps_the_save_of_the_page_before(store_path, monkeypatch):
-    """Truncated worklogs of the next page are fetched while the page before is being saved."""
+def test_a_page_awaiting_its_worklogs_does_not_hold_up_another_chains_pages(
+        store_path, monkeypatch):
+    """A page's truncated worklogs are fetched while other chains' pages are saved."""
     import threading
 
+    from jira_pm.sync import Syncer
     from jira_pm.sync import syncer as syncer_module
 
     jira = FakeJira(deployment="Cloud")
-    for issue_id in range(10001, 10007):
-        jira.add(issue_id, worklogs=25 if issue_id == 10005 else 1)  # page 2 needs a completion
-    completing = threading.Event()
+    # Three chains of ten issues; 10010, on the first chain's last page, needs a completion.
+    for issue_id in range(10001, 10031):
+        jira.add(issue_id, worklogs=25 if issue_id == 10010 else 1)
+    other_chain_saved = threading.Event()
     fetch_worklogs = jira.worklogs
+    waited: list[bool] = []
 
-    def worklogs(issue_id):
-        completing.set()
+    def slow_worklogs(issue_id):
+        waited.append(other_chain_saved.wait(timeout=5))
         return fetch_worklogs(issue_id)
 
-    jira.worklogs = worklogs
-    overlapped: list[bool] = []
+    jira.worklogs = slow_worklogs
     save_issues = syncer_module.save_issues
 
-    def slow_first_save(conn, issues, page, synced_at):
-        if not overlapped:  # the first page's save waits for the second page's completion
-            overlapped.append(completing.wait(timeout=2))
+    def noting_save(conn, issues, page, synced_at):
         save_issues(conn, issues, page, synced_at)
+        if any(issue.id > 10010 for issue in issues):
+            other_chain_saved.set()
 
-    monkeypatch.setattr(syncer_module, "save_issues", slow_first_save)
+    monkeypatch.setattr(syncer_module, "save_issues", noting_save)
     conn = connect(store_path)
-    result = sync(settings(store_path), conn, jira, now=lambda: NOW)
-    assert overlapped == [True]
+    syncer = Syncer(settings(store_path), conn, jira, now=lambda: NOW)
+    syncer.min_issues_per_chain = 10
+    result = syncer.run()
+    assert waited == [True]
     assert result.worklogs_completed == 1
     assert_store_matches(conn, jira)

@@ -26,7 +26,7 @@ def kill_search_after(jira: FakeJira, pages: int | None = None, *, at_end: bool 
     """Make the next searches die (KeyboardInterrupt) after ``pages`` pages, or after their last."""
     original = FakeJira.search
 
-    def search(jql, fields, expand=(), page_size=None):
+    def search(jql, fields, expand=(), page_size=None, deferred=False):
         for number, page in enumerate(original(jira, jql, fields, expand, page_size)):
             if pages is not None and number >= pages:
                 raise KeyboardInterrupt("killed")
@@ -81,7 +81,7 @@ def test_a_kill_in_the_catch_up_pass_still_lets_the_next_run_complete_the_first_
     conn = killed_first_sync(store_path, jira)
     original = FakeJira.search
 
-    def search_dying_in_the_catch_up(jql, fields, expand=(), page_size=None):
+    def search_dying_in_the_catch_up(jql, fields, expand=(), page_size=None, deferred=False):
         if "id >" not in jql:  # the catch-up pass asks only for the changed issues
             raise KeyboardInterrupt("killed in the catch-up")
         yield from original(jira, jql, fields, expand, page_size)
@@ -176,7 +176,7 @@ def delete_once_served(jira: FakeJira, victim: int) -> None:
     """Delete ``victim`` from the fake right after the search page holding it is served."""
     original = FakeJira.search
 
-    def search(jql, fields, expand=(), page_size=None):
+    def search(jql, fields, expand=(), page_size=None, deferred=False):
         for page in original(jira, jql, fields, expand, page_size):
             if any(int(raw["id"]) == victim for raw in page):
                 jira.issues.pop(victim, None)
@@ -222,7 +222,7 @@ def test_a_search_answer_without_the_changelog_is_one_warning(store_path, jira, 
     """expand=changelog dropped (a proxy): one warning, Cloud bulkfetches, DC fetches per issue."""
     drop_changelog_from_search(jira)
     conn = connect(store_path)
-    with caplog.at_level(logging.WARNING, logger="jira_pm.sync.syncer"):
+    with caplog.at_level(logging.WARNING, logger="jira_pm.sync.completion"):
         result = sync(settings(store_path), conn, jira, now=lambda: NOW)
     warnings = [r for r in caplog.records if "without the changelog" in r.getMessage()]
     assert len(warnings) == 1

@@ -14,6 +14,7 @@ from test_sync_sandbox import (
 )
 
 from jira_pm.cli import main
+from jira_pm.jira.search import PendingPage
 from jira_pm.sandbox import Sandbox
 from jira_pm.store import connect
 from jira_pm.store.issues import load_site
@@ -104,7 +105,8 @@ def test_an_issue_deleted_before_its_worklog_follow_up_is_skipped(plain_site, st
     def search_then_delete(jql, fields, *args, **kwargs):
         for page in search(jql, fields, *args, **kwargs):
             # The issue pages only: a Cloud full sync's ids-only search comes first.
-            if "worklog" in fields and any(int(raw["id"]) == victim for raw in page):
+            raws = page.issues() if isinstance(page, PendingPage) else page
+            if "worklog" in fields and any(int(raw["id"]) == victim for raw in raws):
                 site.delete_issue(victim)
             yield page
 

@@ -108,6 +108,26 @@ def test_a_full_sync_stores_everything_the_sandbox_holds(site, store_path):
     assert routes["GET /rest/api/2/serverInfo"] == 1
 
 
+def test_search_pages_are_decoded_by_the_thread_that_saves_them(site, store_path, monkeypatch):
+    """The search threads only fetch: each page's JSON is read where it is mapped and saved."""
+    import threading
+
+    from jira_pm.jira import http
+
+    decoded_by: list[str] = []
+    decode = http.Undecoded.decode
+
+    def noting_decode(answer):
+        decoded_by.append(threading.current_thread().name)
+        return decode(answer)
+
+    monkeypatch.setattr(http.Undecoded, "decode", noting_decode)
+    settings = settings_for(site, store_path, jira={"max_parallel": 4})
+    result = sync(settings, connect(settings.store), client_for(settings))
+    assert result.pages >= 1
+    assert decoded_by == [threading.current_thread().name] * result.pages
+
+
 def test_incremental_syncs_send_little_and_fetch_only_what_changed(site, store_path):
     """No change costs at most 2 requests per project; 10 changed issues are fetched and stored."""
     settings = settings_for(site, store_path)

@@ -192,11 +192,14 @@ class JiraClient:
     # ---- search ------------------------------------------------------------------------
 
     def search(self, jql: str, fields: Sequence[str], expand: Sequence[str] = (),
-               page_size: int | None = None) -> Iterator[list[dict]]:
-        """One list of raw issues per page, in ascending id order (see ``jira.search``)."""
-        if self.is_cloud:
-            return _search.cloud_pages(self.http, jql, fields, expand, page_size)
-        return _search.server_pages(self.http, jql, fields, expand, page_size)
+               page_size: int | None = None, *, deferred: bool = False) -> Iterator[Any]:
+        """One list of raw issues per page, in ascending id order (see ``jira.search``).
+
+        ``deferred``: a ``PendingPage`` per page, decoded by the consumer (sync's saving
+        thread), for a driver that sends each decoded page back (``sync.pages.merged``).
+        """
+        pages = _search.cloud_pages if self.is_cloud else _search.server_pages
+        return pages(self.http, jql, fields, expand, page_size, deferred=deferred)
 
     def search_ids(self, jql: str) -> Iterator[list[int]]:
         """Issue ids only, in the largest pages the server grants (for reconcile)."""

@@ -408,6 +408,23 @@ def read_environment_once(session: requests.Session, base_url: str) -> None:
     session.trust_env = False
 
 
+class Undecoded:
+    """A successful answer whose body is not decoded yet (``JiraHttp.request(decoded=False)``).
+
+    Sync's search threads fetch pages this way and leave the JSON to the thread that
+    maps and saves them: decoding is the costliest step of a page, and in the saving
+    thread it neither contends with the mapping for the interpreter nor hands the
+    page's objects from one core's cache to another's.
+    """
+
+    def __init__(self, http: JiraHttp, response: requests.Response, method: str, url: str):
+        self._http, self._response, self._method, self._url = http, response, method, url
+
+    def decode(self) -> Any:
+        """The JSON, or None for an empty answer; raises as ``JiraHttp.request`` would."""
+        return self._http._decode(self._response, self._method, self._url)
+
+
 class JiraHttp:
     """Sends requests to one Jira site and returns decoded JSON, or raises a JiraError.
 
@@ -494,14 +511,15 @@ class JiraHttp:
 
     # -- public calls -------------------------------------------------------------------
 
-    def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
-        return self.request("GET", path, params=params)
+    def get(self, path: str, params: Mapping[str, Any] | None = None, *,
+            decoded: bool = True) -> Any:
+        return self.request("GET", path, params=params, decoded=decoded)
 
     def post(self, path: str, json_body: Any = None, *, params: Mapping[str, Any] | None = None,
-             idempotent: bool = False, issue: str | None = None) -> Any:
+             idempotent: bool = False, issue: str | None = None, decoded: bool = True) -> Any:
         """POST; ``idempotent=True`` only for reads (search/jql, bulkfetch, worklog/list)."""
         return self.request("POST", path, params=params, json_body=json_body,
-                            idempotent=idempotent, issue=issue)
+                            idempotent=idempotent, issue=issue, decoded=decoded)
 
     def put(self, path: str, json_body: Any = None, *,
             params: Mapping[str, Any] | None = None, idempotent: bool = True,
@@ -515,11 +533,13 @@ class JiraHttp:
 
     def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
                 json_body: Any = None, idempotent: bool | None = None,
-                issue: str | None = None) -> Any:
+                issue: str | None = None, decoded: bool = True) -> Any:
         """Send with the retry policy; decoded JSON, or None for an empty answer.
 
         ``issue`` names the issue a write changes when its path does not (a comment
-        property), for Jira's per-issue write limit.
+        property), for Jira's per-issue write limit. ``decoded=False`` returns an
+        ``Undecoded`` answer instead: its JSON is read when (and in the thread where)
+        its ``decode()`` is called, with the same errors.
         """
         method = method.upper()
         if idempotent is None:
@@ -541,6 +561,8 @@ class JiraHttp:
                                 issue)
         except _Retryable as failure:
             raise self._gave_up(failure, method, url, self._clock() - start) from None
+        if not decoded:
+            return Undecoded(self, response, method, url)
         return self._decode(response, method, url)
 
     def stop(self) -> None:

@@ -19,11 +19,12 @@ raises ``JiraJqlRejected``, which sync blames on ``[scope]``.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
+import threading
+from collections.abc import Callable, Generator, Iterator, Sequence
 from typing import Any
 
 from jira_pm.errors import JiraBadRequest, JiraJqlRejected, JiraUnexpectedResponse
-from jira_pm.jira.http import JiraHttp
+from jira_pm.jira.http import JiraHttp, Undecoded
 
 CLOUD_SEARCH = "/rest/api/3/search/jql"
 SERVER_SEARCH = "/rest/api/2/search"
@@ -76,9 +77,69 @@ def _is_long(jql: str, fields: Sequence[str]) -> bool:
     return len(jql) + len(",".join(fields)) > LONG_QUERY
 
 
+class PendingPage:
+    """A search page fetched and not yet decoded: what a ``deferred`` search yields.
+
+    Whoever consumes the pages decodes each with ``issues()`` (in sync, the thread
+    that saves them: see ``Undecoded``). The search reads the decoded page, when
+    asked for the next one, to learn where that starts; asked before the consumer
+    decoded it, it decodes it itself. A driver that fetches in another thread
+    (``sync.pages.merged``) waits with ``wait`` until the consumer has decoded the
+    page before asking for the next, so the decoding stays with the consumer.
+    """
+
+    def __init__(self, answer: Undecoded, path: str):
+        self._answer: Undecoded | None = answer
+        self._path = path
+        self._page: dict | None = None
+        self._lock = threading.Lock()
+        self._decoded = threading.Event()
+
+    def issues(self) -> list[dict]:
+        """The page's raw issues, decoding it first; raises what decoding raises."""
+        return (self.page() or {}).get("issues") or []
+
+    def page(self) -> dict | None:
+        """The decoded answer, decoded now if nobody has; None when decoding it failed before
+        (the one who decoded it has the error)."""
+        with self._lock:
+            if self._answer is not None:
+                try:
+                    self._page = _page(self._answer.decode(), self._path)
+                finally:
+                    self._answer = None  # the bytes go
+                    self._decoded.set()
+            return self._page
+
+    def wait(self, stop: threading.Event) -> bool:
+        """Wait until the page is decoded (or failed to): True; False once ``stop`` is set."""
+        while not self._decoded.wait(0.05):
+            if stop.is_set():
+                return False
+        return True
+
+
+def _delivered(answer: Any, path: str, deferred: bool) -> Generator[Any, None, dict | None]:
+    """Yield one answer's issues, or (``deferred``) its PendingPage; return the page.
+
+    None: a deferred page its consumer failed to decode (the consumer has the error).
+    """
+    if deferred:
+        pending = PendingPage(answer, path)
+        yield pending
+        return pending.page()
+    page = _page(answer, path)
+    if page.get("issues"):
+        yield page["issues"]
+    return page
+
+
 def cloud_pages(http: JiraHttp, jql: str, fields: Sequence[str], expand: Sequence[str] = (),
-                page_size: int | None = None) -> Iterator[list[dict]]:
-    """Pages of raw issues from Cloud's /search/jql, following nextPageToken to the end."""
+                page_size: int | None = None, *, deferred: bool = False) -> Iterator[Any]:
+    """Pages of raw issues from Cloud's /search/jql, following nextPageToken to the end.
+
+    ``deferred``: PendingPages instead of issue lists (see ``PendingPage``).
+    """
     query = by_id(jql)
     size = page_size or CLOUD_MAX_PAGE
     post = _is_long(query, fields)
@@ -92,20 +153,20 @@ def cloud_pages(http: JiraHttp, jql: str, fields: Sequence[str], expand: Sequenc
                 body["expand"] = ",".join(expand)
             if token:
                 body["nextPageToken"] = token
-            return http.post(CLOUD_SEARCH, body, idempotent=True)
+            return http.post(CLOUD_SEARCH, body, idempotent=True, decoded=not deferred)
         params: dict[str, Any] = {"jql": query, "maxResults": size, "fields": ",".join(fields)}
         if expand:
             params["expand"] = ",".join(expand)
         if token:
             params["nextPageToken"] = token
-        return http.get(CLOUD_SEARCH, params=params)
+        return http.get(CLOUD_SEARCH, params=params, decoded=not deferred)
 
     while True:
-        page, size = _fetch_page(ask, size)
-        page = _page(page, CLOUD_SEARCH)
+        answer, size = _fetch_page(ask, size)
+        page = yield from _delivered(answer, CLOUD_SEARCH, deferred)
+        if page is None:
+            return
         issues = page.get("issues") or []
-        if issues:
-            yield issues
         token = page.get("nextPageToken")
         if page.get("isLast") or not token or not issues:
             return
@@ -117,8 +178,11 @@ def cloud_pages(http: JiraHttp, jql: str, fields: Sequence[str], expand: Sequenc
 
 
 def server_pages(http: JiraHttp, jql: str, fields: Sequence[str], expand: Sequence[str] = (),
-                 page_size: int | None = None) -> Iterator[list[dict]]:
-    """Pages of raw issues from /rest/api/2/search, each a keyset page above the last id."""
+                 page_size: int | None = None, *, deferred: bool = False) -> Iterator[Any]:
+    """Pages of raw issues from /rest/api/2/search, each a keyset page above the last id.
+
+    ``deferred``: PendingPages instead of issue lists (see ``PendingPage``).
+    """
     requested = page_size or SERVER_MAX_PAGE
     granted: int | None = None
     after_id: int | None = None
@@ -129,26 +193,26 @@ def server_pages(http: JiraHttp, jql: str, fields: Sequence[str], expand: Sequen
                                     "fields": list(fields)}
             if expand:
                 body["expand"] = list(expand)
-            return http.post(SERVER_SEARCH, body, idempotent=True)
+            return http.post(SERVER_SEARCH, body, idempotent=True, decoded=not deferred)
         params: dict[str, Any] = {"jql": query, "startAt": 0, "maxResults": size,
                                   "fields": ",".join(fields)}
         if expand:
             params["expand"] = ",".join(expand)
-        return http.get(SERVER_SEARCH, params=params)
+        return http.get(SERVER_SEARCH, params=params, decoded=not deferred)
 
     while True:
         query = by_id(jql, after_id)
-        page, size = _fetch_page(ask, granted or requested)
+        answer, size = _fetch_page(ask, granted or requested)
         requested = size
         if granted is not None:
             granted = min(granted, size)
-        page = _page(page, SERVER_SEARCH)
+        page = yield from _delivered(answer, SERVER_SEARCH, deferred)
+        if page is None:
+            return
         issues = page.get("issues") or []
         if granted is None:
             # The server caps maxResults silently and says so in its answer.
             granted = max(1, min(size, int(page.get("maxResults") or size)))
-        if issues:
-            yield issues
         total = page.get("total")  # what matches above after_id, this page included
         if not issues or len(issues) < granted or (total is not None
                                                    and len(issues) >= int(total)):

@@ -9,11 +9,13 @@ One run (``syncer.Syncer``; see docs/sync.md):
    reads); incremental runs ask ``updated >= cursor − overlap`` in the Jira
    user's time zone at minute resolution (``query``). A large Cloud full sync
    pages several disjoint id ranges concurrently (``pages.merged``).
-3. Per page, complete truncated worklog lists (``/issue/{id}/worklog``, in
-   parallel) and, on DC, truncated changelogs — in the thread that fetched the
-   page, so the requests overlap the saving of earlier pages; Cloud's truncated
-   changelogs wait for one bulkfetch per 1,000 issues. The page, its sprints and the
-   checkpoint commit in ONE transaction; a killed run resumes from it.
+3. Per page, in the saving thread: decode it (the chain's thread only fetches,
+   and asks for the next page once the decode says where it starts), start the
+   requests completing truncated worklog lists (``/issue/{id}/worklog``) and, on
+   DC, truncated changelogs on a pool (``completion``), and save it once they
+   are answered, other pages meanwhile; Cloud's truncated changelogs wait for one
+   bulkfetch per 1,000 issues. The page, its sprints and the checkpoint commit
+   in ONE transaction; a killed run resumes from it.
 4. Versions per project, then the cursor moves to the run's start (on
    Jira's clock). An uninterrupted full sync, ``--reconcile`` or the
    ``reconcile_every_hours`` timer removes issues Jira no longer returns once

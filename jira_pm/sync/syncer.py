@@ -5,16 +5,18 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from contextlib import closing
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from jira_pm.config import DEFAULT_CONFIG_NAME
-from jira_pm.errors import ConfigError, JiraJqlRejected, JiraNotFound, JiraPermissionError
+from jira_pm.errors import ConfigError, JiraJqlRejected
 from jira_pm.gcpause import collector_paused
 from jira_pm.jira.http import resume_sending
+from jira_pm.jira.search import PendingPage
 from jira_pm.mapping import (
     FieldMap,
     discover_fields,
@@ -43,6 +45,7 @@ from jira_pm.store.issues import (
 )
 from jira_pm.store.locks import sync_lock
 from jira_pm.store.sync_state import LAST_SYNC, stored_changelog_ids
+from jira_pm.sync.completion import VANISHED, Backlog, Completion, PageCompletion, fetch_one
 from jira_pm.sync.identity import (
     SCOPE_MOVED,
     check_scope,
@@ -74,9 +77,6 @@ BULKFETCH_BATCH = 1000  # issues per POST /changelog/bulkfetch (Jira's limit)
 MIN_ISSUES_PER_CHAIN = 1000  # ten Cloud pages: below that, a parallel chain is not worth its ids
 # What a resumed run carries over from the checkpoint, so its summary counts the whole sync.
 CARRIED_COUNTS = ("pages", "issues", "changes", "worklogs", "skipped")
-# A per-issue follow-up answered so: the issue vanished after the search (deleted, moved
-# out of reach, hidden by a security level).
-VANISHED = (JiraNotFound, JiraPermissionError)
 
 
 class Progress(Protocol):
@@ -133,28 +133,6 @@ class SyncResult:
         if self.reconciled:
             text += f"; reconciled: {self.deleted} removed"
         return text
-
-
-@dataclass
-class Completion:
-    """What completing one page found: ids left to bulkfetch, ids vanished, counts."""
-
-    deferred: list[int] = field(default_factory=list)
-    vanished: set[int] = field(default_factory=set)
-    changelogs_completed: int = 0
-    worklogs_completed: int = 0
-    changelogs_missing: int = 0
-
-    def apply(self, result: SyncResult) -> tuple[list[int], set[int]]:
-        """Add the counts to ``result`` (warn at the first missing changelog); the ids."""
-        if self.changelogs_missing and not result.changelogs_missing:
-            log.warning("Jira answered a search without the changelog it was asked for "
-                        "(expand=changelog): a proxy or plugin may drop it; fetching "
-                        "changelogs separately")
-        result.changelogs_missing += self.changelogs_missing
-        result.changelogs_completed += self.changelogs_completed
-        result.worklogs_completed += self.worklogs_completed
-        return self.deferred, self.vanished
 
 
 class Syncer:
@@ -382,20 +360,19 @@ class Syncer:
                 if total is None:
                     total = self._approximate_count(page_jql(base, since, None))
                 self.progress.start(total)
-            # Each chain's thread also completes its pages (the follow-up requests for
-            # truncated worklogs, DC changelogs), so their latency overlaps the save of
-            # the pages before instead of holding up this thread.
+            # Each chain's thread only fetches; this thread decodes each page, starts its
+            # follow-up requests (truncated worklogs, DC changelogs) on the pool and saves
+            # it once they are answered, decoding the pages after it meanwhile.
             with ThreadPoolExecutor(self.parallel,
                                     thread_name_prefix="jira-pm-complete") as follow_ups:
                 streams = [
-                    (index, self._completed(
-                        self.client.search(chain_jql(base, since, chain), wanted,
-                                           expand=list(ISSUE_EXPAND)
-                                           if self.changelog_in_search else []),
-                        follow_ups))
+                    (index, self.client.search(chain_jql(base, since, chain), wanted,
+                                               expand=list(ISSUE_EXPAND)
+                                               if self.changelog_in_search else [],
+                                               deferred=True))
                     for index, chain in enumerate(chains) if not chain["done"]
                 ]
-                self._save_pages(merged(streams), chains, checkpoint, result, fields,
+                self._save_pages(streams, follow_ups, chains, checkpoint, result, fields,
                                  sprint_ids)
             self._flush_changelogs(result, checkpoint)
         except JiraJqlRejected as exc:  # only the search's JQL is the scope's fault
@@ -404,50 +381,96 @@ class Syncer:
             if self.progress is not None:
                 self.progress.finish()
 
-    def _completed(self, pages: Iterable[list[dict]],
-                   follow_ups: ThreadPoolExecutor) -> Iterator[tuple[list[dict], Completion]]:
-        """Each page of ``pages`` with its truncated parts completed (see ``_complete``)."""
-        for page in pages:
-            yield page, self._complete(page, follow_ups)
-
-    def _save_pages(self, pages: Iterator[tuple[int, tuple[list[dict], Completion] | None]],
+    def _save_pages(self, streams: list[tuple[int, Any]], follow_ups: ThreadPoolExecutor,
                     chains: list[dict[str, Any]], checkpoint: dict[str, Any],
                     result: SyncResult, fields: FieldMap, sprint_ids: set[int]) -> None:
-        """Map and save each completed page with the checkpoint, in one transaction a page."""
-        for index, item in pages:
-            chain = chains[index]
-            if item is None:  # this chain reached its end
-                chain["done"] = True
-                self._save_checkpoint(checkpoint, result)
-                continue
-            page, completion = item
-            if not page:
-                continue
-            deferred, vanished = completion.apply(result)
-            # The chain moves past a vanished issue too: it is skipped, not retried.
-            chain["after"] = max(int(raw["id"]) for raw in page)
-            page = [raw for raw in page if int(raw["id"]) not in vanished]
-            issues = [map_issue(raw, fields) for raw in page]
-            sprints = [s for raw in page for s in sprints_of(raw, fields)]
-            if self._seen is not None:
-                self._seen.update(issue.id for issue in issues)
-            self._pending.extend(deferred)
-            checkpoint["pending_changelogs"] = self._pending
-            result.pages += 1
-            result.issues += len(issues)
-            result.skipped += len(vanished)
-            result.changes += sum(len(i.changes) for i in issues)
-            result.worklogs += sum(len(i.worklogs) for i in issues)
-            with transaction(self.conn):
-                save_issues(self.conn, issues, page, self.now())
-                save_sprints(self.conn, sprints)
-                self._save_checkpoint(checkpoint, result)
-            sprint_ids.update(s.id for s in sprints)
-            result.sprints = len(sprint_ids)
-            if self.progress is not None:
-                self.progress.advance(len(issues))
-            if len(self._pending) >= BULKFETCH_BATCH:
-                self._flush_changelogs(result, checkpoint)
+        """Decode, complete, map and save each page with the checkpoint, one transaction a page.
+
+        A page that comes in is decoded and its follow-up requests started at once
+        (its chain waits for the decode to ask for the next page); pages are saved
+        while none is coming in, in order within a chain (see ``Backlog``). At most
+        ``parallel`` decoded pages wait.
+        """
+        backlog = Backlog(limit=self.parallel)
+        saving = {"failed": False}
+
+        def save(entry: tuple[int, list[dict] | None, PageCompletion | None]) -> None:
+            try:
+                self._save_page(*entry, chains, checkpoint, result, fields, sprint_ids)
+            except BaseException:
+                saving["failed"] = True
+                raise
+
+        def save_one_ready() -> bool:
+            entry = backlog.ready()
+            if entry is not None:
+                save(entry)
+            return entry is not None
+
+        with closing(merged(streams, idle=save_one_ready)) as pages:
+            try:
+                for index, item in pages:
+                    if item is None:  # this chain reached its end, once its pages are saved
+                        backlog.add(index, None, None)
+                    else:
+                        page = item.issues() if isinstance(item, PendingPage) else item
+                        if page:
+                            backlog.add(index, page, self._begin_completion(page, follow_ups))
+                    while backlog.full():  # wait only when no page can be saved now
+                        save(backlog.ready() or backlog.oldest())
+            except BaseException:
+                # A chain failed (or the run was interrupted): keep the pages already
+                # fetched, so a resumed run starts after them — unless saving is what failed.
+                if not saving["failed"]:
+                    self._save_what_is_complete(backlog, save)
+                raise
+        while backlog:
+            save(backlog.oldest())
+
+    @staticmethod
+    def _save_what_is_complete(backlog: Backlog, save: Callable[[Any], None]) -> None:
+        """Save the backlog's pages whose follow-ups are answered, in order, as far as they go."""
+        while (entry := backlog.ready()) is not None:
+            try:
+                save(entry)
+            except Exception:
+                log.debug("a page fetched before the failure could not be saved", exc_info=True)
+                return
+
+    def _save_page(self, index: int, page: list[dict] | None, completion: PageCompletion | None,
+                   chains: list[dict[str, Any]], checkpoint: dict[str, Any],
+                   result: SyncResult, fields: FieldMap, sprint_ids: set[int]) -> None:
+        """Save one completed page and its checkpoint (or, ``page`` None, mark its chain done)."""
+        chain = chains[index]
+        if page is None or completion is None:
+            chain["done"] = True
+            self._save_checkpoint(checkpoint, result)
+            return
+        deferred, vanished = completion.result().apply(result)
+        # The chain moves past a vanished issue too: it is skipped, not retried.
+        chain["after"] = max(int(raw["id"]) for raw in page)
+        page = [raw for raw in page if int(raw["id"]) not in vanished]
+        issues = [map_issue(raw, fields) for raw in page]
+        sprints = [s for raw in page for s in sprints_of(raw, fields)]
+        if self._seen is not None:
+            self._seen.update(issue.id for issue in issues)
+        self._pending.extend(deferred)
+        checkpoint["pending_changelogs"] = self._pending
+        result.pages += 1
+        result.issues += len(issues)
+        result.skipped += len(vanished)
+        result.changes += sum(len(i.changes) for i in issues)
+        result.worklogs += sum(len(i.worklogs) for i in issues)
+        with transaction(self.conn):
+            save_issues(self.conn, issues, page, self.now())
+            save_sprints(self.conn, sprints)
+            self._save_checkpoint(checkpoint, result)
+        sprint_ids.update(s.id for s in sprints)
+        result.sprints = len(sprint_ids)
+        if self.progress is not None:
+            self.progress.advance(len(issues))
+        if len(self._pending) >= BULKFETCH_BATCH:
+            self._flush_changelogs(result, checkpoint)
 
     def _save_checkpoint(self, checkpoint: dict[str, Any], result: SyncResult) -> None:
         """Save ``checkpoint`` with the run's counts so far (a resumed run continues them)."""
@@ -483,15 +506,15 @@ class Syncer:
             log.debug("approximate count failed", exc_info=True)
             return None
 
-    def _complete(self, page: list[dict], follow_ups: ThreadPoolExecutor) -> Completion:
-        """Complete truncated worklog lists and changelogs in ``page`` (in a chain's thread).
+    def _begin_completion(self, page: list[dict],
+                          follow_ups: ThreadPoolExecutor) -> PageCompletion:
+        """Start the requests that complete ``page``'s truncated worklogs and changelogs.
 
         On Cloud, truncated changelogs are only noted (their ids), to be
         bulkfetched later in batches of up to 1000 issues across pages: one
-        request instead of one per page that has such an issue. An issue whose
-        follow-up request meets 404/403 vanished after the search (deleted,
-        moved, hidden): it is left out of the page, not half-saved. Counts go
-        into the returned ``Completion``, which the saving thread adds to the result.
+        request instead of one per page that has such an issue. Data Center's are
+        fetched one GET per issue (the only way it has), as are truncated worklog
+        lists, on the ``follow_ups`` pool; ``PageCompletion.result`` waits for them.
         """
         done = Completion()
         if self.changelog_in_search:
@@ -499,50 +522,13 @@ class Syncer:
                 1 for raw in page if not isinstance(raw.get("changelog"), dict))
         short_changelogs = [int(raw["id"]) for raw in page if changelog_truncated(raw)]
         short_worklogs = [int(raw["id"]) for raw in page if worklogs_truncated(raw)]
-        by_id = {int(raw["id"]): raw for raw in page}
         if short_changelogs and self.client.is_cloud:
             done.deferred, short_changelogs = short_changelogs, []
-        if short_changelogs:  # Data Center: one GET per issue, the only way it has
-            histories, gone = self._per_issue(self.client.changelog, short_changelogs,
-                                              follow_ups)
-            done.vanished |= gone
-            for issue_id, items in histories.items():
-                by_id[issue_id]["changelog"] = {
-                    "startAt": 0, "maxResults": len(items), "total": len(items),
-                    "histories": items,
-                }
-            done.changelogs_completed += len(histories)
-        if short_worklogs:
-            lists, gone = self._per_issue(self.client.worklogs,
-                                          [i for i in short_worklogs if i not in done.vanished],
-                                          follow_ups)
-            done.vanished |= gone
-            for issue_id, worklogs in lists.items():
-                by_id[issue_id]["fields"]["worklog"] = {
-                    "startAt": 0, "maxResults": len(worklogs), "total": len(worklogs),
-                    "worklogs": worklogs,
-                }
-            done.worklogs_completed += len(lists)
-        done.deferred = [i for i in done.deferred if i not in done.vanished]
-        return done
-
-    @staticmethod
-    def _per_issue(fetch: Callable[[int], Any], ids: list[int],
-                   follow_ups: ThreadPoolExecutor) -> tuple[dict[int, Any], set[int]]:
-        """``fetch`` each id on the ``follow_ups`` pool: the answers, and the ids that vanished."""
-        def one(issue_id: int) -> Any:
-            try:
-                return fetch(issue_id)
-            except VANISHED as exc:
-                log.info("issue %s vanished after the search (%s); skipped", issue_id, exc)
-                return exc
-
-        if not ids:
-            return {}, set()
-        answers = list(follow_ups.map(one, ids))
-        found = {i: a for i, a in zip(ids, answers, strict=True)
-                 if not isinstance(a, VANISHED)}
-        return found, set(ids) - set(found)
+        return PageCompletion(
+            page, done,
+            {i: follow_ups.submit(fetch_one, self.client.changelog, i) for i in short_changelogs},
+            {i: follow_ups.submit(fetch_one, self.client.worklogs, i) for i in short_worklogs},
+        )
 
     def _flush_changelogs(self, result: SyncResult, checkpoint: dict[str, Any]) -> None:
         """Bulkfetch the deferred changelogs and replace the partial ones saved with their pages.
