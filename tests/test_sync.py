@@ -535,6 +535,39 @@ def test_a_large_cloud_full_sync_pages_disjoint_id_ranges_concurrently_and_resum
     assert get_sync_state(conn, result_scope(store_path)).checkpoint is None
 
 
+def test_a_page_whose_save_is_cut_short_is_fetched_again_by_the_resumed_run(
+        store_path, monkeypatch):
+    """Interrupted while saving a page: other pages already complete are kept, the
+    checkpoint does not move past the unsaved one, and the resumed run fetches it."""
+    from jira_pm.sync import Syncer
+    from jira_pm.sync import syncer as syncer_module
+
+    jira = FakeJira(deployment="Cloud")
+    for issue_id in range(10001, 10031):
+        jira.add(issue_id)
+    save_issues = syncer_module.save_issues
+
+    def interrupted_at_10004(conn, issues, page, synced_at):
+        if any(issue.id == 10004 for issue in issues):
+            raise KeyboardInterrupt("interrupted while saving")
+        save_issues(conn, issues, page, synced_at)
+
+    monkeypatch.setattr(syncer_module, "save_issues", interrupted_at_10004)
+    conn = connect(store_path)
+    syncer = Syncer(settings(store_path), conn, jira, now=lambda: NOW)
+    syncer.min_issues_per_chain = 10
+    with pytest.raises(KeyboardInterrupt):
+        syncer.run()
+    checkpoint = get_sync_state(conn, result_scope(store_path)).checkpoint
+    assert checkpoint["chains"][0]["after"] == 10003
+    assert 10004 not in load_site(conn).issues
+    monkeypatch.setattr(syncer_module, "save_issues", save_issues)
+    resumed = Syncer(settings(store_path), conn, jira, now=lambda: NOW + timedelta(minutes=2))
+    resumed.min_issues_per_chain = 10
+    assert resumed.run().resumed
+    assert_store_matches(conn, jira)
+
+
 def test_a_full_sync_also_removes_issues_it_no_longer_sees(store_path, jira):
     """--full drops stored issues Jira now 404s or that moved out of scope, as a reconcile would."""
     conn = connect(store_path)

@@ -119,19 +119,24 @@ class PendingPage:
         return True
 
 
-def _delivered(answer: Any, path: str, deferred: bool) -> Generator[Any, None, dict | None]:
-    """Yield one answer's issues, or (``deferred``) its PendingPage; return the page.
+def _next_page(ask: Callable[[int], Any], size: int, path: str,
+               deferred: bool) -> Generator[Any, None, tuple[dict | None, int]]:
+    """Fetch one page (see ``_fetch_page``) and yield its issues, or (``deferred``) its
+    PendingPage; return the decoded page and the page size used.
 
-    None: a deferred page its consumer failed to decode (the consumer has the error).
+    The page is None when it was deferred and its consumer failed to decode it (the
+    consumer has the error). No reference to the undecoded body outlives its decoding.
     """
+    answer, size = _fetch_page(ask, size)
     if deferred:
         pending = PendingPage(answer, path)
+        del answer
         yield pending
-        return pending.page()
+        return pending.page(), size
     page = _page(answer, path)
     if page.get("issues"):
         yield page["issues"]
-    return page
+    return page, size
 
 
 def cloud_pages(http: JiraHttp, jql: str, fields: Sequence[str], expand: Sequence[str] = (),
@@ -162,8 +167,7 @@ def cloud_pages(http: JiraHttp, jql: str, fields: Sequence[str], expand: Sequenc
         return http.get(CLOUD_SEARCH, params=params, decoded=not deferred)
 
     while True:
-        answer, size = _fetch_page(ask, size)
-        page = yield from _delivered(answer, CLOUD_SEARCH, deferred)
+        page, size = yield from _next_page(ask, size, CLOUD_SEARCH, deferred)
         if page is None:
             return
         issues = page.get("issues") or []
@@ -202,11 +206,10 @@ def server_pages(http: JiraHttp, jql: str, fields: Sequence[str], expand: Sequen
 
     while True:
         query = by_id(jql, after_id)
-        answer, size = _fetch_page(ask, granted or requested)
+        page, size = yield from _next_page(ask, granted or requested, SERVER_SEARCH, deferred)
         requested = size
         if granted is not None:
             granted = min(granted, size)
-        page = yield from _delivered(answer, SERVER_SEARCH, deferred)
         if page is None:
             return
         issues = page.get("issues") or []

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from itertools import count
@@ -70,15 +70,30 @@ class PageCompletion:
                  changelogs: dict[int, Future], worklogs: dict[int, Future]):
         self._page, self._done = page, done
         self._changelogs, self._worklogs = changelogs, worklogs
+        self._result: Completion | None = None
 
     def done(self) -> bool:
-        return all(f.done() for f in (*self._changelogs.values(), *self._worklogs.values()))
+        return all(f.done() for f in self._futures())
+
+    def cancel(self) -> None:
+        """Drop the requests not sent yet (the page will not be saved)."""
+        for future in self._futures():
+            future.cancel()
+
+    def _futures(self) -> tuple[Future, ...]:
+        return (*self._changelogs.values(), *self._worklogs.values())
 
     def result(self) -> Completion:
         """The completed page's counts and ids (the page's raw issues are completed in place).
 
-        Raises what a follow-up request raised, other than an issue vanishing.
+        Raises what a follow-up request raised, other than an issue vanishing. Once
+        it has returned, it returns the same Completion again.
         """
+        if self._result is None:
+            self._result = self._complete()
+        return self._result
+
+    def _complete(self) -> Completion:
         done = self._done
         by_id = {int(raw["id"]): raw for raw in self._page}
         histories = self._answers(self._changelogs)
@@ -116,39 +131,55 @@ class Backlog:
 
     A chain's checkpoint only moves forward, so its pages (and then its end) are
     saved in the order they came; a page of one chain whose follow-ups are still
-    out does not hold up another chain's pages.
+    out does not hold up another chain's pages. ``next_ready`` and ``next_oldest``
+    name the chain whose first page to save; ``saved`` takes that page out only
+    once it is saved, so a page whose save was interrupted stays first.
     """
 
     def __init__(self, limit: int):
-        self.limit = limit
+        self.limit = limit  # issues held (decoded) before the oldest page must be saved
         self._chains: dict[int, deque[tuple[int, list[dict] | None,
                                             PageCompletion | None]]] = {}
         self._arrival = count()
-        self._size = 0
+        self._pages = 0
+        self._issues = 0
 
     def add(self, index: int, page: list[dict] | None,
             completion: PageCompletion | None) -> None:
         """Queue ``page`` of chain ``index`` (``page`` None: the chain's end)."""
         self._chains.setdefault(index, deque()).append((next(self._arrival), page, completion))
-        self._size += 1
+        self._pages += 1
+        self._issues += len(page or ())
 
     def __len__(self) -> int:
-        return self._size
+        return self._pages
 
     def full(self) -> bool:
-        return self._size > self.limit
+        return self._issues > self.limit
 
-    def ready(self) -> tuple[int, list[dict] | None, PageCompletion | None] | None:
-        """The earliest-come page that can be saved now (its follow-ups answered), taken out."""
+    def first(self, index: int) -> tuple[list[dict] | None, PageCompletion | None]:
+        """Chain ``index``'s first page (None: its end) and its completion."""
+        _, page, completion = self._chains[index][0]
+        return page, completion
+
+    def next_ready(self, skip: Collection[int] = ()) -> int | None:
+        """The chain (not in ``skip``) whose first page came earliest among those that can be
+        saved now."""
         heads = [(q[0][0], index) for index, q in self._chains.items()
-                 if q and (q[0][2] is None or q[0][2].done())]
-        return self._take(min(heads)[1]) if heads else None
+                 if q and index not in skip and (q[0][2] is None or q[0][2].done())]
+        return min(heads)[1] if heads else None
 
-    def oldest(self) -> tuple[int, list[dict] | None, PageCompletion | None]:
-        """The earliest-come page that is first in its chain, taken out (it may still wait)."""
-        return self._take(min((q[0][0], index) for index, q in self._chains.items() if q)[1])
+    def next_oldest(self) -> int:
+        """The chain whose first page came earliest (its follow-ups may still be out)."""
+        return min((q[0][0], index) for index, q in self._chains.items() if q)[1]
 
-    def _take(self, index: int) -> tuple[int, list[dict] | None, PageCompletion | None]:
-        _, page, completion = self._chains[index].popleft()
-        self._size -= 1
-        return index, page, completion
+    def saved(self, index: int) -> None:
+        """Chain ``index``'s first page is saved: take it out."""
+        _, page, _ = self._chains[index].popleft()
+        self._pages -= 1
+        self._issues -= len(page or ())
+
+    def unsaved(self) -> list[PageCompletion]:
+        """The completions of every page still waiting."""
+        return [completion for q in self._chains.values() for _, _, completion in q
+                if completion is not None]

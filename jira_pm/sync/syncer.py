@@ -77,6 +77,9 @@ BULKFETCH_BATCH = 1000  # issues per POST /changelog/bulkfetch (Jira's limit)
 MIN_ISSUES_PER_CHAIN = 1000  # ten Cloud pages: below that, a parallel chain is not worth its ids
 # What a resumed run carries over from the checkpoint, so its summary counts the whole sync.
 CARRIED_COUNTS = ("pages", "issues", "changes", "worklogs", "skipped")
+# What saving a page adds to a SyncResult: put back when the page's save is cut short.
+_COUNTED = (*CARRIED_COUNTS, "changelogs_completed", "worklogs_completed",
+            "changelogs_missing")
 
 
 class Progress(Protocol):
@@ -388,24 +391,33 @@ class Syncer:
 
         A page that comes in is decoded and its follow-up requests started at once
         (its chain waits for the decode to ask for the next page); pages are saved
-        while none is coming in, in order within a chain (see ``Backlog``). At most
-        ``parallel`` decoded pages wait.
+        while none is coming in, in order within a chain (see ``Backlog``). Decoded
+        pages of more than ``parallel`` × 100 issues in all wait only while no page
+        of theirs can be saved.
         """
-        backlog = Backlog(limit=self.parallel)
-        saving = {"failed": False}
+        backlog = Backlog(limit=self.parallel * 100)
 
-        def save(entry: tuple[int, list[dict] | None, PageCompletion | None]) -> None:
+        cut_short: set[int] = set()  # chains whose first page failed to save
+
+        def save(index: int, *, flush: bool = True) -> None:
+            page, completion = backlog.first(index)
             try:
-                self._save_page(*entry, chains, checkpoint, result, fields, sprint_ids)
+                self._save_page(index, page, completion, chains, checkpoint, result, fields,
+                                sprint_ids, flush=flush)
             except BaseException:
-                saving["failed"] = True
+                cut_short.add(index)
                 raise
+            backlog.saved(index)
 
         def save_one_ready() -> bool:
-            entry = backlog.ready()
-            if entry is not None:
-                save(entry)
-            return entry is not None
+            index = backlog.next_ready()
+            if index is not None:
+                save(index)
+            return index is not None
+
+        def save_next() -> None:  # waits for follow-ups only when no page can be saved now
+            ready = backlog.next_ready()
+            save(backlog.next_oldest() if ready is None else ready)
 
         with closing(merged(streams, idle=save_one_ready)) as pages:
             try:
@@ -416,60 +428,82 @@ class Syncer:
                         page = item.issues() if isinstance(item, PendingPage) else item
                         if page:
                             backlog.add(index, page, self._begin_completion(page, follow_ups))
-                    while backlog.full():  # wait only when no page can be saved now
-                        save(backlog.ready() or backlog.oldest())
+                    while backlog.full():
+                        save_next()
+                while backlog:
+                    save_next()
             except BaseException:
-                # A chain failed (or the run was interrupted): keep the pages already
-                # fetched, so a resumed run starts after them — unless saving is what failed.
-                if not saving["failed"]:
-                    self._save_what_is_complete(backlog, save)
+                self._keep_what_is_complete(backlog, save, cut_short)
+                for completion in backlog.unsaved():
+                    completion.cancel()  # requests not sent yet: the error is reported sooner
                 raise
-        while backlog:
-            save(backlog.oldest())
 
     @staticmethod
-    def _save_what_is_complete(backlog: Backlog, save: Callable[[Any], None]) -> None:
-        """Save the backlog's pages whose follow-ups are answered, in order, as far as they go."""
-        while (entry := backlog.ready()) is not None:
+    def _keep_what_is_complete(backlog: Backlog, save: Callable[..., None],
+                               cut_short: set[int]) -> None:
+        """After a failure, save the pages whose follow-ups are answered, as far as they go.
+
+        A chain failed or the run was interrupted: the pages already fetched are kept,
+        so a resumed run starts after them. A chain whose page failed to save keeps that
+        page first (see ``Backlog``) and saves nothing more; the others go on. No
+        bulkfetch is sent meanwhile: the pending changelogs stay in the checkpoint.
+        """
+        while (index := backlog.next_ready(skip=cut_short)) is not None:
             try:
-                save(entry)
+                save(index, flush=False)
             except Exception:
                 log.debug("a page fetched before the failure could not be saved", exc_info=True)
-                return
 
     def _save_page(self, index: int, page: list[dict] | None, completion: PageCompletion | None,
                    chains: list[dict[str, Any]], checkpoint: dict[str, Any],
-                   result: SyncResult, fields: FieldMap, sprint_ids: set[int]) -> None:
-        """Save one completed page and its checkpoint (or, ``page`` None, mark its chain done)."""
+                   result: SyncResult, fields: FieldMap, sprint_ids: set[int], *,
+                   flush: bool = True) -> None:
+        """Save one completed page and its checkpoint (or, ``page`` None, mark its chain done).
+
+        Nothing the checkpoint carries (the chain's last id, the pending changelogs,
+        the counts) changes unless the page's transaction commits: a save cut short
+        leaves the next checkpoint as it was.
+        """
         chain = chains[index]
         if page is None or completion is None:
             chain["done"] = True
             self._save_checkpoint(checkpoint, result)
             return
-        deferred, vanished = completion.result().apply(result)
-        # The chain moves past a vanished issue too: it is skipped, not retried.
-        chain["after"] = max(int(raw["id"]) for raw in page)
-        page = [raw for raw in page if int(raw["id"]) not in vanished]
-        issues = [map_issue(raw, fields) for raw in page]
-        sprints = [s for raw in page for s in sprints_of(raw, fields)]
+        done = completion.result()
+        deferred, vanished = done.deferred, done.vanished
+        kept = [raw for raw in page if int(raw["id"]) not in vanished]
+        issues = [map_issue(raw, fields) for raw in kept]
+        sprints = [s for raw in kept for s in sprints_of(raw, fields)]
+        before = (dict(chain), len(self._pending), {n: getattr(result, n) for n in _COUNTED})
+        try:
+            done.apply(result)
+            # The chain moves past a vanished issue too: it is skipped, not retried.
+            chain["after"] = max(int(raw["id"]) for raw in page)
+            self._pending.extend(deferred)
+            checkpoint["pending_changelogs"] = self._pending
+            result.pages += 1
+            result.issues += len(issues)
+            result.skipped += len(vanished)
+            result.changes += sum(len(i.changes) for i in issues)
+            result.worklogs += sum(len(i.worklogs) for i in issues)
+            with transaction(self.conn):
+                save_issues(self.conn, issues, kept, self.now())
+                save_sprints(self.conn, sprints)
+                self._save_checkpoint(checkpoint, result)
+        except BaseException:
+            chain.clear()
+            chain.update(before[0])
+            del self._pending[before[1]:]
+            for name, value in before[2].items():
+                setattr(result, name, value)
+            raise
         if self._seen is not None:
             self._seen.update(issue.id for issue in issues)
-        self._pending.extend(deferred)
-        checkpoint["pending_changelogs"] = self._pending
-        result.pages += 1
-        result.issues += len(issues)
-        result.skipped += len(vanished)
-        result.changes += sum(len(i.changes) for i in issues)
-        result.worklogs += sum(len(i.worklogs) for i in issues)
-        with transaction(self.conn):
-            save_issues(self.conn, issues, page, self.now())
-            save_sprints(self.conn, sprints)
-            self._save_checkpoint(checkpoint, result)
         sprint_ids.update(s.id for s in sprints)
         result.sprints = len(sprint_ids)
         if self.progress is not None:
             self.progress.advance(len(issues))
-        if len(self._pending) >= BULKFETCH_BATCH:
+        if flush and len(self._pending) >= BULKFETCH_BATCH:
             self._flush_changelogs(result, checkpoint)
 
     def _save_checkpoint(self, checkpoint: dict[str, Any], result: SyncResult) -> None:
