@@ -74,6 +74,19 @@ def test_an_issue_deleted_mid_search_costs_no_other_issue(flavor):
     assert rest == expected and len(rest) == 120 - len(first)
 
 
+def test_one_connection_carries_every_request_and_whole_search_pages(site):
+    """Bodies are read whole and the connection goes back to the pool: one TCP connection
+    serves a search of several large pages and the requests after it."""
+    client = client_for(site)
+    pages = list(client.search(scope(site), ["summary", "worklog"], expand=["changelog"]))
+    assert sum(len(page) for page in pages) == len(site.state.issues)
+    client.myself()
+    client.fields()
+    pools = client.http.session.get_adapter(site.url).poolmanager.pools
+    assert client.http.requests_sent >= 4
+    assert [pools[key].num_connections for key in pools.keys()] == [1]
+
+
 def test_search_ids_and_bearer_auth(site):
     """search_ids gives ints; a server PAT (bearer) authenticates on the server flavour."""
     client = client_for(site, deployment=site.flavor, bearer=site.flavor == "server")

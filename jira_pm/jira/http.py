@@ -644,7 +644,9 @@ class JiraHttp:
             min(self.timeout, self.first_contact_seconds), self.timeout)
         try:
             response = self.session.request(method, url, params=params, json=json_body,
-                                            timeout=timeout, verify=self._verify_override)
+                                            timeout=timeout, verify=self._verify_override,
+                                            stream=True)
+            _read_whole(response)
         except requests.exceptions.SSLError as exc:
             raise JiraUnreachable(
                 f"cannot reach {self.base_url}: {describe_connection_error(exc, url)}",
@@ -852,6 +854,26 @@ class JiraHttp:
             f"Jira kept failing {where} ({status}) for {elapsed:.0f} s: {said}",
             hint="Jira is having trouble; try again later or ask its admin", status=status,
             **common)
+
+
+# Bytes per read of an answer's body: requests reads 10 KB at a time through several
+# layers of Python, 70 reads for a search page, each taking the interpreter lock back
+# from the thread saving the page before; one large read waits on the socket without it.
+BODY_READ = 16 * 2**20
+
+
+def _read_whole(response: requests.Response) -> None:
+    """Read the body of a streamed ``response`` in as few reads as it takes, as
+    ``response.content`` then returns it.
+
+    ``iter_content`` turns a connection lost mid-body into requests' own
+    ConnectionError (ChunkedEncodingError), as a request without ``stream=True``
+    does; setting ``_content`` is how requests itself keeps what it read.
+    """
+    try:
+        response._content = b"".join(response.iter_content(BODY_READ))
+    finally:
+        response.close()  # the connection goes back to the pool (the body is read)
 
 
 def _names_missing_thing(response: requests.Response) -> bool:
