@@ -294,7 +294,7 @@ def bench(flavor: str, issues: int, latency_ms: float, folder: Path, strategy: s
             "quiet_elapsed": quiet_elapsed, "projects": len(site.state.projects),
             "summary": summary, "load_site": load, "changes": changes,
             "floor": floor, "floor_pages": floor_pages,
-            "ratios": sorted(pair[0] / pair[4] for pair in pairs),
+            "rounds": [(pair[0], pair[4]) for pair in pairs],
         }
     finally:
         site.stop()
@@ -353,10 +353,11 @@ def main() -> None:
               f"| {r['load'][0]:.1f} → {r['load'][1]:.1f} |")
     print()
     for r in rows:
-        rounds = ", ".join(f"{ratio:.2f}" for ratio in r["ratios"])
+        rounds = ", ".join(f"{sync:.1f}/{floor:.1f} = {sync / floor:.2f}"
+                           for sync, floor in r["rounds"])
         print(f"- {r['store']} {r['flavor']} {r['issues']:,}: lower bound parts {r['parts']}; "
               f"sandbox ready in {r['ready']:.1f}s; floor over {r['floor_pages']:,} pages; "
-              f"sync ÷ floor of each round: {rounds}")
+              f"each round's sync s / floor s: {rounds}")
 
 
 if __name__ == "__main__":
