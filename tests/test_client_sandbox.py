@@ -74,9 +74,21 @@ def test_an_issue_deleted_mid_search_costs_no_other_issue(flavor):
     assert rest == expected and len(rest) == 120 - len(first)
 
 
-def test_one_connection_carries_every_request_and_whole_search_pages(site):
+def test_one_connection_carries_every_request_and_whole_search_pages(site, monkeypatch):
     """Bodies are read whole and the connection goes back to the pool: one TCP connection
     serves a search of several large pages and the requests after it."""
+    import requests
+
+    from jira_pm.jira.http import BODY_READ
+
+    reads: list[int] = []
+    iter_content = requests.Response.iter_content
+
+    def noting_iter_content(response, chunk_size=1, decode_unicode=False):
+        reads.append(chunk_size)
+        return iter_content(response, chunk_size, decode_unicode)
+
+    monkeypatch.setattr(requests.Response, "iter_content", noting_iter_content)
     client = client_for(site)
     pages = list(client.search(scope(site), ["summary", "worklog"], expand=["changelog"]))
     assert sum(len(page) for page in pages) == len(site.state.issues)
@@ -85,6 +97,7 @@ def test_one_connection_carries_every_request_and_whole_search_pages(site):
     pools = client.http.session.get_adapter(site.url).poolmanager.pools
     assert client.http.requests_sent >= 4
     assert [pools[key].num_connections for key in pools.keys()] == [1]
+    assert reads == [BODY_READ] * client.http.requests_sent  # no 10 KB reads
 
 
 def test_search_ids_and_bearer_auth(site):

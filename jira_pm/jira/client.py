@@ -196,7 +196,7 @@ class JiraClient:
         """One list of raw issues per page, in ascending id order (see ``jira.search``).
 
         ``deferred``: a ``PendingPage`` per page, decoded by the consumer (sync's saving
-        thread), for a driver that sends each decoded page back (``sync.pages.merged``).
+        thread; see ``sync.pages.merged`` for fetching ahead in another thread).
         """
         pages = _search.cloud_pages if self.is_cloud else _search.server_pages
         return pages(self.http, jql, fields, expand, page_size, deferred=deferred)

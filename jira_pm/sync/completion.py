@@ -38,8 +38,8 @@ class Completion:
     worklogs_completed: int = 0
     changelogs_missing: int = 0
 
-    def apply(self, result: SyncResult) -> tuple[list[int], set[int]]:
-        """Add the counts to ``result`` (warn at the first missing changelog); the ids."""
+    def apply(self, result: SyncResult) -> None:
+        """Add the counts to ``result`` (warn at the first missing changelog)."""
         if self.changelogs_missing and not result.changelogs_missing:
             log.warning("Jira answered a search without the changelog it was asked for "
                         "(expand=changelog): a proxy or plugin may drop it; fetching "
@@ -47,7 +47,6 @@ class Completion:
         result.changelogs_missing += self.changelogs_missing
         result.changelogs_completed += self.changelogs_completed
         result.worklogs_completed += self.worklogs_completed
-        return self.deferred, self.vanished
 
 
 def fetch_one(fetch: Callable[[int], Any], issue_id: int) -> Any:
@@ -141,18 +140,16 @@ class Backlog:
         self._chains: dict[int, deque[tuple[int, list[dict] | None,
                                             PageCompletion | None]]] = {}
         self._arrival = count()
-        self._pages = 0
         self._issues = 0
 
     def add(self, index: int, page: list[dict] | None,
             completion: PageCompletion | None) -> None:
         """Queue ``page`` of chain ``index`` (``page`` None: the chain's end)."""
         self._chains.setdefault(index, deque()).append((next(self._arrival), page, completion))
-        self._pages += 1
         self._issues += len(page or ())
 
     def __len__(self) -> int:
-        return self._pages
+        return sum(len(q) for q in self._chains.values())
 
     def full(self) -> bool:
         return self._issues > self.limit
@@ -176,7 +173,6 @@ class Backlog:
     def saved(self, index: int) -> None:
         """Chain ``index``'s first page is saved: take it out."""
         _, page, _ = self._chains[index].popleft()
-        self._pages -= 1
         self._issues -= len(page or ())
 
     def unsaved(self) -> list[PageCompletion]:

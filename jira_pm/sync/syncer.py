@@ -470,8 +470,7 @@ class Syncer:
             self._save_checkpoint(checkpoint, result)
             return
         done = completion.result()
-        deferred, vanished = done.deferred, done.vanished
-        kept = [raw for raw in page if int(raw["id"]) not in vanished]
+        kept = [raw for raw in page if int(raw["id"]) not in done.vanished]
         issues = [map_issue(raw, fields) for raw in kept]
         sprints = [s for raw in kept for s in sprints_of(raw, fields)]
         before = (dict(chain), len(self._pending), {n: getattr(result, n) for n in _COUNTED})
@@ -479,11 +478,11 @@ class Syncer:
             done.apply(result)
             # The chain moves past a vanished issue too: it is skipped, not retried.
             chain["after"] = max(int(raw["id"]) for raw in page)
-            self._pending.extend(deferred)
+            self._pending.extend(done.deferred)
             checkpoint["pending_changelogs"] = self._pending
             result.pages += 1
             result.issues += len(issues)
-            result.skipped += len(vanished)
+            result.skipped += len(done.vanished)
             result.changes += sum(len(i.changes) for i in issues)
             result.worklogs += sum(len(i.worklogs) for i in issues)
             with transaction(self.conn):
